@@ -1,0 +1,186 @@
+/**
+ * Loads the configuration catalogue (`units.json`, `services.json`, `calendar.json`) once at boot. Every problem in
+ * every file is collected and thrown together as one {@link CatalogueError}, so whoever edits the JSON fixes the
+ * whole list in one pass instead of restarting once per mistake.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { CalendarConfig } from '../domain/calendar.types.js';
+import {
+  calendarConfigSchema,
+  createServicesFileSchema,
+  unitsFileSchema,
+  type ServiceConfig,
+  type UnitConfig,
+} from './catalogue.schema.js';
+
+/** A value and everything inside it made read-only, as the loaded catalogue is frozen at runtime. */
+export type DeepReadonly<T> = T extends (infer E)[]
+  ? readonly DeepReadonly<E>[]
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T;
+
+/** An organisation unit of the municipality (`config/units.json`). */
+export type Unit = DeepReadonly<UnitConfig>;
+
+/** An entry of the service catalogue (`config/services.json`). */
+export type Service = DeepReadonly<ServiceConfig>;
+
+/** The validated, frozen configuration catalogue. */
+export interface Catalogue {
+  readonly units: readonly Unit[];
+  readonly services: readonly Service[];
+  /**
+   * Business hours and holidays, holidays sorted by date. Frozen at runtime like the rest; typed as the domain's
+   * `CalendarConfig` because `createBusinessCalendar` takes that type and readonly arrays would not be accepted.
+   */
+  readonly calendar: CalendarConfig;
+  /** The one unit with `isAttentionOffice: true`: it takes contacts in and answers for them to the citizen. */
+  readonly attentionOffice: Unit;
+  unitByCode(code: string): Unit | undefined;
+  serviceByCode(code: string): Service | undefined;
+}
+
+/** One thing wrong with the catalogue. */
+export interface CatalogueProblem {
+  /** The file as `configDir` + file name, e.g. `config/services.json`. */
+  readonly file: string;
+  /** Where in the file, JSON-path-like (`services[3].unit`); empty when the problem concerns the whole file. */
+  readonly path: string;
+  readonly message: string;
+}
+
+/** Renders problems one per line: `config/services.json: services[3].unit: unknown unit "XYZ"`. */
+export function formatProblems(problems: readonly CatalogueProblem[]): string {
+  return problems
+    .map(({ file, path, message }) => (path === '' ? `${file}: ${message}` : `${file}: ${path}: ${message}`))
+    .join('\n');
+}
+
+/** Thrown by {@link loadCatalogue} with every problem found in every file. */
+export class CatalogueError extends Error {
+  override readonly name = 'CatalogueError';
+  readonly problems: readonly CatalogueProblem[];
+
+  constructor(problems: readonly CatalogueProblem[]) {
+    const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
+    super(`configuration catalogue is invalid (${count}):\n${formatProblems(problems)}`);
+    this.problems = Object.freeze([...problems]);
+  }
+}
+
+type JsonRead = { ok: true; value: unknown } | { ok: false; problem: CatalogueProblem };
+
+function isErrnoException(error: unknown): error is NodeJS.ErrnoException {
+  return error instanceof Error && 'code' in error;
+}
+
+async function readJson(file: string): Promise<JsonRead> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    const message =
+      isErrnoException(error) && error.code === 'ENOENT'
+        ? 'file not found'
+        : `cannot read file: ${error instanceof Error ? error.message : String(error)}`;
+    return { ok: false, problem: { file, path: '', message } };
+  }
+  try {
+    // Editors on Windows save UTF-8 with a byte-order mark, which JSON.parse rejects.
+    return { ok: true, value: JSON.parse(text.replace(/^\uFEFF/, '')) };
+  } catch (error) {
+    const message = `invalid JSON: ${error instanceof Error ? error.message : String(error)}`;
+    return { ok: false, problem: { file, path: '', message } };
+  }
+}
+
+function validate<T>(schema: z.ZodType<T>, read: JsonRead, file: string, problems: CatalogueProblem[]): T | undefined {
+  if (!read.ok) {
+    problems.push(read.problem);
+    return undefined;
+  }
+  const result = schema.safeParse(read.value);
+  if (result.success) return result.data;
+  for (const issue of result.error.issues) {
+    problems.push({ file, path: z.core.toDotPath(issue.path), message: issue.message });
+  }
+  return undefined;
+}
+
+// Services are checked against whatever unit codes units.json declares, even when that file has other problems:
+// a bad e-mail on one unit must not hide a service that names a unit that does not exist.
+function declaredUnitCodes(read: JsonRead): ReadonlySet<string> | undefined {
+  if (!read.ok) return undefined;
+  const shape = z.object({ units: z.array(z.unknown()) }).safeParse(read.value);
+  if (!shape.success) return undefined;
+  const codes = new Set<string>();
+  for (const unit of shape.data.units) {
+    const code = z.object({ code: z.string() }).safeParse(unit);
+    if (code.success) codes.add(code.data.code);
+  }
+  return codes;
+}
+
+function deepFreeze<T>(value: T): DeepReadonly<T> {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value as DeepReadonly<T>;
+}
+
+/**
+ * Reads and validates `units.json`, `services.json` and `calendar.json` from `configDir`.
+ *
+ * @throws {CatalogueError} listing every problem found in all three files: missing or unreadable file, invalid
+ *   JSON, schema violation, or a reference to something that does not exist.
+ */
+export async function loadCatalogue(configDir: string): Promise<Catalogue> {
+  const files = {
+    units: join(configDir, 'units.json'),
+    services: join(configDir, 'services.json'),
+    calendar: join(configDir, 'calendar.json'),
+  };
+  const [unitsRead, servicesRead, calendarRead] = await Promise.all([
+    readJson(files.units),
+    readJson(files.services),
+    readJson(files.calendar),
+  ]);
+
+  const problems: CatalogueProblem[] = [];
+  const unitsFile = validate(unitsFileSchema, unitsRead, files.units, problems);
+  const servicesSchema = createServicesFileSchema({ unitCodes: declaredUnitCodes(unitsRead) });
+  const servicesFile = validate(servicesSchema, servicesRead, files.services, problems);
+  const calendarConfig = validate(calendarConfigSchema, calendarRead, files.calendar, problems);
+
+  if (unitsFile === undefined || servicesFile === undefined || calendarConfig === undefined) {
+    throw new CatalogueError(problems);
+  }
+
+  const units = deepFreeze(unitsFile.units);
+  const services = deepFreeze(servicesFile.services);
+  const calendar: CalendarConfig = {
+    ...calendarConfig,
+    holidays: [...calendarConfig.holidays].sort((a, b) => a.date.localeCompare(b.date)),
+  };
+  deepFreeze(calendar);
+  const unitsByCode = new Map(units.map((unit) => [unit.code, unit]));
+  const servicesByCode = new Map(services.map((service) => [service.code, service]));
+  const attentionOffice = units.find((unit) => unit.isAttentionOffice === true);
+  if (attentionOffice === undefined) {
+    // unitsFileSchema guarantees exactly one; reaching this means the schema and the loader disagree.
+    throw new Error('units.json passed validation without an attention office');
+  }
+
+  return Object.freeze({
+    units,
+    services,
+    calendar,
+    attentionOffice,
+    unitByCode: (code: string) => unitsByCode.get(code),
+    serviceByCode: (code: string) => servicesByCode.get(code),
+  });
+}

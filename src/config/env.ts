@@ -1,0 +1,74 @@
+import { z } from 'zod';
+
+/**
+ * Every environment variable the system reads. Parsed once at boot by {@link loadEnv}; the rest of the code
+ * receives the frozen result and never touches `process.env`.
+ */
+const envSchema = z
+  .object({
+    /** `development` (default), `test` or `production`. Production refuses to start embedded services. */
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    /**
+     * Which parts run in this process: `all` (default: API, Socket.IO, workers, channels), `api` (HTTP +
+     * Socket.IO + channel webhooks) or `worker` (BullMQ workers and pollers). Production runs them apart.
+     */
+    ROLE: z.enum(['all', 'api', 'worker']).default('all'),
+    /** Interface the HTTP server binds to. */
+    HOST: z.string().min(1).default('0.0.0.0'),
+    /** HTTP port of the API, Socket.IO and webhooks. */
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    /**
+     * MongoDB connection string, e.g. `mongodb://db1,db2,db3/contact_center?replicaSet=rs0`. When absent
+     * (development and tests only) an embedded FerretDB is started with its data in `DATA_DIR`.
+     */
+    MONGODB_URI: z
+      .string()
+      .regex(/^mongodb(\+srv)?:\/\/\S+$/, 'must be a mongodb:// or mongodb+srv:// URI')
+      .optional(),
+    /** Database name used when `MONGODB_URI` names none. */
+    MONGODB_DB: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/, 'letters, digits, "_" or "-", at most 63').default('contact_center'),
+    /**
+     * Redis for BullMQ queues and live updates, e.g. `redis://:password@redis:6379/0`. When absent
+     * (development and tests only) an embedded Redis is started.
+     */
+    REDIS_URL: z
+      .string()
+      .regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL')
+      .optional(),
+    /** Folder for the embedded store's data and the embedded services' logs. */
+    DATA_DIR: z.string().min(1).default('./data'),
+    /** Folder with the catalogues (units, services, calendar, ...). */
+    CONFIG_DIR: z.string().min(1).default('./config'),
+    /** pino level: fatal, error, warn, info, debug, trace or silent. */
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** How long a graceful shutdown may take before the process exits anyway. */
+    SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(15_000),
+  })
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV === 'production') {
+      for (const key of ['MONGODB_URI', 'REDIS_URL'] as const) {
+        if (env[key] === undefined) {
+          ctx.addIssue({ code: 'custom', path: [key], message: 'is required in production (embedded services are for development and tests)' });
+        }
+      }
+    }
+  });
+
+export type Env = Readonly<z.infer<typeof envSchema>>;
+
+export class EnvError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid environment:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'EnvError';
+  }
+}
+
+/** Validates the environment once; every problem is listed in the one error thrown. */
+export function loadEnv(source: Readonly<Record<string, string | undefined>> = process.env): Env {
+  const input = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== ''));
+  const result = envSchema.safeParse(input);
+  if (!result.success) {
+    throw new EnvError(result.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`));
+  }
+  return Object.freeze(result.data);
+}

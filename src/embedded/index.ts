@@ -1,0 +1,57 @@
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Logger } from '../logging.js';
+import { ensureFerretDbBinary, startFerretDb, type RunningFerretDb } from './ferretdb.js';
+import { startRedis, type RunningRedis } from './redis.js';
+
+export { EmbeddedServiceError } from './process.js';
+
+/** Where the FerretDB binary is cached (git-ignored), shared by `npm start` and tests. */
+export const CACHE_DIR = resolve(import.meta.dirname, '../../.cache');
+
+export interface EmbeddedServices {
+  readonly mongodbUri: string | undefined;
+  readonly redisUrl: string | undefined;
+  readonly ferretdb: RunningFerretDb | undefined;
+  readonly redis: RunningRedis | undefined;
+  stop(): Promise<void>;
+}
+
+export interface EmbeddedOptions {
+  /** Data and logs of the embedded services. */
+  dataDir: string;
+  /** Start FerretDB (false when MONGODB_URI is given). */
+  mongodb: boolean;
+  /** Start Redis (false when REDIS_URL is given). */
+  redis: boolean;
+  log: Logger;
+}
+
+/** Starts what is not provided from outside, in parallel; on any failure stops what did start. */
+export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedServices> {
+  const dataDir = resolve(options.dataDir);
+  const logs = join(dataDir, 'logs');
+  await mkdir(logs, { recursive: true });
+  const results = await Promise.allSettled([
+    options.mongodb
+      ? ensureFerretDbBinary(CACHE_DIR, options.log).then((binary) =>
+          startFerretDb({ binary, dataDir: join(dataDir, 'ferretdb'), logFile: join(logs, 'ferretdb.log') }),
+        )
+      : Promise.resolve(undefined),
+    options.redis ? startRedis({ workDir: join(dataDir, 'redis'), logFile: join(logs, 'redis.log') }) : Promise.resolve(undefined),
+  ]);
+  const [ferret, redis] = results;
+  const ferretdb = ferret.status === 'fulfilled' ? ferret.value : undefined;
+  const redisServer = redis.status === 'fulfilled' ? redis.value : undefined;
+  const stop = async (): Promise<void> => {
+    await Promise.all([ferretdb?.stop(), redisServer?.stop()]);
+  };
+  const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+  if (failures.length > 0) {
+    await stop();
+    throw new AggregateError(failures, failures.map((f) => (f instanceof Error ? f.message : String(f))).join('\n'));
+  }
+  if (ferretdb) options.log.info({ uri: ferretdb.uri }, 'embedded FerretDB (SQLite) ready');
+  if (redisServer) options.log.info({ url: redisServer.url }, 'embedded Redis ready');
+  return { mongodbUri: ferretdb?.uri, redisUrl: redisServer?.url, ferretdb, redis: redisServer, stop };
+}

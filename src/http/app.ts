@@ -1,0 +1,37 @@
+import express, { type Express, type RequestHandler } from 'express';
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '../logging.js';
+import { errorHandler, notFoundHandler } from './errors.middleware.js';
+import { healthRoutes, type ReadinessProbe } from './health.routes.js';
+
+export interface HttpDeps {
+  log: Logger;
+  readiness: ReadinessProbe;
+}
+
+function requestLog(log: Logger): RequestHandler {
+  return (req, res, next) => {
+    const started = process.hrtime.bigint();
+    const requestId = req.get('x-request-id')?.slice(0, 100) ?? randomUUID();
+    res.setHeader('x-request-id', requestId);
+    res.on('finish', () => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      const line = { requestId, method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms) };
+      if (res.statusCode >= 500) log.error(line, 'request');
+      else log.debug(line, 'request');
+    });
+    next();
+  };
+}
+
+export function createHttpApp(deps: HttpDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.use(requestLog(deps.log));
+  app.use(express.json({ limit: '256kb', strict: true }));
+  app.use(healthRoutes(deps.readiness));
+  app.use(notFoundHandler);
+  app.use(errorHandler(deps.log));
+  return app;
+}

@@ -1,0 +1,54 @@
+import { CatalogueError } from './config/catalogue.js';
+import { EnvError, loadEnv } from './config/env.js';
+import { createLogger } from './logging.js';
+import { startSystem } from './system.js';
+
+/** Process entry point: validate, start, and shut down gracefully on SIGTERM/SIGINT. */
+async function main(): Promise<void> {
+  let env;
+  try {
+    env = loadEnv();
+  } catch (err) {
+    if (err instanceof EnvError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const log = createLogger(env.LOG_LEVEL, { role: env.ROLE });
+  let system;
+  try {
+    system = await startSystem(env, { log });
+  } catch (err) {
+    if (err instanceof CatalogueError) log.fatal(err.message);
+    else log.fatal({ err }, 'could not start');
+    process.exit(1);
+  }
+  const running = system;
+
+  let stopping = false;
+  const shutdown = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      log.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    const timer = setTimeout(() => {
+      log.error({ timeoutMs: env.SHUTDOWN_TIMEOUT_MS }, 'shutdown took too long: exiting');
+      process.exit(1);
+    }, env.SHUTDOWN_TIMEOUT_MS);
+    timer.unref();
+    void running.stop().then(() => {
+      log.info('stopped');
+      process.exit(0);
+    });
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+  process.on('unhandledRejection', (reason) => {
+    log.error({ err: reason }, 'unhandled rejection');
+  });
+}
+
+await main();

@@ -1,0 +1,19 @@
+import type { Redis } from 'ioredis';
+import type { Catalogue } from '../config/catalogue.js';
+import type { Env } from '../config/env.js';
+import type { Logger } from '../logging.js';
+import type { QueueSet } from '../queues/producer.js';
+import type { Store } from '../store/connection.js';
+
+/** What use-cases are handed at the composition root: the same in API and worker processes. */
+export interface AppContext {
+  readonly env: Env;
+  readonly log: Logger;
+  readonly catalogue: Catalogue;
+  readonly store: Store;
+  /** General-purpose Redis connection (queues, heartbeats). */
+  readonly redis: Redis;
+  readonly queues: QueueSet;
+  /** Identifies this process in heartbeats and logs: `<hostname>:<pid>`. */
+  readonly instanceId: string;
+}

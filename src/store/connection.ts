@@ -1,0 +1,72 @@
+import mongoose, { type Connection } from 'mongoose';
+import type { Logger } from '../logging.js';
+import { createCitizenRepository, type CitizenRepository } from './citizen.repository.js';
+import { registerModels, type Models } from './models.js';
+import { createTicketEventRepository, type TicketEventRepository } from './ticket-event.repository.js';
+import { createTicketRepository, type TicketRepository } from './ticket.repository.js';
+
+export interface StoreOptions {
+  uri: string;
+  dbName: string;
+  log: Logger;
+  /** How long an operation waits for a reachable server before failing (ms). */
+  serverSelectionTimeoutMS?: number;
+}
+
+export interface Store {
+  readonly connection: Connection;
+  readonly models: Models;
+  readonly citizens: CitizenRepository;
+  readonly tickets: TicketRepository;
+  readonly ticketEvents: TicketEventRepository;
+  /** True when the server answers a ping within `timeoutMs`. */
+  ping(timeoutMs?: number): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens a dedicated connection (not mongoose's global one) so that several stores, e.g. one database per test
+ * file or two API nodes in one test, can live in one process. Indexes are created before it resolves, so
+ * unique keys that guard idempotency exist before the first write.
+ */
+export async function connectStore(options: StoreOptions): Promise<Store> {
+  const connection = mongoose.createConnection(options.uri, {
+    dbName: options.dbName,
+    serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 10_000,
+    autoIndex: false,
+    autoCreate: true,
+  });
+  await connection.asPromise();
+  const models = registerModels(connection);
+  await Promise.all(Object.values(models).map((model) => model.createIndexes()));
+  options.log.info({ db: options.dbName }, 'store connected, indexes ensured');
+
+  return {
+    connection,
+    models,
+    citizens: createCitizenRepository(models),
+    tickets: createTicketRepository(models),
+    ticketEvents: createTicketEventRepository(models),
+    async ping(timeoutMs = 1_000) {
+      const db = connection.db;
+      if (db === undefined || connection.readyState !== mongoose.ConnectionStates.connected) return false;
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        const answer = await Promise.race([
+          db.command({ ping: 1 }).then((r) => r.ok === 1),
+          new Promise<boolean>((resolve) => {
+            timer = setTimeout(() => { resolve(false); }, timeoutMs);
+          }),
+        ]);
+        return answer;
+      } catch {
+        return false;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    async close() {
+      await connection.close();
+    },
+  };
+}

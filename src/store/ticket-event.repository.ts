@@ -1,0 +1,27 @@
+import { Types } from 'mongoose';
+import type { TicketEventDoc } from './ticket-event.model.js';
+import type { Models } from './models.js';
+import { storeCall } from './store-errors.js';
+
+export type TicketEvent = TicketEventDoc;
+export type NewTicketEvent = Omit<TicketEventDoc, '_id' | 'at' | 'ticketId'> & { ticketId: string | Types.ObjectId; at?: Date };
+
+/** The audit trail offers append and read only: events are never updated or deleted. */
+export function createTicketEventRepository(models: Models) {
+  const { TicketEvent } = models;
+  return {
+    async append(event: NewTicketEvent): Promise<TicketEvent> {
+      const created = await storeCall('ticket event', () =>
+        TicketEvent.create({ ...event, ticketId: new Types.ObjectId(event.ticketId) }),
+      );
+      return created.toObject();
+    },
+
+    async list(ticketId: string): Promise<TicketEvent[]> {
+      if (!Types.ObjectId.isValid(ticketId)) return [];
+      return storeCall('ticket event', () => TicketEvent.find({ ticketId: new Types.ObjectId(ticketId) }).sort({ at: 1, _id: 1 }).lean());
+    },
+  };
+}
+
+export type TicketEventRepository = ReturnType<typeof createTicketEventRepository>;

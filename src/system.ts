@@ -1,0 +1,120 @@
+import { createServer, type Server as HttpServer } from 'node:http';
+import { hostname } from 'node:os';
+import type { Server as SocketServer } from 'socket.io';
+import { HANDLERS, startWorkers, type HandlerRegistry, type WorkerSet } from '../workers/registry.js';
+import { loadCatalogue } from './config/catalogue.js';
+import type { Env } from './config/env.js';
+import { startEmbedded, type EmbeddedServices } from './embedded/index.js';
+import { createHttpApp } from './http/app.js';
+import { createLogger, type Logger } from './logging.js';
+import { HEARTBEAT_EVERY_MS } from './queues/jobs.js';
+import { createQueues } from './queues/producer.js';
+import { createRedis, pingRedis } from './queues/redis-client.js';
+import { attachSocketServer } from './realtime/socket-server.js';
+import type { AppContext } from './services/context.js';
+import { connectStore } from './store/connection.js';
+
+export interface SystemOptions {
+  log?: Logger;
+  /** Key prefix of every queue in Redis (tests use a unique one). */
+  queuePrefix?: string;
+  handlers?: HandlerRegistry;
+}
+
+export interface RunningSystem {
+  readonly ctx: AppContext;
+  /** Base URL of the HTTP server when this process serves the API. */
+  readonly url: string | undefined;
+  readonly httpServer: HttpServer | undefined;
+  readonly io: SocketServer | undefined;
+  readonly embedded: EmbeddedServices | undefined;
+  stop(): Promise<void>;
+}
+
+/**
+ * The composition root. Starts what `env.ROLE` asks for, in dependency order, and stops it in reverse:
+ * HTTP stops accepting first, workers finish their current jobs, then connections and embedded services close.
+ */
+export async function startSystem(env: Env, options: SystemOptions = {}): Promise<RunningSystem> {
+  const log = options.log ?? createLogger(env.LOG_LEVEL, { role: env.ROLE });
+  const catalogue = await loadCatalogue(env.CONFIG_DIR);
+  const cleanups: (() => Promise<unknown>)[] = [];
+  const stop = async (): Promise<void> => {
+    for (const cleanup of cleanups.reverse().splice(0)) {
+      await cleanup().catch((err: unknown) => {
+        log.warn({ err }, 'error during shutdown');
+      });
+    }
+  };
+
+  try {
+    const needsEmbedded = env.MONGODB_URI === undefined || env.REDIS_URL === undefined;
+    const embedded = needsEmbedded
+      ? await startEmbedded({ dataDir: env.DATA_DIR, mongodb: env.MONGODB_URI === undefined, redis: env.REDIS_URL === undefined, log })
+      : undefined;
+    if (embedded) cleanups.push(() => embedded.stop());
+    const mongodbUri = env.MONGODB_URI ?? embedded?.mongodbUri;
+    const redisUrl = env.REDIS_URL ?? embedded?.redisUrl;
+    if (mongodbUri === undefined || redisUrl === undefined) throw new Error('no store or Redis URL');
+
+    const store = await connectStore({ uri: mongodbUri, dbName: env.MONGODB_DB, log });
+    cleanups.push(() => store.close());
+    const redis = createRedis(redisUrl, 'queue', log);
+    cleanups.push(() => redis.quit());
+    const queues = createQueues(redis, log, options.queuePrefix);
+    cleanups.push(() => queues.close());
+    const ctx: AppContext = { env, log, catalogue, store, redis, queues, instanceId: `${hostname()}:${process.pid}` };
+
+    let httpServer: HttpServer | undefined;
+    let io: SocketServer | undefined;
+    let url: string | undefined;
+    if (env.ROLE !== 'worker') {
+      const probe = createRedis(redisUrl, 'probe', log);
+      cleanups.push(() => {
+        probe.disconnect();
+        return Promise.resolve();
+      });
+      const app = createHttpApp({
+        log,
+        readiness: { checks: { store: () => store.ping(), redis: () => pingRedis(probe) } },
+      });
+      const server = createServer(app);
+      httpServer = server;
+      io = attachSocketServer(server);
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(env.PORT, env.HOST, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      const socketServer = io;
+      cleanups.push(
+        () =>
+          new Promise<void>((resolve) => {
+            // io.close() also closes the HTTP server and waits for open requests.
+            void socketServer.close(() => { resolve(); });
+            server.closeIdleConnections();
+          }),
+      );
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : env.PORT;
+      url = `http://${env.HOST === '0.0.0.0' ? '127.0.0.1' : env.HOST}:${port}`;
+      log.info({ url }, 'API listening');
+    }
+
+    if (env.ROLE !== 'api') {
+      const blocking = createRedis(redisUrl, 'blocking', log);
+      cleanups.push(() => blocking.quit());
+      const workers: WorkerSet = startWorkers(ctx, blocking, options.handlers ?? HANDLERS);
+      cleanups.push(() => workers.close());
+      await queues.queue('system').upsertJobScheduler('system.heartbeat', { every: HEARTBEAT_EVERY_MS }, { name: 'system.heartbeat', data: {} });
+      log.info('workers started');
+    }
+
+    return { ctx, url, httpServer, io, embedded, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

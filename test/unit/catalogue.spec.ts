@@ -1,0 +1,329 @@
+import { expect } from 'chai';
+import { mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CatalogueError, formatProblems, loadCatalogue, type CatalogueProblem } from '../../src/config/catalogue.js';
+import { CHANNELS, TICKET_TYPES } from '../../src/domain/ticket-types.js';
+
+const shippedConfigDir = fileURLToPath(new URL('../../config/', import.meta.url));
+
+type Json = Record<string, unknown>;
+
+interface ShippedFiles {
+  units: { units: Json[] };
+  services: { services: Json[] };
+  calendar: { businessHours: Record<string, Json[]>; holidays: Json[] } & Json;
+}
+
+async function readShipped(): Promise<ShippedFiles> {
+  const read = async (name: string): Promise<unknown> =>
+    JSON.parse(await readFile(join(shippedConfigDir, name), 'utf8')) as unknown;
+  return {
+    units: (await read('units.json')) as ShippedFiles['units'],
+    services: (await read('services.json')) as ShippedFiles['services'],
+    calendar: (await read('calendar.json')) as ShippedFiles['calendar'],
+  };
+}
+
+async function expectCatalogueError(configDir: string): Promise<CatalogueError> {
+  try {
+    await loadCatalogue(configDir);
+  } catch (error) {
+    expect(error).to.be.instanceOf(CatalogueError);
+    return error as CatalogueError;
+  }
+  expect.fail('loadCatalogue should have thrown a CatalogueError');
+}
+
+describe('configuration catalogue', function () {
+  describe('the shipped config/', function () {
+    it('loads, with the Defensoría al Vecino as the one attention office', async function () {
+      const catalogue = await loadCatalogue(shippedConfigDir);
+
+      expect(catalogue.attentionOffice.code).to.equal('GDVAC');
+      expect(catalogue.attentionOffice.name).to.equal('Gerencia de Defensoría al Vecino y Atención al Ciudadano');
+      expect(catalogue.units.filter((unit) => unit.isAttentionOffice === true)).to.have.length(1);
+      expect(catalogue.unitByCode('GDVAC')).to.equal(catalogue.attentionOffice);
+      expect(catalogue.unitByCode('NOPE')).to.equal(undefined);
+    });
+
+    it('resolves every service to an existing unit, with known ticket types and channels', async function () {
+      const catalogue = await loadCatalogue(shippedConfigDir);
+
+      expect(catalogue.services.length).to.be.within(25, 35);
+      for (const service of catalogue.services) {
+        expect(catalogue.unitByCode(service.unit), `${service.code} → ${service.unit}`).to.not.equal(undefined);
+        expect(catalogue.serviceByCode(service.code)).to.equal(service);
+        expect(TICKET_TYPES).to.include(service.ticketType);
+        for (const channel of service.channels) expect(CHANNELS).to.include(channel);
+      }
+      expect(catalogue.serviceByCode('transparencia.acceso_informacion')).to.include({
+        unit: 'SG',
+        ticketType: 'acceso_informacion',
+      });
+      expect(catalogue.serviceByCode('atencion.libro_reclamaciones')).to.include({
+        unit: 'GDVAC',
+        ticketType: 'reclamo',
+      });
+      for (const unit of catalogue.units) {
+        if (unit.parent !== undefined) expect(catalogue.unitByCode(unit.parent), unit.code).to.not.equal(undefined);
+      }
+    });
+
+    it('has the 2026 holidays, sorted, with decreed days naming their decree', async function () {
+      const { calendar } = await loadCatalogue(shippedConfigDir);
+      const dates = calendar.holidays.map((holiday) => holiday.date);
+
+      expect(dates).to.include.members(['2026-01-01', '2026-04-02', '2026-04-03', '2026-12-09', '2027-03-25']);
+      expect(dates).to.deep.equal([...dates].sort());
+      expect(calendar.holidays.find((holiday) => holiday.date === '2026-01-02')).to.deep.equal({
+        date: '2026-01-02',
+        name: 'Día no laborable compensable para el sector público',
+        kind: 'non_working_public',
+        source: 'D.S. 042-2025-PCM',
+      });
+      expect(calendar.businessHours.sat).to.deep.equal([]);
+    });
+
+    it('is deeply frozen', async function () {
+      const catalogue = await loadCatalogue(shippedConfigDir);
+
+      expect(Object.isFrozen(catalogue)).to.equal(true);
+      expect(Object.isFrozen(catalogue.units)).to.equal(true);
+      expect(Object.isFrozen(catalogue.attentionOffice)).to.equal(true);
+      expect(Object.isFrozen(catalogue.services[0]!.channels)).to.equal(true);
+      expect(Object.isFrozen(catalogue.calendar.businessHours.mon[0])).to.equal(true);
+      expect(Object.isFrozen(catalogue.calendar.holidays)).to.equal(true);
+    });
+  });
+
+  describe('broken catalogues', function () {
+    let dir: string;
+    let files: ShippedFiles;
+
+    beforeEach(async function () {
+      dir = await mkdtemp(join(tmpdir(), 'catalogue-'));
+      files = await readShipped();
+    });
+
+    afterEach(async function () {
+      await rm(dir, { recursive: true, force: true });
+    });
+
+    async function writeAll(): Promise<void> {
+      await writeFile(join(dir, 'units.json'), JSON.stringify(files.units, null, 2));
+      await writeFile(join(dir, 'services.json'), JSON.stringify(files.services, null, 2));
+      await writeFile(join(dir, 'calendar.json'), JSON.stringify(files.calendar, null, 2));
+    }
+
+    it('loads an unchanged copy (the baseline for the cases below)', async function () {
+      await writeAll();
+      const catalogue = await loadCatalogue(dir);
+      expect(catalogue.attentionOffice.code).to.equal('GDVAC');
+    });
+
+    it('reports a service that names an unknown unit', async function () {
+      files.services.services[3]!.unit = 'XYZ';
+      await writeAll();
+
+      const error = await expectCatalogueError(dir);
+
+      expect(error.problems).to.deep.equal([
+        { file: join(dir, 'services.json'), path: 'services[3].unit', message: 'unknown unit "XYZ"' },
+      ]);
+      expect(error.message).to.contain(`${join(dir, 'services.json')}: services[3].unit: unknown unit "XYZ"`);
+    });
+
+    it('reports a duplicate unit code, pointing at the first one', async function () {
+      files.units.units[5] = { ...files.units.units[5], code: 'GAT' };
+      // The unit that used to be at index 5 had children; give them another parent so only one problem remains.
+      for (const unit of files.units.units) if (unit.parent === 'GDU') unit.parent = 'GAT';
+      for (const service of files.services.services) if (service.unit === 'GDU') service.unit = 'GAT';
+      await writeAll();
+
+      const error = await expectCatalogueError(dir);
+
+      expect(error.problems).to.deep.equal([
+        { file: join(dir, 'units.json'), path: 'units[5].code', message: 'duplicate unit code "GAT" (first used at units[3])' },
+      ]);
+    });
+
+    it('still checks codes across units when one unit has a field-level problem', async function () {
+      files.units.units[0]!.email = 'not-an-address';
+      files.units.units.push({ code: 'SG', name: 'Otra Secretaría', shortName: 'Otra', kind: 'oficina', parent: 'NOPE' });
+      await writeAll();
+
+      const error = await expectCatalogueError(dir);
+      const units = join(dir, 'units.json');
+      const last = files.units.units.length - 1;
+
+      expect(error.problems).to.deep.equal([
+        { file: units, path: 'units[0].email', message: 'not a valid e-mail address' },
+        { file: units, path: `units[${last}].code`, message: 'duplicate unit code "SG" (first used at units[1])' },
+        { file: units, path: `units[${last}].parent`, message: 'unknown parent unit "NOPE"' },
+      ]);
+    });
+
+    it('reports a parent cycle and a second attention office', async function () {
+      files.units.units.push(
+        { code: 'AAA', name: 'Unidad A', shortName: 'A', kind: 'oficina', parent: 'BBB', isAttentionOffice: true },
+        { code: 'BBB', name: 'Unidad B', shortName: 'B', kind: 'oficina', parent: 'AAA' },
+      );
+      await writeAll();
+
+      const error = await expectCatalogueError(dir);
+      const units = join(dir, 'units.json');
+      const first = files.units.units.length - 2;
+
+      expect(error.problems).to.deep.equal([
+        { file: units, path: `units[${first}].parent`, message: 'parent chain forms a cycle: AAA → BBB → AAA' },
+        { file: units, path: 'units', message: 'exactly one unit must have "isAttentionOffice": true, found 2 (GDVAC, AAA)' },
+      ]);
+    });
+
+    it('reports invalid JSON with the file name and the parser message', async function () {
+      const broken = '{ "units": [ { "code": "GDVAC", } ] }';
+      await writeAll();
+      await writeFile(join(dir, 'units.json'), broken);
+      let parserMessage = '';
+      try {
+        JSON.parse(broken);
+      } catch (error) {
+        parserMessage = (error as Error).message;
+      }
+
+      const error = await expectCatalogueError(dir);
+
+      expect(parserMessage).to.not.equal('');
+      expect(error.problems).to.deep.equal([
+        { file: join(dir, 'units.json'), path: '', message: `invalid JSON: ${parserMessage}` },
+      ]);
+      expect(formatProblems(error.problems)).to.equal(`${join(dir, 'units.json')}: invalid JSON: ${parserMessage}`);
+    });
+
+    it('reports a missing file', async function () {
+      await writeAll();
+      await unlink(join(dir, 'calendar.json'));
+
+      const error = await expectCatalogueError(dir);
+
+      expect(error.problems).to.deep.equal([{ file: join(dir, 'calendar.json'), path: '', message: 'file not found' }]);
+    });
+
+    it('reports a holiday date that does not exist', async function () {
+      files.calendar.holidays.push({ date: '2026-02-30', name: 'Día inventado', kind: 'local' });
+      await writeAll();
+
+      const error = await expectCatalogueError(dir);
+
+      expect(error.problems).to.deep.equal([
+        {
+          file: join(dir, 'calendar.json'),
+          path: `holidays[${files.calendar.holidays.length - 1}].date`,
+          message: 'not a real calendar date "2026-02-30" (expected YYYY-MM-DD)',
+        },
+      ]);
+    });
+
+    it('reports a duplicate holiday date', async function () {
+      files.calendar.holidays.push({ date: '2026-12-25', name: 'Navidad otra vez', kind: 'local' });
+      await writeAll();
+
+      const error = await expectCatalogueError(dir);
+      const first = files.calendar.holidays.findIndex((holiday) => holiday.date === '2026-12-25');
+
+      expect(error.problems).to.deep.equal([
+        {
+          file: join(dir, 'calendar.json'),
+          path: `holidays[${files.calendar.holidays.length - 1}].date`,
+          message: `duplicate holiday date "2026-12-25" (first listed at holidays[${first}])`,
+        },
+      ]);
+    });
+
+    it('reports overlapping business hours', async function () {
+      files.calendar.businessHours.tue = [
+        { start: '08:00', end: '13:00' },
+        { start: '12:30', end: '17:00' },
+      ];
+      await writeAll();
+
+      const error = await expectCatalogueError(dir);
+
+      expect(error.problems).to.deep.equal([
+        {
+          file: join(dir, 'calendar.json'),
+          path: 'businessHours.tue[1]',
+          message: '12:30–17:00 overlaps the previous range 08:00–13:00',
+        },
+      ]);
+    });
+
+    it('reports bad times, inverted ranges and a week without business days', async function () {
+      files.calendar.businessHours = {
+        mon: [{ start: '8:00', end: '17:00' }],
+        tue: [{ start: '17:00', end: '08:00' }],
+        wed: [],
+        thu: [],
+        fri: [],
+        sat: [],
+        sun: [],
+      };
+      await writeAll();
+
+      const error = await expectCatalogueError(dir);
+      const calendar = join(dir, 'calendar.json');
+
+      expect(error.problems).to.deep.equal([
+        { file: calendar, path: 'businessHours.mon[0].start', message: 'must be a time "HH:mm" (00:00 to 23:59), got "8:00"' },
+        { file: calendar, path: 'businessHours.tue[0]', message: 'start 17:00 must be before end 08:00' },
+      ]);
+
+      files.calendar.businessHours = { mon: [], tue: [], wed: [], thu: [], fri: [], sat: [], sun: [] };
+      await writeAll();
+
+      const empty = await expectCatalogueError(dir);
+
+      expect(empty.problems).to.deep.equal([
+        { file: calendar, path: 'businessHours', message: 'at least one day of the week must have business hours' },
+      ]);
+    });
+
+    it('reports problems in two different files together, in one error', async function () {
+      files.units.units[1]!.email = 'Secretaria@muniplibre.gob.pe';
+      files.services.services[0]!.unit = 'RENTAS';
+      files.services.services[2]!.ticketType = 'pedido';
+      await writeAll();
+
+      const error = await expectCatalogueError(dir);
+      const expected: CatalogueProblem[] = [
+        { file: join(dir, 'units.json'), path: 'units[1].email', message: 'e-mail address must be lowercase' },
+        { file: join(dir, 'services.json'), path: 'services[0].unit', message: 'unknown unit "RENTAS"' },
+      ];
+
+      expect(error.problems.slice(0, 2)).to.deep.equal(expected);
+      expect(error.problems[2]).to.include({ file: join(dir, 'services.json'), path: 'services[2].ticketType' });
+      expect(error.problems).to.have.length(3);
+      expect(error.message).to.equal(
+        [
+          'configuration catalogue is invalid (3 problems):',
+          `${join(dir, 'units.json')}: units[1].email: e-mail address must be lowercase`,
+          `${join(dir, 'services.json')}: services[0].unit: unknown unit "RENTAS"`,
+          `${join(dir, 'services.json')}: services[2].ticketType: ${error.problems[2]!.message}`,
+        ].join('\n'),
+      );
+    });
+
+    it('reports unknown keys, so a misspelt optional field is not silently ignored', async function () {
+      files.units.units[0] = { ...files.units.units[0], isAtentionOffice: true };
+      await writeAll();
+
+      const error = await expectCatalogueError(dir);
+
+      expect(error.problems).to.deep.equal([
+        { file: join(dir, 'units.json'), path: 'units[0]', message: 'Unrecognized key: "isAtentionOffice"' },
+      ]);
+    });
+  });
+});

@@ -1,0 +1,96 @@
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { isAppError } from '../src/errors.js';
+import { JOBS, QUEUE_NAMES, type JobName, type JobPayload, type QueueName } from '../src/queues/jobs.js';
+import type { AppContext } from '../src/services/context.js';
+import { systemHandlers } from './system.worker.js';
+
+export type JobHandler<N extends JobName> = (payload: JobPayload<N>, ctx: AppContext, job: Job) => Promise<void>;
+
+type JobsOfQueue<Q extends QueueName> = { [N in JobName]: (typeof JOBS)[N]['queue'] extends Q ? N : never }[JobName];
+
+/** The handlers a `<queue>.worker.ts` exports: exactly one per job of that queue. */
+export type QueueHandlers<Q extends QueueName> = { [N in JobsOfQueue<Q>]: JobHandler<N> };
+
+export type HandlerRegistry = { [N in JobName]: JobHandler<N> };
+
+/** Every job name mapped to its handler. */
+export const HANDLERS: HandlerRegistry = {
+  ...systemHandlers,
+};
+
+export class RegistryError extends Error {
+  override name = 'RegistryError';
+}
+
+/**
+ * Fails at boot, not at the first job, when a declared job has no handler or a handler has no declared job.
+ * The type system already demands this; the check covers registries assembled at run time.
+ */
+export function assertRegistryComplete(handlers: Readonly<Record<string, unknown>>): void {
+  const declared = Object.keys(JOBS);
+  const missing = declared.filter((name) => typeof handlers[name] !== 'function');
+  const unknown = Object.keys(handlers).filter((name) => !declared.includes(name));
+  if (missing.length > 0 || unknown.length > 0) {
+    throw new RegistryError(
+      [
+        missing.length > 0 ? `jobs without a handler: ${missing.join(', ')}` : '',
+        unknown.length > 0 ? `handlers for undeclared jobs: ${unknown.join(', ')}` : '',
+      ]
+        .filter(Boolean)
+        .join('; '),
+    );
+  }
+}
+
+function isJobName(name: string): name is JobName {
+  return Object.hasOwn(JOBS, name);
+}
+
+async function dispatch(job: Job, ctx: AppContext, handlers: HandlerRegistry): Promise<void> {
+  if (!isJobName(job.name)) throw new UnrecoverableError(`unknown job ${job.name}`);
+  const parsed = JOBS[job.name].payload.safeParse(job.data);
+  if (!parsed.success) throw new UnrecoverableError(`invalid payload for ${job.name}: ${parsed.error.message}`);
+  const handler = handlers[job.name];
+  try {
+    await handler(parsed.data, ctx, job);
+  } catch (err) {
+    // A use-case's catalogue error (not found, illegal transition, invalid) will not change on retry;
+    // only an unavailable dependency is worth another attempt.
+    if (isAppError(err) && err.code !== 'SERVICE_UNAVAILABLE') throw new UnrecoverableError(`${err.code}: ${err.message}`);
+    throw err;
+  }
+}
+
+export interface WorkerSet {
+  close(): Promise<void>;
+}
+
+/** One BullMQ worker per queue, each dispatching by job name through the registry. */
+export function startWorkers(
+  ctx: AppContext,
+  connection: Redis,
+  handlers: HandlerRegistry = HANDLERS,
+  concurrency: Partial<Record<QueueName, number>> = {},
+): WorkerSet {
+  assertRegistryComplete(handlers);
+  const workers = QUEUE_NAMES.map((queue) => {
+    const worker = new Worker(queue, (job) => dispatch(job, ctx, handlers), {
+      connection,
+      prefix: ctx.queues.prefix,
+      concurrency: concurrency[queue] ?? 4,
+    });
+    worker.on('error', (err: Error) => {
+      ctx.log.warn({ queue, err: err.message }, 'worker error');
+    });
+    worker.on('failed', (job, err) => {
+      ctx.log.warn({ queue, job: job?.name, jobId: job?.id, attempts: job?.attemptsMade, err: err.message }, 'job failed');
+    });
+    return worker;
+  });
+  return {
+    async close() {
+      await Promise.all(workers.map((w) => w.close()));
+    },
+  };
+}
