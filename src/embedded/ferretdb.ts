@@ -5,7 +5,7 @@ import { constants } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { Logger } from '../logging.js';
-import { EmbeddedServiceError, assertPortFree, freePort, spawnManaged, waitUntilListening, type ManagedProcess } from './process.js';
+import { EmbeddedServiceError, spawnManaged, startOnLoopback, type ManagedProcess } from './process.js';
 
 const run = promisify(execFile);
 
@@ -104,32 +104,22 @@ export interface FerretDbOptions {
 /** Starts FerretDB with the SQLite backend on loopback; no telemetry and no debug HTTP listener. */
 export async function startFerretDb(options: FerretDbOptions): Promise<RunningFerretDb> {
   await mkdir(options.dataDir, { recursive: true });
-  const attempts = options.port ? 1 : 3;
-  let lastError: unknown;
-  for (let attempt = 0; attempt < attempts; attempt++) {
-    const port = options.port ?? (await freePort());
-    if (options.port) await assertPortFree('ferretdb', port);
-    const proc = await spawnManaged(
+  const dataDir = resolve(options.dataDir);
+  const { port, proc } = await startOnLoopback('ferretdb', options.port, options.startTimeoutMs ?? 30_000, (port) =>
+    spawnManaged(
       'ferretdb',
       options.binary,
       [
         '--handler=sqlite',
-        `--sqlite-url=file:${resolve(options.dataDir)}/`,
-        `--state-dir=${resolve(options.dataDir)}`,
+        `--sqlite-url=file:${dataDir}/`,
+        `--state-dir=${dataDir}`,
         `--listen-addr=127.0.0.1:${port}`,
         '--debug-addr=-',
         '--telemetry=disable',
         '--log-level=warn',
       ],
       options.logFile,
-    );
-    try {
-      await waitUntilListening(proc, port, options.startTimeoutMs ?? 30_000);
-      return { uri: `mongodb://127.0.0.1:${port}/`, port, process: proc, stop: () => proc.stop() };
-    } catch (err) {
-      lastError = err;
-      await proc.stop();
-    }
-  }
-  throw lastError;
+    ),
+  );
+  return { uri: `mongodb://127.0.0.1:${port}/`, port, process: proc, stop: () => proc.stop() };
 }

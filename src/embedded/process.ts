@@ -163,3 +163,30 @@ export async function waitUntilListening(proc: ManagedProcess, port: number, tim
     `did not listen on port ${port} within ${timeoutMs} ms. Last log lines (${proc.logFile}):\n${await logTail(proc.logFile)}`,
   );
 }
+
+/**
+ * Starts a service on a loopback port and waits until it listens. With no port requested it picks a free one
+ * and retries twice, since another program can take a free port between the check and the bind.
+ */
+export async function startOnLoopback(
+  service: string,
+  requestedPort: number | undefined,
+  timeoutMs: number,
+  spawnAt: (port: number) => Promise<ManagedProcess>,
+): Promise<{ port: number; proc: ManagedProcess }> {
+  const attempts = requestedPort ? 1 : 3;
+  let lastError: unknown;
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    const port = requestedPort ?? (await freePort());
+    if (requestedPort) await assertPortFree(service, port);
+    const proc = await spawnAt(port);
+    try {
+      await waitUntilListening(proc, port, timeoutMs);
+      return { port, proc };
+    } catch (err) {
+      lastError = err;
+      await proc.stop();
+    }
+  }
+  throw lastError;
+}

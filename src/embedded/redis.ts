@@ -1,6 +1,6 @@
 import { access } from 'node:fs/promises';
 import { mkdir } from 'node:fs/promises';
-import { EmbeddedServiceError, assertPortFree, freePort, spawnManaged, waitUntilListening, type ManagedProcess } from './process.js';
+import { EmbeddedServiceError, spawnManaged, startOnLoopback, type ManagedProcess } from './process.js';
 
 export interface RunningRedis {
   readonly url: string;
@@ -33,12 +33,8 @@ async function findRedisServer(): Promise<string> {
 export async function startRedis(options: RedisOptions): Promise<RunningRedis> {
   const binary = await findRedisServer();
   await mkdir(options.workDir, { recursive: true });
-  const attempts = options.port ? 1 : 3;
-  let lastError: unknown;
-  for (let attempt = 0; attempt < attempts; attempt++) {
-    const port = options.port ?? (await freePort());
-    if (options.port) await assertPortFree('redis', port);
-    const proc = await spawnManaged(
+  const { port, proc } = await startOnLoopback('redis', options.port, options.startTimeoutMs ?? 15_000, (port) =>
+    spawnManaged(
       'redis',
       binary,
       [
@@ -54,14 +50,7 @@ export async function startRedis(options: RedisOptions): Promise<RunningRedis> {
         '--loglevel', 'warning',
       ],
       options.logFile,
-    );
-    try {
-      await waitUntilListening(proc, port, options.startTimeoutMs ?? 15_000);
-      return { url: `redis://127.0.0.1:${port}`, port, process: proc, stop: () => proc.stop() };
-    } catch (err) {
-      lastError = err;
-      await proc.stop();
-    }
-  }
-  throw lastError;
+    ),
+  );
+  return { url: `redis://127.0.0.1:${port}`, port, process: proc, stop: () => proc.stop() };
 }
