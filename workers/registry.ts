@@ -3,6 +3,9 @@ import type { Redis } from 'ioredis';
 import { isAppError } from '../src/errors.js';
 import { JOBS, QUEUE_NAMES, type JobName, type JobPayload, type QueueName } from '../src/queues/jobs.js';
 import type { AppContext } from '../src/services/context.js';
+import { assignHandlers } from './assign.worker.js';
+import { routeHandlers } from './route.worker.js';
+import { slaHandlers } from './sla.worker.js';
 import { systemHandlers } from './system.worker.js';
 
 export type JobHandler<N extends JobName> = (payload: JobPayload<N>, ctx: AppContext, job: Job) => Promise<void>;
@@ -17,6 +20,9 @@ export type HandlerRegistry = { [N in JobName]: JobHandler<N> };
 /** Every job name mapped to its handler. */
 export const HANDLERS: HandlerRegistry = {
   ...systemHandlers,
+  ...routeHandlers,
+  ...assignHandlers,
+  ...slaHandlers,
 };
 
 export class RegistryError extends Error {

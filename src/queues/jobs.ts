@@ -1,7 +1,9 @@
 import { z } from 'zod';
 
+const objectId = z.string().regex(/^[a-f0-9]{24}$/, 'must be a 24-hex-digit id');
+
 /** BullMQ queue names. One worker per queue; a queue may carry several job names. */
-export const QUEUE_NAMES = ['system'] as const;
+export const QUEUE_NAMES = ['system', 'route', 'assign', 'sla'] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
 /**
@@ -13,6 +15,31 @@ export const JOBS = {
   'system.heartbeat': {
     queue: 'system',
     payload: z.object({}).strict(),
+  },
+  /** Decide unit, queue, skills, priority and SLA of a new ticket, then queue it. jobId = ticket id. */
+  'route.ticket': {
+    queue: 'route',
+    payload: z.object({ ticketId: objectId }).strict(),
+  },
+  /** Find the best agent with room for one waiting ticket. */
+  'assign.ticket': {
+    queue: 'assign',
+    payload: z.object({ ticketId: objectId }).strict(),
+  },
+  /** An agent has room again (available, finished a case, capacity raised): fill it from their queues. */
+  'assign.drain-agent': {
+    queue: 'assign',
+    payload: z.object({ staffId: objectId }).strict(),
+  },
+  /**
+   * A delayed SLA check. `dueAt` is the instant the job was scheduled for; when the ticket's due date has
+   * moved since, the job is stale and does nothing. jobId = `sla:<ticketId>:<kind>`.
+   */
+  'sla.check': {
+    queue: 'sla',
+    payload: z
+      .object({ ticketId: objectId, kind: z.enum(['at_risk', 'first_response', 'resolution']), dueAt: z.iso.datetime() })
+      .strict(),
   },
 } as const satisfies Record<string, { queue: QueueName; payload: z.ZodType }>;
 

@@ -1,5 +1,9 @@
 import type { Connection } from 'mongoose';
 import { registerCitizenModels } from './citizen.model.js';
+import { registerCounterModel } from './counter.model.js';
+import { registerInteractionModel } from './interaction.model.js';
+import { registerNotificationModel } from './notification.model.js';
+import { registerStaffModel } from './staff.model.js';
 import { registerTicketEventModel } from './ticket-event.model.js';
 import { registerTicketModel } from './ticket.model.js';
 
@@ -8,6 +12,10 @@ export function registerModels(connection: Connection) {
     ...registerCitizenModels(connection),
     Ticket: registerTicketModel(connection),
     TicketEvent: registerTicketEventModel(connection),
+    Interaction: registerInteractionModel(connection),
+    Staff: registerStaffModel(connection),
+    Counter: registerCounterModel(connection),
+    Notification: registerNotificationModel(connection),
   };
 }
 

@@ -3,6 +3,55 @@ import { PRIORITY_CLASSES, type PriorityClass } from '../domain/priority.js';
 import { TICKET_STATUSES, type TicketStatus } from '../domain/ticket-lifecycle.js';
 import { CHANNELS, TICKET_TYPES, type Channel, type TicketType } from '../domain/ticket-types.js';
 
+/** What the channel told us that routing rules match on. */
+export interface RoutingHint {
+  /** Digit(s) chosen in the IVR menu, e.g. "2" or "2.1". */
+  ivrDigits?: string;
+  /** Kiosk service picked at the counter kiosk. */
+  kioskService?: string;
+  /** Address the citizen wrote to (the municipal mailbox it arrived at). */
+  emailTo?: string;
+  /** Service code stated explicitly (manual entry, web form). */
+  serviceCode?: string;
+  /** Free text to match keywords against (email subject + body start). */
+  text?: string;
+}
+
+/** Derivación: the case was referred to another unit; when that unit resolves it, it reports back. */
+export interface Referral {
+  fromUnit: string;
+  toUnit: string;
+  referredBy: string;
+  referredAt: Date;
+  reason: string;
+  /** Set when the receiving unit resolved the case; the referring office is notified. */
+  reportedBackAt?: Date;
+  /** Set when an agent of the referring office has seen the report-back. */
+  acknowledgedAt?: Date;
+  acknowledgedBy?: string;
+}
+
+export interface Resolution {
+  summary: string;
+  resolvedBy: string;
+  resolvedAt: Date;
+}
+
+/** SLA state of a ticket; due dates are recomputed from `startedAt` and `pauses` whenever they change. */
+export interface TicketSla {
+  policy: string;
+  startedAt: Date;
+  firstResponseDueAt?: Date;
+  resolutionDueAt?: Date;
+  /** When the at-risk warning fires (a share of the resolution time elapsed). */
+  atRiskAt?: Date;
+  pauses: { from: Date; to?: Date }[];
+  firstRespondedAt?: Date;
+  atRiskNotifiedAt?: Date;
+  firstResponseBreachedAt?: Date;
+  breachedAt?: Date;
+}
+
 export interface TicketDoc {
   _id: Types.ObjectId;
   /** Human code the citizen quotes, e.g. PL-2026-000123. */
@@ -16,11 +65,26 @@ export interface TicketDoc {
   type: TicketType;
   serviceCode?: string;
   unitCode: string;
+  /** Queue inside the unit, e.g. "general", "triage", "licencias". */
+  queue: string;
+  requiredSkills: string[];
+  /** The unit that took the case and answers for it (the citizen-attention office, usually). */
+  originUnitCode: string;
   status: TicketStatus;
   priorityClass: PriorityClass;
   priorityScore: number;
+  slaAtRisk: boolean;
   citizenId?: Types.ObjectId;
   subject: string;
+  description?: string;
+  routingHint: RoutingHint;
+  /** When the ticket last entered the queue; oldest first within a priority class. */
+  enqueuedAt?: Date;
+  assigneeId?: Types.ObjectId;
+  assignedAt?: Date;
+  referral?: Referral;
+  resolution?: Resolution;
+  sla?: TicketSla;
   /** Incremented by every guarded update; the guard that makes concurrent changes safe. */
   version: number;
   createdAt: Date;
@@ -35,18 +99,79 @@ const ticketSchema = new Schema<TicketDoc>(
     type: { type: String, enum: TICKET_TYPES, required: true },
     serviceCode: { type: String },
     unitCode: { type: String, required: true },
+    queue: { type: String, required: true, default: 'general' },
+    requiredSkills: { type: [String], default: [] },
+    originUnitCode: { type: String, required: true },
     status: { type: String, enum: TICKET_STATUSES, required: true, default: 'nuevo' },
     priorityClass: { type: String, enum: PRIORITY_CLASSES, required: true, default: 'normal' },
     priorityScore: { type: Number, required: true, default: 0 },
+    slaAtRisk: { type: Boolean, required: true, default: false },
     citizenId: { type: Schema.Types.ObjectId },
     subject: { type: String, required: true, trim: true, maxlength: 300 },
+    description: { type: String, maxlength: 20_000 },
+    routingHint: {
+      type: new Schema<RoutingHint>(
+        {
+          ivrDigits: String,
+          kioskService: String,
+          emailTo: String,
+          serviceCode: String,
+          text: { type: String, maxlength: 5_000 },
+        },
+        { _id: false },
+      ),
+      default: {},
+    },
+    enqueuedAt: { type: Date },
+    assigneeId: { type: Schema.Types.ObjectId },
+    assignedAt: { type: Date },
+    referral: {
+      type: new Schema<Referral>(
+        {
+          fromUnit: { type: String, required: true },
+          toUnit: { type: String, required: true },
+          referredBy: { type: String, required: true },
+          referredAt: { type: Date, required: true },
+          reason: { type: String, required: true, maxlength: 2_000 },
+          reportedBackAt: Date,
+          acknowledgedAt: Date,
+          acknowledgedBy: String,
+        },
+        { _id: false },
+      ),
+    },
+    resolution: {
+      type: new Schema<Resolution>(
+        { summary: { type: String, required: true, maxlength: 5_000 }, resolvedBy: String, resolvedAt: Date },
+        { _id: false },
+      ),
+    },
+    sla: {
+      type: new Schema<TicketSla>(
+        {
+          policy: { type: String, required: true },
+          startedAt: { type: Date, required: true },
+          firstResponseDueAt: Date,
+          resolutionDueAt: Date,
+          atRiskAt: Date,
+          pauses: { type: [{ _id: false, from: { type: Date, required: true }, to: Date }], default: [] },
+          firstRespondedAt: Date,
+          atRiskNotifiedAt: Date,
+          firstResponseBreachedAt: Date,
+          breachedAt: Date,
+        },
+        { _id: false },
+      ),
+    },
     version: { type: Number, required: true, default: 0 },
   },
   { timestamps: true, collection: 'tickets', versionKey: false, strict: 'throw' },
 );
 ticketSchema.index({ trackingCode: 1 }, { unique: true });
 ticketSchema.index({ channel: 1, channelKey: 1 }, { unique: true });
-ticketSchema.index({ unitCode: 1, status: 1, priorityScore: -1, createdAt: 1 });
+ticketSchema.index({ status: 1, unitCode: 1, channel: 1, priorityScore: -1, enqueuedAt: 1 });
+ticketSchema.index({ assigneeId: 1, status: 1 });
+ticketSchema.index({ 'referral.fromUnit': 1, 'referral.reportedBackAt': 1 });
 ticketSchema.index({ citizenId: 1, createdAt: -1 });
 
 export function registerTicketModel(connection: Connection): Model<TicketDoc> {
