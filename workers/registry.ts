@@ -57,7 +57,8 @@ async function dispatch(job: Job, ctx: AppContext, handlers: HandlerRegistry): P
   if (!isJobName(job.name)) throw new UnrecoverableError(`unknown job ${job.name}`);
   const parsed = JOBS[job.name].payload.safeParse(job.data);
   if (!parsed.success) throw new UnrecoverableError(`invalid payload for ${job.name}: ${parsed.error.message}`);
-  const handler = handlers[job.name];
+  // Sound: the payload was just validated by the schema declared for this very job name.
+  const handler = handlers[job.name] as unknown as (payload: unknown, ctx: AppContext, job: Job) => Promise<void>;
   try {
     await handler(parsed.data, ctx, job);
   } catch (err) {
