@@ -76,6 +76,7 @@ export async function startSystem(env: Env, options: SystemOptions = {}): Promis
       });
       const app = createHttpApp({
         log,
+        ctx,
         readiness: { checks: { store: () => store.ping(), redis: () => pingRedis(probe) } },
       });
       const server = createServer(app);

@@ -2,11 +2,15 @@ import express, { type Express, type RequestHandler } from 'express';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../logging.js';
 import { errorHandler, notFoundHandler } from './errors.middleware.js';
+import type { AppContext } from '../services/context.js';
+import { apiRouter } from './api.router.js';
 import { healthRoutes, type ReadinessProbe } from './health.routes.js';
 
 export interface HttpDeps {
   log: Logger;
   readiness: ReadinessProbe;
+  /** The API needs the application context; health endpoints do not. */
+  ctx?: AppContext;
 }
 
 function requestLog(log: Logger): RequestHandler {
@@ -31,6 +35,7 @@ export function createHttpApp(deps: HttpDeps): Express {
   app.use(requestLog(deps.log));
   app.use(express.json({ limit: '256kb', strict: true }));
   app.use(healthRoutes(deps.readiness));
+  if (deps.ctx) app.use('/api/v1', apiRouter(deps.ctx));
   app.use(notFoundHandler);
   app.use(errorHandler(deps.log));
   return app;
