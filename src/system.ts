@@ -7,16 +7,18 @@ import type { Env } from './config/env.js';
 import { startEmbedded, type EmbeddedServices } from './embedded/index.js';
 import { createHttpApp } from './http/app.js';
 import { createLogger, type Logger } from './logging.js';
-import { HEARTBEAT_EVERY_MS } from './queues/jobs.js';
+import { HEARTBEAT_EVERY_MS, MAINTENANCE_EVERY_MS } from './queues/jobs.js';
 import { createQueues } from './queues/producer.js';
 import { createRedis, pingRedis } from './queues/redis-client.js';
 import { attachSocketServer } from './realtime/socket-server.js';
+import { ensureBootstrapAdmin } from './services/auth.service.js';
 import type { AppContext } from './services/context.js';
 import { connectStore } from './store/connection.js';
+import { redisDocumentLocks } from './store/document-lock.js';
 
 export interface SystemOptions {
   log?: Logger;
-  /** Key prefix of every queue in Redis (tests use a unique one). */
+  /** Key prefix of every queue and lock in Redis (tests use a unique one). */
   queuePrefix?: string;
   handlers?: HandlerRegistry;
 }
@@ -57,13 +59,15 @@ export async function startSystem(env: Env, options: SystemOptions = {}): Promis
     const redisUrl = env.REDIS_URL ?? embedded?.redisUrl;
     if (mongodbUri === undefined || redisUrl === undefined) throw new Error('no store or Redis URL');
 
-    const store = await connectStore({ uri: mongodbUri, dbName: env.MONGODB_DB, log });
-    cleanups.push(() => store.close());
     const redis = createRedis(redisUrl, 'queue', log);
     cleanups.push(() => redis.quit());
-    const queues = createQueues(redis, log, options.queuePrefix);
+    const prefix = options.queuePrefix ?? 'mcc';
+    const store = await connectStore({ uri: mongodbUri, dbName: env.MONGODB_DB, maxPoolSize: env.MONGODB_POOL_SIZE, log, locks: redisDocumentLocks(redis, { prefix }) });
+    cleanups.push(() => store.close());
+    const queues = createQueues(redis, log, prefix);
     cleanups.push(() => queues.close());
     const ctx: AppContext = { env, log, catalogue, store, redis, queues, instanceId: `${hostname()}:${process.pid}` };
+    await ensureBootstrapAdmin(ctx);
 
     let httpServer: HttpServer | undefined;
     let io: SocketServer | undefined;
@@ -110,6 +114,7 @@ export async function startSystem(env: Env, options: SystemOptions = {}): Promis
       const workers: WorkerSet = startWorkers(ctx, blocking, options.handlers ?? HANDLERS);
       cleanups.push(() => workers.close());
       await queues.queue('system').upsertJobScheduler('system.heartbeat', { every: HEARTBEAT_EVERY_MS }, { name: 'system.heartbeat', data: {} });
+      await queues.queue('system').upsertJobScheduler('system.maintenance', { every: MAINTENANCE_EVERY_MS }, { name: 'system.maintenance', data: {} });
       log.info('workers started');
     }
 

@@ -1,11 +1,12 @@
+import { assignTicket, drainAgent } from '../src/services/assignment.service.js';
 import type { QueueHandlers } from './registry.js';
 
 /** Handlers of the `assign` queue. */
 export const assignHandlers: QueueHandlers<'assign'> = {
-  'assign.ticket': async () => {
-    // implemented with the assignment service
+  'assign.ticket': async ({ ticketId }, ctx) => {
+    await assignTicket(ctx, ticketId);
   },
-  'assign.drain-agent': async () => {
-    // implemented with the assignment service
+  'assign.drain-agent': async ({ staffId }, ctx) => {
+    await drainAgent(ctx, staffId);
   },
 };

@@ -1,3 +1,4 @@
+import { purgeExpiredRefreshTokens } from '../src/services/auth.service.js';
 import { recordHeartbeat } from '../src/services/heartbeat.service.js';
 import type { QueueHandlers } from './registry.js';
 
@@ -5,5 +6,9 @@ import type { QueueHandlers } from './registry.js';
 export const systemHandlers: QueueHandlers<'system'> = {
   'system.heartbeat': async (_payload, ctx) => {
     await recordHeartbeat(ctx.redis, ctx.queues.prefix, ctx.instanceId, new Date());
+  },
+  'system.maintenance': async (_payload, ctx) => {
+    const purged = await purgeExpiredRefreshTokens(ctx);
+    if (purged > 0) ctx.log.info({ purged }, 'expired refresh tokens deleted');
   },
 };

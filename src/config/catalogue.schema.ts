@@ -9,6 +9,8 @@
 import { z } from 'zod';
 import type { CalendarConfig } from '../domain/calendar.types.js';
 import { CHANNELS, TICKET_TYPES } from '../domain/ticket-types.js';
+import type { SlaPolicy } from '../domain/sla-policy.js';
+import { normalizeForMatching, SERVICE_ROUTE_ID, TRIAGE_ROUTE_ID, type RoutingConfig } from '../domain/routing.js';
 
 // Consistency checks that compare several entries must not run on entries that failed their own validation (they
 // would report nonsense such as an overlap with "25:00"). Zod skips refinements only after *aborting* issues, and a
@@ -222,6 +224,268 @@ export function createServicesFileSchema(options: ServicesSchemaOptions) {
 
 export type ServicesFile = z.output<ReturnType<typeof createServicesFileSchema>>;
 
+// ─── routing.json ───────────────────────────────────────────────────────────────────────────────────────────────
+
+const SLUG = /^[a-z][a-z0-9_]*$/;
+const SLUG_MESSAGE = 'must be lowercase letters, digits or "_", starting with a letter';
+const RULE_ID = /^[a-z0-9]+(-[a-z0-9]+)*$/;
+const IVR_DIGITS = /^[0-9*#]+(\.[0-9*#]+)*$/;
+// A decision reports these instead of a rule id; a rule using one would make the decision ambiguous.
+const RESERVED_RULE_IDS: readonly string[] = [SERVICE_ROUTE_ID, TRIAGE_ROUTE_ID];
+
+const queueCodeSchema = z.string().regex(SLUG, { error: `${SLUG_MESSAGE}, e.g. "registro_civil"` });
+
+const skillsSchema = z
+  .array(z.string().regex(SLUG, { error: `${SLUG_MESSAGE}, e.g. "serenazgo"` }))
+  .superRefine(noDuplicates('skill'))
+  .default([]);
+
+const channelSchema = z.enum(CHANNELS, { error: `must be one of ${CHANNELS.join(', ')}` });
+
+// Keywords are compared after folding case and accents, so one that folds to nothing ("¿?") would match nothing.
+const routingKeywordSchema = keywordSchema.refine((value) => normalizeForMatching(value) !== '', {
+  error: 'keyword must contain a letter or a digit',
+});
+
+/** Options for {@link createRoutingFileSchema}. */
+export interface RoutingSchemaOptions {
+  /** Codes of the units in `units.json`; leave out when that file could not be read. */
+  unitCodes?: ReadonlySet<string> | undefined;
+  /**
+   * Codes of the services in `services.json`, each with its unit (`undefined` when that entry has no usable
+   * unit); leave out when that file could not be read.
+   */
+  serviceUnits?: ReadonlyMap<string, string | undefined> | undefined;
+}
+
+function unitReference(unitCodes: ReadonlySet<string> | undefined) {
+  return z
+    .string()
+    .min(1, { error: 'must not be empty' })
+    .superRefine((code, ctx) => {
+      if (unitCodes !== undefined && !unitCodes.has(code)) {
+        ctx.addIssue({ code: 'custom', message: `unknown unit "${code}"` });
+      }
+    });
+}
+
+function serviceReference(serviceUnits: ReadonlyMap<string, string | undefined> | undefined) {
+  return z
+    .string()
+    .min(1, { error: 'must not be empty' })
+    .superRefine((code, ctx) => {
+      if (serviceUnits !== undefined && !serviceUnits.has(code)) {
+        ctx.addIssue({ code: 'custom', message: `unknown service "${code}"` });
+      }
+    });
+}
+
+function createRoutingConditionSchema(options: RoutingSchemaOptions) {
+  return z
+    .strictObject({
+      /** One channel or a list of them. */
+      channel: z
+        .union([channelSchema, z.array(channelSchema).min(1).superRefine(noDuplicates('channel'))], {
+          error: `must be one of ${CHANNELS.join(', ')}, or a non-empty list of them`,
+        })
+        .optional(),
+      ivrDigits: z.string().regex(IVR_DIGITS, { error: 'must be IVR digits such as "1" or "2.1"' }).optional(),
+      kioskService: z.string().regex(SLUG, { error: `${SLUG_MESSAGE}, e.g. "registro_civil"` }).optional(),
+      emailTo: emailSchema.optional(),
+      /** Any of these, as whole words of the contact's text, ignoring case and accents. */
+      keywords: z
+        .array(routingKeywordSchema)
+        .min(1, { error: 'at least one keyword is required' })
+        .superRefine(noDuplicates('keyword'))
+        .optional(),
+      serviceCode: serviceReference(options.serviceUnits).optional(),
+    })
+    .refine((when) => Object.keys(when).length > 0, {
+      error: 'needs at least one condition; a rule without conditions would match every contact',
+    });
+}
+
+function createRoutingRuleSchema(options: RoutingSchemaOptions) {
+  return z.strictObject({
+    id: z
+      .string()
+      .regex(RULE_ID, { error: 'must be lowercase words joined by "-", e.g. "ivr-rentas"' })
+      .refine((id) => !RESERVED_RULE_IDS.includes(id), {
+        error: (issue) => `rule id ${JSON.stringify(issue.input)} is reserved for decisions made without a rule`,
+      }),
+    when: createRoutingConditionSchema(options),
+    then: z.strictObject({
+      /** Supplies the unit and ticket type unless `unit` / `ticketType` are given. */
+      service: serviceReference(options.serviceUnits).optional(),
+      unit: unitReference(options.unitCodes).optional(),
+      /** Must be a queue declared for the resulting unit. */
+      queue: queueCodeSchema,
+      skills: skillsSchema,
+      ticketType: z.enum(TICKET_TYPES).optional(),
+    }),
+  });
+}
+
+// The checks across entries look at each entry through its own loose shape, so one malformed rule does not hide
+// a wrong queue or a duplicate id in the others.
+const queueRefShape = z.object({ unit: z.string(), code: z.string() });
+const triageRefShape = z.object({ unit: z.string(), queue: z.string() });
+const ruleConditionShape = z.object({ when: z.unknown() });
+const ruleRefShape = z.object({
+  id: z.string(),
+  when: z.object({ serviceCode: z.string().optional() }),
+  then: z.object({ service: z.string().optional(), unit: z.string().optional(), queue: z.string() }),
+});
+const routingRefShape = z.object({ triage: z.unknown(), queues: z.array(z.unknown()), rules: z.array(z.unknown()) });
+
+// Two rules with the same conditions: the later one can never match. Keys are order-insensitive where the
+// meaning is (a channel list, a keyword list), so reordering a copy does not hide it.
+function conditionKey(when: z.output<ReturnType<typeof createRoutingConditionSchema>>): string {
+  const { channel, keywords, ...rest } = when;
+  const channels = channel === undefined ? undefined : [channel].flat().sort();
+  const folded = keywords === undefined ? undefined : keywords.map(normalizeForMatching).sort();
+  const entries = Object.entries({ ...rest, channels, keywords: folded }).filter(([, value]) => value !== undefined);
+  return JSON.stringify(entries.sort(([a], [b]) => a.localeCompare(b)));
+}
+
+function checkRouting(options: RoutingSchemaOptions) {
+  const { unitCodes, serviceUnits } = options;
+  const conditionSchema = createRoutingConditionSchema({});
+
+  return (file: z.output<typeof routingRefShape>, ctx: z.core.$RefinementCtx): void => {
+    const queuesByUnit = new Map<string, Map<string, number>>();
+    file.queues.forEach((entry, index) => {
+      const queue = queueRefShape.safeParse(entry);
+      if (!queue.success) return;
+      const { unit, code } = queue.data;
+      const codes = queuesByUnit.get(unit) ?? new Map<string, number>();
+      queuesByUnit.set(unit, codes);
+      const first = codes.get(code);
+      if (first === undefined) {
+        codes.set(code, index);
+      } else {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['queues', index, 'code'],
+          message: `duplicate queue "${code}" for unit ${unit} (first declared at ${at('queues', first)})`,
+        });
+      }
+    });
+
+    // Reported only for a unit that exists: an unknown unit has already been reported where it is named.
+    const checkQueue = (unit: string, queue: string, path: (string | number)[]): void => {
+      if (unitCodes !== undefined && !unitCodes.has(unit)) return;
+      const declared = queuesByUnit.get(unit);
+      if (declared?.has(queue) === true) return;
+      const known = declared === undefined ? 'it has none' : `its queues: ${[...declared.keys()].join(', ')}`;
+      ctx.addIssue({ code: 'custom', path, message: `unit ${unit} has no queue "${queue}" (${known})` });
+    };
+
+    const triage = triageRefShape.safeParse(file.triage);
+    if (triage.success) checkQueue(triage.data.unit, triage.data.queue, ['triage', 'queue']);
+
+    const indexById = new Map<string, number>();
+    const indexByCondition = new Map<string, number>();
+    file.rules.forEach((entry, index) => {
+      const rule = ruleRefShape.safeParse(entry);
+      if (!rule.success) return;
+      const { id, when, then } = rule.data;
+
+      const first = indexById.get(id);
+      if (first === undefined) {
+        indexById.set(id, index);
+      } else {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['rules', index, 'id'],
+          message: `duplicate rule id "${id}" (first used at ${at('rules', first)})`,
+        });
+      }
+
+      const condition = conditionSchema.safeParse(ruleConditionShape.parse(entry).when);
+      if (condition.success) {
+        const key = conditionKey(condition.data);
+        const earlier = indexByCondition.get(key);
+        if (earlier === undefined) {
+          indexByCondition.set(key, index);
+        } else {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['rules', index, 'when'],
+            message: `same conditions as ${at('rules', earlier)}, which comes first, so this rule never matches`,
+          });
+        }
+      }
+
+      const serviceCode = then.service ?? when.serviceCode;
+      let unit = then.unit;
+      if (unit === undefined && serviceCode !== undefined) {
+        // Unknown service, or a service without a usable unit: reported elsewhere, nothing to check the queue by.
+        if (serviceUnits === undefined || !serviceUnits.has(serviceCode)) return;
+        unit = serviceUnits.get(serviceCode);
+        if (unit === undefined) return;
+      }
+      if (unit === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['rules', index, 'then'],
+          message: 'must name a "unit" or a "service" (or the rule must have a "serviceCode" condition)',
+        });
+        return;
+      }
+      checkQueue(unit, then.queue, ['rules', index, 'then', 'queue']);
+    });
+
+    // An explicit service code routes to its unit's first queue when no rule says otherwise, so every unit that
+    // a service names needs one, or such contacts would silently fall through to triage.
+    if (serviceUnits === undefined) return;
+    const servicesWithoutQueue = new Map<string, string[]>();
+    for (const [service, unit] of serviceUnits) {
+      if (unit === undefined || queuesByUnit.has(unit)) continue;
+      if (unitCodes !== undefined && !unitCodes.has(unit)) continue;
+      servicesWithoutQueue.set(unit, [...(servicesWithoutQueue.get(unit) ?? []), service]);
+    }
+    for (const [unit, services] of servicesWithoutQueue) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['queues'],
+        message: `unit ${unit} has no queue, but services route to it: ${services.join(', ')}`,
+      });
+    }
+  };
+}
+
+/**
+ * `config/routing.json`: `{ "triage": {...}, "queues": [...], "rules": [...] }`, checked against the given units
+ * and services: every unit and service named must exist, every rule's queue must be declared for the unit the rule
+ * resolves to, and every unit a service names must have a queue.
+ */
+export function createRoutingFileSchema(options: RoutingSchemaOptions) {
+  return z
+    .strictObject({
+      /** Where contacts no rule claims go: the attention office's triage queue. */
+      triage: z.strictObject({
+        unit: unitReference(options.unitCodes),
+        queue: queueCodeSchema,
+        skills: skillsSchema,
+      }),
+      queues: z
+        .array(z.strictObject({ unit: unitReference(options.unitCodes), code: queueCodeSchema, name: nameSchema }))
+        .min(1, { error: 'at least one queue is required' }),
+      /** In priority order: the first rule that matches wins. */
+      rules: z.array(createRoutingRuleSchema(options)),
+    })
+    .superRefine(checkRouting(options), whenValid(routingRefShape));
+}
+
+export type RoutingFile = z.output<ReturnType<typeof createRoutingFileSchema>>;
+
+/**
+ * Compile-time proof that a validated `routing.json` is usable as the domain's `RoutingConfig`. One direction
+ * only: the domain types are readonly and the schema output is not, so they cannot be mutually assignable.
+ */
+export type RoutingSchemaFitsDomain = AssertTrue<[RoutingFile] extends [RoutingConfig] ? true : false>;
+
 // ─── calendar.json ──────────────────────────────────────────────────────────────────────────────────────────────
 
 const TIME = /^([01]\d|2[0-3]):[0-5]\d$/;
@@ -334,3 +598,145 @@ type AssertTrue<T extends true> = T;
  * side changes alone, this alias stops compiling.
  */
 export type CalendarSchemaMatchesDomain = AssertTrue<Equals<z.output<typeof calendarConfigSchema>, CalendarConfig>>;
+
+// ─── sla.json ───────────────────────────────────────────────────────────────────────────────────────────────────
+
+const SLA_POLICY_ID = /^[a-z][a-z0-9_.-]*$/;
+
+// Caps catch a value written in the wrong unit (minutes where days were meant) and bound the calendar walk.
+const MAX_BUSINESS_DAYS = 365;
+const MAX_BUSINESS_MINUTES = 60 * 24 * 365;
+
+const slaTargetShape = z.object({ unit: z.enum(['business_minutes', 'business_days']), value: z.number() });
+
+/**
+ * An SLA target. Business days are whole "días hábiles"; business minutes may be fractional, which lets a test
+ * configuration express targets of a few seconds.
+ */
+const slaTargetSchema = z
+  .strictObject({
+    unit: z.enum(['business_minutes', 'business_days']),
+    value: z.number().positive({ error: 'must be greater than 0' }),
+  })
+  .superRefine((target, ctx) => {
+    if (target.unit === 'business_days' && !Number.isInteger(target.value)) {
+      ctx.addIssue({ code: 'custom', path: ['value'], message: `business_days must be a whole number, got ${target.value}` });
+    }
+    const max = target.unit === 'business_days' ? MAX_BUSINESS_DAYS : MAX_BUSINESS_MINUTES;
+    if (target.value > max) {
+      ctx.addIssue({ code: 'custom', path: ['value'], message: `must be at most ${max} ${target.unit}, got ${target.value}` });
+    }
+  }, whenValid(slaTargetShape));
+
+/** Options for {@link createSlaFileSchema}. */
+export interface SlaSchemaOptions {
+  /** Codes of the units in `units.json`; left out when that file could not be read (see services). */
+  unitCodes?: ReadonlySet<string> | undefined;
+}
+
+function createSlaPolicySchema(options: SlaSchemaOptions) {
+  const { unitCodes } = options;
+  return z.strictObject({
+    id: z.string().regex(SLA_POLICY_ID, {
+      error: 'must be lowercase letters, digits, "_", "." or "-", starting with a letter',
+    }),
+    /** Why the targets are what they are (the legal basis, an agreement): JSON has no comments. */
+    note: nameSchema.optional(),
+    /** `{}` for the default policy; a unit-specific policy also names its ticket type. */
+    match: z
+      .strictObject({
+        ticketType: z.enum(TICKET_TYPES).optional(),
+        unit: z
+          .string()
+          .min(1, { error: 'must not be empty' })
+          .superRefine((code, ctx) => {
+            if (unitCodes !== undefined && !unitCodes.has(code)) {
+              ctx.addIssue({ code: 'custom', message: `unknown unit "${code}"` });
+            }
+          })
+          .optional(),
+      })
+      .superRefine((match, ctx) => {
+        // A unit-only policy would rank ambiguously against a type-only one; naming both keeps the order total.
+        if (match.unit !== undefined && match.ticketType === undefined) {
+          ctx.addIssue({ code: 'custom', path: ['unit'], message: 'a policy for a unit must also name its "ticketType"' });
+        }
+      }),
+    firstResponse: slaTargetSchema.optional(),
+    firstResponseByChannel: z.partialRecord(z.enum(CHANNELS), slaTargetSchema).optional(),
+    resolution: slaTargetSchema,
+    atRiskFraction: z
+      .number()
+      .gt(0, { error: 'must be greater than 0' })
+      .lte(1, { error: 'must be at most 1' })
+      .default(0.8),
+  });
+}
+
+const slaPoliciesShape = z.object({
+  policies: z.array(
+    z.object({ id: z.string(), match: z.object({ ticketType: z.string().optional(), unit: z.string().optional() }) }),
+  ),
+});
+
+function describeMatch(match: { ticketType?: string | undefined; unit?: string | undefined }): string {
+  if (match.ticketType === undefined && match.unit === undefined) return 'the default';
+  return [match.ticketType, match.unit].filter((part) => part !== undefined).join(' + ');
+}
+
+function checkSlaPolicies(file: z.output<typeof slaPoliciesShape>, ctx: z.core.$RefinementCtx): void {
+  const indexById = new Map<string, number>();
+  const indexByMatch = new Map<string, number>();
+  const defaults: string[] = [];
+  file.policies.forEach((policy, index) => {
+    const firstId = indexById.get(policy.id);
+    if (firstId === undefined) {
+      indexById.set(policy.id, index);
+    } else {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['policies', index, 'id'],
+        message: `duplicate policy id "${policy.id}" (first used at ${at('policies', firstId)})`,
+      });
+    }
+    const key = JSON.stringify([policy.match.ticketType ?? null, policy.match.unit ?? null]);
+    const firstMatch = indexByMatch.get(key);
+    if (firstMatch === undefined) {
+      indexByMatch.set(key, index);
+    } else {
+      // Two policies for the same tickets: only the first would ever apply, silently.
+      ctx.addIssue({
+        code: 'custom',
+        path: ['policies', index, 'match'],
+        message: `same match as ${at('policies', firstMatch)} (${describeMatch(policy.match)})`,
+      });
+    }
+    if (policy.match.ticketType === undefined && policy.match.unit === undefined) defaults.push(policy.id);
+  });
+  if (defaults.length !== 1) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['policies'],
+      message:
+        `exactly one default policy (with "match": {}) is required, found ${defaults.length}` +
+        (defaults.length > 0 ? ` (${defaults.join(', ')})` : ''),
+    });
+  }
+}
+
+/**
+ * `config/sla.json`: `{ "policies": [...] }`, checked against the given unit codes. Every ticket falls under the
+ * most specific matching policy (type + unit, then type, then the one default), see `selectSlaPolicy`.
+ */
+export function createSlaFileSchema(options: SlaSchemaOptions) {
+  return z
+    .strictObject({
+      policies: z.array(createSlaPolicySchema(options)).min(1, { error: 'at least one policy is required' }),
+    })
+    .superRefine(checkSlaPolicies, whenValid(slaPoliciesShape));
+}
+
+export type SlaFile = z.output<ReturnType<typeof createSlaFileSchema>>;
+
+/** Compile-time proof that a validated policy is what the domain's SLA functions take. */
+export type SlaSchemaFitsDomain = AssertTrue<[SlaFile['policies'][number]] extends [SlaPolicy] ? true : false>;

@@ -1,17 +1,21 @@
 /**
- * Loads the configuration catalogue (`units.json`, `services.json`, `calendar.json`) once at boot. Every problem in
- * every file is collected and thrown together as one {@link CatalogueError}, so whoever edits the JSON fixes the
- * whole list in one pass instead of restarting once per mistake.
+ * Loads the configuration catalogue (`units.json`, `services.json`, `calendar.json`, `routing.json`, ...) once at
+ * boot. Every problem in every file is collected and thrown together as one {@link CatalogueError}, so whoever edits
+ * the JSON fixes the whole list in one pass instead of restarting once per mistake.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { CalendarConfig } from '../domain/calendar.types.js';
+import type { RoutingConfig } from '../domain/routing.js';
 import {
   calendarConfigSchema,
+  createRoutingFileSchema,
   createServicesFileSchema,
+  createSlaFileSchema,
   unitsFileSchema,
   type ServiceConfig,
+  type SlaFile,
   type UnitConfig,
 } from './catalogue.schema.js';
 
@@ -28,6 +32,9 @@ export type Unit = DeepReadonly<UnitConfig>;
 /** An entry of the service catalogue (`config/services.json`). */
 export type Service = DeepReadonly<ServiceConfig>;
 
+/** The SLA policies (`config/sla.json`); a ticket's policy is chosen with `selectSlaPolicy`. */
+export type SlaCatalogue = DeepReadonly<SlaFile>;
+
 /** The validated, frozen configuration catalogue. */
 export interface Catalogue {
   readonly units: readonly Unit[];
@@ -37,6 +44,10 @@ export interface Catalogue {
    * `CalendarConfig` because `createBusinessCalendar` takes that type and readonly arrays would not be accepted.
    */
   readonly calendar: CalendarConfig;
+  /** Routing rules, queues per unit and the triage queue (`config/routing.json`), for `routeContact`. */
+  readonly routing: RoutingConfig;
+  /** SLA targets per ticket type and unit (`config/sla.json`), exactly one default policy among them. */
+  readonly sla: SlaCatalogue;
   /** The one unit with `isAttentionOffice: true`: it takes contacts in and answers for them to the citizen. */
   readonly attentionOffice: Unit;
   unitByCode(code: string): Unit | undefined;
@@ -124,6 +135,20 @@ function declaredUnitCodes(read: JsonRead): ReadonlySet<string> | undefined {
   return codes;
 }
 
+// Like declaredUnitCodes, so routing.json is checked against the services that services.json declares even when
+// another entry of that file is broken. A service whose unit is unusable maps to undefined.
+function declaredServiceUnits(read: JsonRead): ReadonlyMap<string, string | undefined> | undefined {
+  if (!read.ok) return undefined;
+  const shape = z.object({ services: z.array(z.unknown()) }).safeParse(read.value);
+  if (!shape.success) return undefined;
+  const units = new Map<string, string | undefined>();
+  for (const service of shape.data.services) {
+    const entry = z.object({ code: z.string(), unit: z.string().optional().catch(undefined) }).safeParse(service);
+    if (entry.success && !units.has(entry.data.code)) units.set(entry.data.code, entry.data.unit);
+  }
+  return units;
+}
+
 function deepFreeze<T>(value: T): DeepReadonly<T> {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
     Object.freeze(value);
@@ -133,9 +158,10 @@ function deepFreeze<T>(value: T): DeepReadonly<T> {
 }
 
 /**
- * Reads and validates `units.json`, `services.json` and `calendar.json` from `configDir`.
+ * Reads and validates every catalogue file (`units.json`, `services.json`, `calendar.json`, `routing.json`, ...)
+ * from `configDir`.
  *
- * @throws {CatalogueError} listing every problem found in all three files: missing or unreadable file, invalid
+ * @throws {CatalogueError} listing every problem found in all the files: missing or unreadable file, invalid
  *   JSON, schema violation, or a reference to something that does not exist.
  */
 export async function loadCatalogue(configDir: string): Promise<Catalogue> {
@@ -143,22 +169,38 @@ export async function loadCatalogue(configDir: string): Promise<Catalogue> {
     units: join(configDir, 'units.json'),
     services: join(configDir, 'services.json'),
     calendar: join(configDir, 'calendar.json'),
+    routing: join(configDir, 'routing.json'),
+    sla: join(configDir, 'sla.json'),
   };
-  const [unitsRead, servicesRead, calendarRead] = await Promise.all([
+  const [unitsRead, servicesRead, calendarRead, routingRead] = await Promise.all([
     readJson(files.units),
     readJson(files.services),
     readJson(files.calendar),
+    readJson(files.routing),
   ]);
 
+  const slaRead = await readJson(files.sla);
   const problems: CatalogueProblem[] = [];
   const unitsFile = validate(unitsFileSchema, unitsRead, files.units, problems);
   const servicesSchema = createServicesFileSchema({ unitCodes: declaredUnitCodes(unitsRead) });
   const servicesFile = validate(servicesSchema, servicesRead, files.services, problems);
   const calendarConfig = validate(calendarConfigSchema, calendarRead, files.calendar, problems);
+  const routingSchema = createRoutingFileSchema({
+    unitCodes: declaredUnitCodes(unitsRead),
+    serviceUnits: declaredServiceUnits(servicesRead),
+  });
+  const routingFile = validate(routingSchema, routingRead, files.routing, problems);
+  const slaFile = validate(createSlaFileSchema({ unitCodes: declaredUnitCodes(unitsRead) }), slaRead, files.sla, problems);
 
-  if (unitsFile === undefined || servicesFile === undefined || calendarConfig === undefined) {
+  if (
+    unitsFile === undefined ||
+    servicesFile === undefined ||
+    calendarConfig === undefined ||
+    routingFile === undefined
+  ) {
     throw new CatalogueError(problems);
   }
+  if (slaFile === undefined) throw new CatalogueError(problems);
 
   const units = deepFreeze(unitsFile.units);
   const services = deepFreeze(servicesFile.services);
@@ -167,6 +209,8 @@ export async function loadCatalogue(configDir: string): Promise<Catalogue> {
     holidays: [...calendarConfig.holidays].sort((a, b) => a.date.localeCompare(b.date)),
   };
   deepFreeze(calendar);
+  const routing: RoutingConfig = deepFreeze(routingFile);
+  const sla = deepFreeze(slaFile);
   const unitsByCode = new Map(units.map((unit) => [unit.code, unit]));
   const servicesByCode = new Map(services.map((service) => [service.code, service]));
   const attentionOffice = units.find((unit) => unit.isAttentionOffice === true);
@@ -179,6 +223,8 @@ export async function loadCatalogue(configDir: string): Promise<Catalogue> {
     units,
     services,
     calendar,
+    routing,
+    sla,
     attentionOffice,
     unitByCode: (code: string) => unitsByCode.get(code),
     serviceByCode: (code: string) => servicesByCode.get(code),

@@ -1,6 +1,12 @@
 import { z } from 'zod';
 
 /**
+ * Signing key used for staff tokens when `AUTH_SECRET` is not set. It is in the source code, so anyone can
+ * forge tokens with it: it exists only so development and tests need no setup, and production refuses it.
+ */
+export const DEV_AUTH_SECRET = 'development-only-auth-secret-do-not-use-in-production';
+
+/**
  * Every environment variable the system reads. Parsed once at boot by {@link loadEnv}; the rest of the code
  * receives the frozen result and never touches `process.env`.
  */
@@ -25,6 +31,11 @@ const envSchema = z
       .string()
       .regex(/^mongodb(\+srv)?:\/\/\S+$/, 'must be a mongodb:// or mongodb+srv:// URI')
       .optional(),
+    /**
+     * Connections per process to the store. Small is faster on the embedded FerretDB (SQLite serialises
+     * writes, so more connections only queue inside it); raise it for a large MongoDB deployment.
+     */
+    MONGODB_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(10),
     /** Database name used when `MONGODB_URI` names none. */
     MONGODB_DB: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/, 'letters, digits, "_" or "-", at most 63').default('contact_center'),
     /**
@@ -41,8 +52,26 @@ const envSchema = z
     CONFIG_DIR: z.string().min(1).default('./config'),
     /** pino level: fatal, error, warn, info, debug, trace or silent. */
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** Prefix of the tracking codes citizens quote, e.g. `PL` gives `PL-2026-000123`. */
+    TRACKING_CODE_PREFIX: z.string().regex(/^[A-Z][A-Z0-9]{0,9}$/, '1-10 capital letters or digits, starting with a letter').default('PL'),
     /** How long a graceful shutdown may take before the process exits anyway. */
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(15_000),
+    /**
+     * Key that signs staff access tokens (HMAC-SHA256), at least 32 characters; generate one with
+     * `openssl rand -base64 48`. Required in production. Development and tests fall back to
+     * {@link DEV_AUTH_SECRET}, which is public and therefore refused in production. Changing it logs everyone out.
+     */
+    AUTH_SECRET: z.string().min(32, 'must be at least 32 characters').max(512).default(DEV_AUTH_SECRET),
+    /** Lifetime of a staff access token in seconds (default 900 = 15 min); a refresh token renews it. */
+    AUTH_ACCESS_TTL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
+    /** Lifetime of a staff refresh token in seconds (default 604800 = 7 days); each refresh issues a new one. */
+    AUTH_REFRESH_TTL_SECONDS: z.coerce.number().int().min(60).max(90 * 86_400).default(7 * 86_400),
+    /**
+     * Password of the `admin` user created when the staff collection is empty (first boot), at least 12
+     * characters. Without it, development creates the admin with a random password printed once in the log;
+     * production and tests create no one.
+     */
+    BOOTSTRAP_ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').max(256).optional(),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production') {
@@ -50,6 +79,9 @@ const envSchema = z
         if (env[key] === undefined) {
           ctx.addIssue({ code: 'custom', path: [key], message: 'is required in production (embedded services are for development and tests)' });
         }
+      }
+      if (env.AUTH_SECRET === DEV_AUTH_SECRET) {
+        ctx.addIssue({ code: 'custom', path: ['AUTH_SECRET'], message: 'is required in production (the development default is public)' });
       }
     }
   });

@@ -109,3 +109,12 @@ export function isOpenStatus(status: TicketStatus): boolean {
 export function isSlaPaused(status: TicketStatus): boolean {
   return status === 'esperando_vecino';
 }
+
+/** Statuses in which a ticket waits for an agent: queued, or referred to a unit that has not taken it yet. */
+export const WAITING_STATUSES: readonly TicketStatus[] = ['en_cola', 'derivado'];
+
+/**
+ * Statuses in which a ticket belongs to an agent and counts against their capacity. A case waiting on the
+ * citizen stays with its agent (they know it) and keeps its place in their load.
+ */
+export const OWNED_STATUSES: readonly TicketStatus[] = ['asignado', 'en_atencion', 'esperando_vecino'];

@@ -99,6 +99,8 @@ export interface FerretDbOptions {
   /** 0 or undefined: a free loopback port. */
   port?: number;
   startTimeoutMs?: number;
+  /** Extra SQLite URI parameters, e.g. `?_pragma=synchronous(normal)`. */
+  sqliteQuery?: string;
 }
 
 /** Starts FerretDB with the SQLite backend on loopback; no telemetry and no debug HTTP listener. */
@@ -111,7 +113,7 @@ export async function startFerretDb(options: FerretDbOptions): Promise<RunningFe
       options.binary,
       [
         '--handler=sqlite',
-        `--sqlite-url=file:${dataDir}/`,
+        `--sqlite-url=file:${dataDir}/${options.sqliteQuery ?? ''}`,
         `--state-dir=${dataDir}`,
         `--listen-addr=127.0.0.1:${port}`,
         '--debug-addr=-',

@@ -35,7 +35,14 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
   const results = await Promise.allSettled([
     options.mongodb
       ? ensureFerretDbBinary(CACHE_DIR, options.log).then((binary) =>
-          startFerretDb({ binary, dataDir: join(dataDir, 'ferretdb'), logFile: join(logs, 'ferretdb.log') }),
+          startFerretDb({
+            binary,
+            dataDir: join(dataDir, 'ferretdb'),
+            logFile: join(logs, 'ferretdb.log'),
+            // WAL (FerretDB's default) with synchronous=normal survives a crash of the process; only a power
+            // cut can lose the last transactions. Acceptable for development and tests, ~30% faster writes.
+            sqliteQuery: '?_pragma=synchronous(normal)',
+          }),
         )
       : Promise.resolve(undefined),
     options.redis ? startRedis({ workDir: join(dataDir, 'redis'), logFile: join(logs, 'redis.log') }) : Promise.resolve(undefined),

@@ -16,6 +16,11 @@ export const JOBS = {
     queue: 'system',
     payload: z.object({}).strict(),
   },
+  /** Housekeeping FerretDB cannot do with TTL indexes: delete expired refresh tokens. Repeats hourly. */
+  'system.maintenance': {
+    queue: 'system',
+    payload: z.object({}).strict(),
+  },
   /** Decide unit, queue, skills, priority and SLA of a new ticket, then queue it. jobId = ticket id. */
   'route.ticket': {
     queue: 'route',
@@ -55,3 +60,4 @@ export const DEFAULT_JOB_OPTIONS = {
 } as const;
 
 export const HEARTBEAT_EVERY_MS = 30_000;
+export const MAINTENANCE_EVERY_MS = 3_600_000;

@@ -1,18 +1,49 @@
-import type { Actor } from './actor.js';
-import type { AppContext } from './context.js';
+import { AppError } from '../errors.js';
 import type { PerChannel, Presence, StaffDoc } from '../store/staff.model.js';
+import { isAdmin, type Actor } from './actor.js';
+import { returnToQueue } from './assignment.service.js';
+import type { AppContext } from './context.js';
 
-/**
- * Changes an agent's presence. Going `available` (or raising capacity) triggers a drain of their queues;
- * going `offline` returns their open tickets to the queue so nobody waits on a closed browser.
- */
-export async function setPresence(ctx: AppContext, actor: Actor, staffId: string, presence: Presence): Promise<StaffDoc> {
-  void ctx; void actor; void staffId; void presence;
-  throw new Error('not implemented yet');
+function mayManage(actor: Actor, staff: StaffDoc): boolean {
+  if (actor.kind === 'system') return true;
+  if (actor.kind !== 'staff') return false;
+  if (isAdmin(actor)) return true;
+  return actor.roles.includes('supervisor') && staff.units.some((u) => actor.units.includes(u));
 }
 
-/** Sets capacity per channel (supervisor of one of the agent's units, or admin). */
+async function loadStaff(ctx: AppContext, actor: Actor, staffId: string): Promise<StaffDoc> {
+  const staff = await ctx.store.assignment.getStaff(staffId);
+  const self = actor.kind === 'staff' && actor.id === staffId;
+  // Someone outside the actor's scope is reported as not found, like a ticket.
+  if (!staff || (!self && !mayManage(actor, staff))) throw new AppError('NOT_FOUND', 'No such staff member.');
+  return staff;
+}
+
+/**
+ * Changes an agent's presence. Going `available` triggers a drain of their queues; going `offline` returns
+ * their tickets that are not waiting on a citizen to the queue, so nobody waits on a closed browser.
+ */
+export async function setPresence(ctx: AppContext, actor: Actor, staffId: string, presence: Presence): Promise<StaffDoc> {
+  const before = await loadStaff(ctx, actor, staffId);
+  if (before.disabled) throw new AppError('CONFLICT', 'This account is disabled.', { reason: 'disabled' });
+  const after = await ctx.store.assignment.setPresence(before._id, presence, new Date());
+  if (!after) throw new AppError('NOT_FOUND', 'No such staff member.');
+  if (presence === 'available') await ctx.queues.enqueue('assign.drain-agent', { staffId });
+  if (presence === 'offline') {
+    for (const ticket of await ctx.store.tickets.listOwnedBy(after._id, ['asignado', 'en_atencion'])) {
+      await returnToQueue(ctx, ticket, 'agent_offline');
+    }
+  }
+  if (before.presence !== presence) ctx.log.info({ staffId, from: before.presence, to: presence }, 'presence changed');
+  return after;
+}
+
+/** Sets capacity per channel (supervisor of one of the agent's units, or admin); more room drains the queue. */
 export async function setCapacity(ctx: AppContext, actor: Actor, staffId: string, capacity: Partial<PerChannel>): Promise<StaffDoc> {
-  void ctx; void actor; void staffId; void capacity;
-  throw new Error('not implemented yet');
+  const staff = await loadStaff(ctx, actor, staffId);
+  if (!mayManage(actor, staff)) throw new AppError('FORBIDDEN', 'Only a supervisor of the unit can change capacity.');
+  const after = await ctx.store.assignment.setCapacity(staff._id, capacity);
+  if (!after) throw new AppError('NOT_FOUND', 'No such staff member.');
+  await ctx.queues.enqueue('assign.drain-agent', { staffId });
+  return after;
 }

@@ -2,6 +2,7 @@ import { Types } from 'mongoose';
 import { parseDni, parseRuc } from '../domain/identity-documents.js';
 import { AppError, type FieldProblem } from '../errors.js';
 import type { CitizenDoc, CitizenIdentifierKind } from './citizen.model.js';
+import type { DocumentLocks } from './document-lock.js';
 import type { Models } from './models.js';
 import { isDuplicateKeyError, storeCall } from './store-errors.js';
 
@@ -39,7 +40,7 @@ function identifiersOf(c: CitizenDoc): { kind: CitizenIdentifierKind; value: str
   ];
 }
 
-export function createCitizenRepository(models: Models) {
+export function createCitizenRepository(models: Models, locks: DocumentLocks) {
   const { Citizen, CitizenIdentifier } = models;
 
   function validate(input: NewCitizen): Omit<CitizenDoc, '_id' | 'createdAt' | 'updatedAt'> {
@@ -109,6 +110,25 @@ export function createCitizenRepository(models: Models) {
       const identifier = await storeCall('citizen', () => CitizenIdentifier.findById(`${kind}:${key}`).lean());
       if (!identifier) return null;
       return storeCall('citizen', () => Citizen.findById(identifier.citizenId).lean());
+    },
+
+    /**
+     * Adds identifiers learnt later (a new email from a known DNI). One already held by another citizen is
+     * left alone: identities are merged by people, not guessed.
+     */
+    async addIdentifiers(citizenId: Types.ObjectId, input: { emails?: string[]; phones?: string[] }): Promise<void> {
+      const emails = (input.emails ?? []).map(normaliseEmail).filter((e) => EMAIL.test(e));
+      const phones = (input.phones ?? []).map(normalisePhone).filter((p) => /^\+?\d{6,15}$/.test(p));
+      for (const [kind, value] of [...emails.map((v) => ['email', v] as const), ...phones.map((v) => ['phone', v] as const)]) {
+        try {
+          await CitizenIdentifier.create({ _id: `${kind}:${value}`, kind, value, citizenId });
+          await locks.withLock(`citizen:${citizenId.toString()}`, () =>
+            Citizen.updateOne({ _id: citizenId }, { $addToSet: { [kind === 'email' ? 'emails' : 'phones']: value } }),
+          );
+        } catch (err) {
+          if (!isDuplicateKeyError(err)) throw err;
+        }
+      }
     },
 
     async get(id: string): Promise<Citizen | null> {

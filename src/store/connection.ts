@@ -1,8 +1,20 @@
 import mongoose, { type Connection } from 'mongoose';
 import type { Logger } from '../logging.js';
+import type { DocumentLocks } from './document-lock.js';
+import { createAssignmentRepository, type AssignmentRepository } from './assignment.repository.js';
 import { createCitizenRepository, type CitizenRepository } from './citizen.repository.js';
+import { createCounterRepository, type CounterRepository } from './counter.repository.js';
+import { createInteractionRepository, type InteractionRepository } from './interaction.repository.js';
 import { registerModels, type Models } from './models.js';
+import { createNotificationRepository, type NotificationRepository } from './notification.repository.js';
+import {
+  createRefreshTokenRepository,
+  createStaffRepository,
+  type RefreshTokenRepository,
+  type StaffRepository,
+} from './staff.repository.js';
 import { createTicketEventRepository, type TicketEventRepository } from './ticket-event.repository.js';
+import { createTicketSlaRepository, type TicketSlaRepository } from './ticket-sla.repository.js';
 import { createTicketRepository, type TicketRepository } from './ticket.repository.js';
 
 export interface StoreOptions {
@@ -11,6 +23,9 @@ export interface StoreOptions {
   log: Logger;
   /** How long an operation waits for a reachable server before failing (ms). */
   serverSelectionTimeoutMS?: number;
+  maxPoolSize?: number;
+  /** Serialises updates of one document across processes (see document-lock.ts for why). */
+  locks: DocumentLocks;
 }
 
 export interface Store {
@@ -19,6 +34,13 @@ export interface Store {
   readonly citizens: CitizenRepository;
   readonly tickets: TicketRepository;
   readonly ticketEvents: TicketEventRepository;
+  readonly staff: StaffRepository;
+  readonly refreshTokens: RefreshTokenRepository;
+  readonly interactions: InteractionRepository;
+  readonly counters: CounterRepository;
+  readonly assignment: AssignmentRepository;
+  readonly ticketSla: TicketSlaRepository;
+  readonly notifications: NotificationRepository;
   /** True when the server answers a ping within `timeoutMs`. */
   ping(timeoutMs?: number): Promise<boolean>;
   close(): Promise<void>;
@@ -33,6 +55,7 @@ export async function connectStore(options: StoreOptions): Promise<Store> {
   const connection = mongoose.createConnection(options.uri, {
     dbName: options.dbName,
     serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 10_000,
+    maxPoolSize: options.maxPoolSize ?? 10,
     autoIndex: false,
     autoCreate: true,
   });
@@ -44,9 +67,16 @@ export async function connectStore(options: StoreOptions): Promise<Store> {
   return {
     connection,
     models,
-    citizens: createCitizenRepository(models),
-    tickets: createTicketRepository(models),
+    citizens: createCitizenRepository(models, options.locks),
+    tickets: createTicketRepository(models, options.locks),
     ticketEvents: createTicketEventRepository(models),
+    staff: createStaffRepository(models, options.locks),
+    refreshTokens: createRefreshTokenRepository(models),
+    interactions: createInteractionRepository(models),
+    counters: createCounterRepository(models, options.locks),
+    assignment: createAssignmentRepository(models, options.locks),
+    ticketSla: createTicketSlaRepository(models, options.locks),
+    notifications: createNotificationRepository(models),
     async ping(timeoutMs = 1_000) {
       const db = connection.db;
       if (db === undefined || connection.readyState !== mongoose.ConnectionStates.connected) return false;

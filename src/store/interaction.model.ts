@@ -33,6 +33,13 @@ export interface InteractionDoc {
   externalId?: string;
   attachments: AttachmentMeta[];
   deliveryStatus?: DeliveryStatus;
+  /**
+   * Unique. `<ticketId>:<externalId>` for an exchange a channel may deliver twice, a random value otherwise:
+   * always present, so the unique index needs no partial or sparse support.
+   */
+  dedupeKey: string;
+  /** The vendor's original payload, kept for audit and reprocessing. */
+  raw?: unknown;
   at: Date;
 }
 
@@ -52,11 +59,14 @@ const interactionSchema = new Schema<InteractionDoc>(
       default: [],
     },
     deliveryStatus: { type: String, enum: DELIVERY_STATUSES },
+    dedupeKey: { type: String, required: true },
+    raw: { type: Schema.Types.Mixed },
     at: { type: Date, required: true, default: () => new Date() },
   },
   { collection: 'interactions', versionKey: false, strict: 'throw' },
 );
 interactionSchema.index({ ticketId: 1, at: 1 });
+interactionSchema.index({ dedupeKey: 1 }, { unique: true });
 
 export function registerInteractionModel(connection: Connection): Model<InteractionDoc> {
   return connection.model<InteractionDoc>('Interaction', interactionSchema);

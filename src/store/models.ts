@@ -3,6 +3,7 @@ import { registerCitizenModels } from './citizen.model.js';
 import { registerCounterModel } from './counter.model.js';
 import { registerInteractionModel } from './interaction.model.js';
 import { registerNotificationModel } from './notification.model.js';
+import { registerRefreshTokenModel } from './refresh-token.model.js';
 import { registerStaffModel } from './staff.model.js';
 import { registerTicketEventModel } from './ticket-event.model.js';
 import { registerTicketModel } from './ticket.model.js';
@@ -14,6 +15,7 @@ export function registerModels(connection: Connection) {
     TicketEvent: registerTicketEventModel(connection),
     Interaction: registerInteractionModel(connection),
     Staff: registerStaffModel(connection),
+    RefreshToken: registerRefreshTokenModel(connection),
     Counter: registerCounterModel(connection),
     Notification: registerNotificationModel(connection),
   };

@@ -15,6 +15,8 @@ export interface RoutingHint {
   serviceCode?: string;
   /** Free text to match keywords against (email subject + body start). */
   text?: string;
+  /** The type the channel stated (e.g. the Libro de Reclamaciones form); routing never overrides it. */
+  ticketType?: TicketType;
 }
 
 /** Derivación: the case was referred to another unit; when that unit resolves it, it reports back. */
@@ -117,6 +119,7 @@ const ticketSchema = new Schema<TicketDoc>(
           emailTo: String,
           serviceCode: String,
           text: { type: String, maxlength: 5_000 },
+          ticketType: { type: String, enum: TICKET_TYPES },
         },
         { _id: false },
       ),
@@ -165,7 +168,8 @@ const ticketSchema = new Schema<TicketDoc>(
     },
     version: { type: Number, required: true, default: 0 },
   },
-  { timestamps: true, collection: 'tickets', versionKey: false, strict: 'throw' },
+  // minimize: false keeps an empty routingHint ({}) instead of dropping it.
+  { timestamps: true, collection: 'tickets', versionKey: false, strict: 'throw', minimize: false },
 );
 ticketSchema.index({ trackingCode: 1 }, { unique: true });
 ticketSchema.index({ channel: 1, channelKey: 1 }, { unique: true });

@@ -6,7 +6,10 @@ import { loadCatalogue, type Catalogue } from '../../src/config/catalogue.js';
 import { loadEnv, type Env } from '../../src/config/env.js';
 import { startEmbedded, type EmbeddedServices } from '../../src/embedded/index.js';
 import { createLogger, type Logger } from '../../src/logging.js';
+import type { Redis } from 'ioredis';
+import { createRedis } from '../../src/queues/redis-client.js';
 import { connectStore, type Store } from '../../src/store/connection.js';
+import { redisDocumentLocks } from '../../src/store/document-lock.js';
 
 /**
  * The real services every integration test runs against, started once per mocha run: FerretDB and Redis from
@@ -44,6 +47,8 @@ export async function stopTestServices(): Promise<void> {
   if (!started) return;
   const { embedded, dataDir } = await started;
   started = undefined;
+  lockRedis?.disconnect();
+  lockRedis = undefined;
   await embedded.stop();
   await rm(dataDir, { recursive: true, force: true });
 }
@@ -54,10 +59,14 @@ export function uniqueName(testFile: string): string {
   return `t_${stem}_${randomBytes(4).toString('hex')}`;
 }
 
+let lockRedis: Redis | undefined;
+
 /** A store on its own database, so test files never see each other's data. */
 export async function testStore(testFile: string): Promise<Store> {
-  const { mongodbUri } = await testServices();
-  return connectStore({ uri: mongodbUri, dbName: uniqueName(testFile), log: testLog });
+  const { mongodbUri, redisUrl } = await testServices();
+  lockRedis ??= createRedis(redisUrl, 'queue', testLog);
+  const name = uniqueName(testFile);
+  return connectStore({ uri: mongodbUri, dbName: name, log: testLog, locks: redisDocumentLocks(lockRedis, { prefix: name }) });
 }
 
 let catalogue: Promise<Catalogue> | undefined;

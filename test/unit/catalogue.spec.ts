@@ -1,10 +1,11 @@
 import { expect } from 'chai';
-import { mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CatalogueError, formatProblems, loadCatalogue, type CatalogueProblem } from '../../src/config/catalogue.js';
-import { CHANNELS, TICKET_TYPES } from '../../src/domain/ticket-types.js';
+import { routeContact, type RoutingHint } from '../../src/domain/routing.js';
+import { CHANNELS, TICKET_TYPES, type Channel } from '../../src/domain/ticket-types.js';
 
 const shippedConfigDir = fileURLToPath(new URL('../../config/', import.meta.url));
 
@@ -96,6 +97,89 @@ describe('configuration catalogue', function () {
       expect(Object.isFrozen(catalogue.calendar.businessHours.mon[0])).to.equal(true);
       expect(Object.isFrozen(catalogue.calendar.holidays)).to.equal(true);
     });
+
+    it('has a routing table that sends each IVR digit, kiosk service and mailbox where the office expects', async function () {
+      const catalogue = await loadCatalogue(shippedConfigDir);
+      const route = (channel: Channel, hint: RoutingHint) => routeContact({ channel, hint }, catalogue);
+      const where = (channel: Channel, hint: RoutingHint) => {
+        const { unitCode, queue, requiredSkills, serviceCode, ticketType } = route(channel, hint);
+        return { unitCode, queue, requiredSkills, serviceCode, ticketType };
+      };
+
+      expect(catalogue.routing.triage).to.deep.equal({ unit: 'GDVAC', queue: 'triage', skills: [] });
+      expect(Object.isFrozen(catalogue.routing.rules[0]!.then.skills)).to.equal(true);
+      const ivr = Object.fromEntries(
+        ['1', '2', '3', '4', '5', '6', '9', '0'].map((digits) => [digits, route('phone', { ivrDigits: digits }).unitCode]),
+      );
+      expect(ivr).to.deep.equal({
+        1: 'GAT',
+        2: 'SGLIC',
+        3: 'SGOPC',
+        4: 'GSC',
+        5: 'GSCIU',
+        6: 'SGRC',
+        9: 'GDVAC',
+        0: 'GDVAC',
+      });
+      expect(where('phone', { ivrDigits: '4' })).to.deep.equal({
+        unitCode: 'GSC',
+        queue: 'serenazgo',
+        requiredSkills: ['serenazgo'],
+        serviceCode: 'serenazgo.patrullaje',
+        ticketType: 'denuncia',
+      });
+      expect(where('phone', { ivrDigits: '0' })).to.include({ unitCode: 'GDVAC', queue: 'general' });
+      expect(where('phone', { ivrDigits: '8' })).to.include({ unitCode: 'GDVAC', queue: 'triage' });
+      expect(where('kiosk', { kioskService: 'caja' })).to.include({ unitCode: 'SGRCT', queue: 'recaudacion' });
+      expect(where('kiosk', { kioskService: 'vecino_puntual' })).to.include({
+        unitCode: 'GDVAC',
+        queue: 'vecino_puntual',
+        serviceCode: 'vpp.tarjeta',
+      });
+      expect(where('email', { emailTo: 'transparencia@muniplibre.gob.pe' })).to.include({
+        unitCode: 'SG',
+        ticketType: 'acceso_informacion',
+      });
+      expect(where('email', { emailTo: 'reclamos@muniplibre.gob.pe' })).to.include({
+        unitCode: 'GDVAC',
+        queue: 'reclamaciones',
+        ticketType: 'reclamo',
+      });
+
+      // The general mailbox is classified by keywords first; what they do not place stays with the office.
+      const general = 'atencionalciudadano@muniplibre.gob.pe';
+      expect(where('email', { emailTo: general, text: 'Hay DESMONTE en la esquina de mi casa' })).to.include({
+        unitCode: 'SGLP',
+        serviceCode: 'limpieza.recojo_maleza_desmonte',
+      });
+      expect(where('email', { emailTo: general, text: 'Pido una copia de la partida de matrimonio' })).to.include({
+        serviceCode: 'registro_civil.partidas',
+      });
+      expect(where('email', { emailTo: general, text: 'construcción sin licencia en mi cuadra' })).to.include({
+        serviceCode: 'fiscalizacion.construccion_irregular',
+      });
+      expect(where('email', { emailTo: general, text: 'Buenos días, una consulta' })).to.include({
+        unitCode: 'GDVAC',
+        queue: 'general',
+      });
+      expect(where('email', { emailTo: 'otra@example.com', text: 'Buenos días' })).to.include({ queue: 'triage' });
+    });
+
+    it('routes an explicit code of every service to that service’s unit', async function () {
+      const catalogue = await loadCatalogue(shippedConfigDir);
+
+      for (const service of catalogue.services) {
+        const decision = routeContact({ channel: 'manual', hint: { serviceCode: service.code } }, catalogue);
+        expect(decision, service.code).to.include({
+          unitCode: service.unit,
+          serviceCode: service.code,
+          ticketType: service.ticketType,
+        });
+        expect(catalogue.routing.queues.map((queue) => `${queue.unit}/${queue.code}`), service.code).to.include(
+          `${decision.unitCode}/${decision.queue}`,
+        );
+      }
+    });
   });
 
   describe('broken catalogues', function () {
@@ -115,6 +199,8 @@ describe('configuration catalogue', function () {
       await writeFile(join(dir, 'units.json'), JSON.stringify(files.units, null, 2));
       await writeFile(join(dir, 'services.json'), JSON.stringify(files.services, null, 2));
       await writeFile(join(dir, 'calendar.json'), JSON.stringify(files.calendar, null, 2));
+      // The SLA policies are not what these cases break: the shipped file goes in unchanged.
+      await copyFile(join(shippedConfigDir, 'sla.json'), join(dir, 'sla.json'));
     }
 
     it('loads an unchanged copy (the baseline for the cases below)', async function () {
@@ -323,6 +409,143 @@ describe('configuration catalogue', function () {
 
       expect(error.problems).to.deep.equal([
         { file: join(dir, 'units.json'), path: 'units[0]', message: 'Unrecognized key: "isAtentionOffice"' },
+      ]);
+    });
+
+    // The shipped routing table is copied into every broken catalogue, so the cases above stay about their own file.
+    let routing: { triage: Json; queues: Json[]; rules: (Json & { id: string; when: Json; then: Json })[] };
+
+    beforeEach(async function () {
+      routing = JSON.parse(await readFile(join(shippedConfigDir, 'routing.json'), 'utf8')) as typeof routing;
+      await writeFile(join(dir, 'routing.json'), JSON.stringify(routing, null, 2));
+    });
+
+    async function writeRouting(): Promise<void> {
+      await writeAll();
+      await writeFile(join(dir, 'routing.json'), JSON.stringify(routing, null, 2));
+    }
+
+    function ruleIndex(id: string): number {
+      const index = routing.rules.findIndex((rule) => rule.id === id);
+      expect(index, id).to.be.at.least(0);
+      return index;
+    }
+
+    it('reports a routing rule that names an unknown unit', async function () {
+      const index = ruleIndex('ivr-desarrollo-urbano');
+      routing.rules[index]!.then.unit = 'OBRAS';
+      await writeRouting();
+
+      const error = await expectCatalogueError(dir);
+
+      expect(error.problems).to.deep.equal([
+        { file: join(dir, 'routing.json'), path: `rules[${index}].then.unit`, message: 'unknown unit "OBRAS"' },
+      ]);
+      expect(error.message).to.contain(`${join(dir, 'routing.json')}: rules[${index}].then.unit: unknown unit "OBRAS"`);
+    });
+
+    it('reports a queue the rule’s unit does not have, the unit coming from the rule’s service', async function () {
+      const index = ruleIndex('ivr-rentas');
+      routing.rules[index]!.then.queue = 'licencias';
+      await writeRouting();
+
+      const error = await expectCatalogueError(dir);
+
+      expect(error.problems).to.deep.equal([
+        {
+          file: join(dir, 'routing.json'),
+          path: `rules[${index}].then.queue`,
+          message: 'unit GAT has no queue "licencias" (its queues: rentas)',
+        },
+      ]);
+    });
+
+    it('reports unknown services, in a rule’s outcome and in its conditions', async function () {
+      const outcome = ruleIndex('kiosk-caja');
+      const condition = ruleIndex('service-queja');
+      routing.rules[outcome]!.then.service = 'rentas.caja';
+      routing.rules[condition]!.when.serviceCode = 'atencion.quejas';
+      await writeRouting();
+
+      const error = await expectCatalogueError(dir);
+      const file = join(dir, 'routing.json');
+
+      expect(error.problems).to.deep.equal([
+        { file, path: `rules[${condition}].when.serviceCode`, message: 'unknown service "atencion.quejas"' },
+        { file, path: `rules[${outcome}].then.service`, message: 'unknown service "rentas.caja"' },
+      ]);
+    });
+
+    it('reports a duplicate rule id, pointing at the first one', async function () {
+      const first = ruleIndex('ivr-rentas');
+      const second = ruleIndex('ivr-licencias');
+      routing.rules[second]!.id = 'ivr-rentas';
+      await writeRouting();
+
+      const error = await expectCatalogueError(dir);
+
+      expect(error.problems).to.deep.equal([
+        {
+          file: join(dir, 'routing.json'),
+          path: `rules[${second}].id`,
+          message: `duplicate rule id "ivr-rentas" (first used at rules[${first}])`,
+        },
+      ]);
+    });
+
+    it('reports a rule without conditions and one whose conditions repeat an earlier rule', async function () {
+      const empty = ruleIndex('email-licencias');
+      const repeated = ruleIndex('ivr-licencias');
+      routing.rules[empty]!.when = {};
+      routing.rules[repeated]!.when = { ivrDigits: '1', channel: ['phone'] };
+      await writeRouting();
+
+      const error = await expectCatalogueError(dir);
+      const file = join(dir, 'routing.json');
+
+      expect(error.problems).to.deep.equal([
+        {
+          file,
+          path: `rules[${empty}].when`,
+          message: 'needs at least one condition; a rule without conditions would match every contact',
+        },
+        {
+          file,
+          path: `rules[${repeated}].when`,
+          message: `same conditions as rules[${ruleIndex('ivr-rentas')}], which comes first, so this rule never matches`,
+        },
+      ]);
+    });
+
+    it('reports a queue declared twice for a unit, and a unit that services need but that has no queue', async function () {
+      const general = routing.queues.findIndex((queue) => queue.unit === 'GDVAC' && queue.code === 'general');
+      routing.queues.push({ unit: 'GDVAC', code: 'general', name: 'Otra vez' });
+      routing.queues = routing.queues.filter((queue) => queue.unit !== 'CIAM');
+      await writeRouting();
+
+      const error = await expectCatalogueError(dir);
+      const file = join(dir, 'routing.json');
+
+      expect(error.problems).to.deep.equal([
+        {
+          file,
+          path: `queues[${routing.queues.length - 1}].code`,
+          message: `duplicate queue "general" for unit GDVAC (first declared at queues[${general}])`,
+        },
+        { file, path: 'queues', message: 'unit CIAM has no queue, but services route to it: ciam.talleres' },
+      ]);
+    });
+
+    it('reports a missing routing.json together with problems in the other files', async function () {
+      files.services.services[0]!.unit = 'RENTAS';
+      await writeAll();
+      await unlink(join(dir, 'routing.json'));
+
+      const error = await expectCatalogueError(dir);
+
+      expect(error.problems).to.deep.equal([
+        { file: join(dir, 'services.json'), path: 'services[0].unit', message: 'unknown unit "RENTAS"' },
+        { file: join(dir, 'routing.json'), path: '', message: 'file not found' },
       ]);
     });
   });

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { EnvError, loadEnv } from '../../src/config/env.js';
+import { DEV_AUTH_SECRET, EnvError, loadEnv } from '../../src/config/env.js';
 
 describe('environment validation', () => {
   it('applies documented defaults for development', () => {
@@ -38,6 +38,16 @@ describe('environment validation', () => {
       .that.has.members([
         'MONGODB_URI: is required in production (embedded services are for development and tests)',
         'REDIS_URL: is required in production (embedded services are for development and tests)',
+        'AUTH_SECRET: is required in production (the development default is public)',
       ]);
+  });
+
+  it('requires a token signing secret of at least 32 characters, and a real one in production', () => {
+    const production = { NODE_ENV: 'production', MONGODB_URI: 'mongodb://db/cc', REDIS_URL: 'redis://r:6379' };
+    expect(loadEnv({ ...production, AUTH_SECRET: 's'.repeat(32) }).AUTH_SECRET).to.equal('s'.repeat(32));
+    expect(() => loadEnv({ ...production, AUTH_SECRET: DEV_AUTH_SECRET })).to.throw(EnvError, 'AUTH_SECRET');
+    expect(() => loadEnv({ AUTH_SECRET: 'too-short' })).to.throw(EnvError, 'AUTH_SECRET: must be at least 32 characters');
+    expect(loadEnv({}).AUTH_SECRET).to.equal(DEV_AUTH_SECRET);
+    expect(loadEnv({})).to.include({ AUTH_ACCESS_TTL_SECONDS: 900, AUTH_REFRESH_TTL_SECONDS: 604_800 });
   });
 });

@@ -1,0 +1,60 @@
+import type { Channel, TicketType } from '../src/domain/ticket-types.js';
+
+/**
+ * The channel contract. An adapter is transport only: it turns vendor input (a Twilio webhook, an IMAP
+ * message, a kiosk request) into a {@link NormalizedContact} and hands it to the core's intake, and turns an
+ * {@link OutboundMessage} into a vendor call. It never touches the store, queues or sockets itself; the
+ * services it needs are passed to its constructor at the composition root, with its typed config.
+ */
+export interface NormalizedContact {
+  channel: Channel;
+  /**
+   * The channel's own idempotency key: Twilio `CallSid` (+ event), email `Message-ID` (or
+   * `UIDVALIDITY/UID` when absent), kiosk request id. The same key twice yields one ticket.
+   */
+  externalId: string;
+  /** When the contact reached the channel (not when we processed it). */
+  receivedAt: Date;
+  citizen: ContactCitizen;
+  /** One line for lists and the agent's screen. */
+  subject: string;
+  body?: string;
+  /** What routing rules match on. */
+  hint: ContactHint;
+  /** When the channel already knows (Libro de Reclamaciones form, kiosk service). */
+  ticketType?: TicketType;
+  attachments?: { filename: string; contentType: string; size: number }[];
+  /** The vendor payload, kept with the first interaction for audit. */
+  raw?: unknown;
+}
+
+export interface ContactCitizen {
+  dni?: string;
+  ruc?: string;
+  email?: string;
+  phone?: string;
+  firstNames?: string;
+  lastNames?: string;
+  /** Declared at the kiosk or by the agent: Ley 28683 preferential attention. */
+  preferential?: boolean;
+}
+
+export interface ContactHint {
+  ivrDigits?: string;
+  kioskService?: string;
+  emailTo?: string;
+  serviceCode?: string;
+  text?: string;
+}
+
+/** A message to a citizen on their channel (reply, notification, survey). */
+export interface OutboundMessage {
+  channel: Channel;
+  ticketId: string;
+  interactionId: string;
+  to: { email?: string; phone?: string };
+  subject?: string;
+  body: string;
+  /** Threading: the Message-ID this replies to, for email. */
+  inReplyTo?: string;
+}

@@ -1,0 +1,196 @@
+import { z } from 'zod';
+import type { NormalizedContact } from '../../channels/types.js';
+import { parseDni, parseRuc } from '../domain/identity-documents.js';
+import { priorityClassOf, priorityScore } from '../domain/priority.js';
+import { formatTrackingCode } from '../domain/tracking-code.js';
+import { CHANNELS, TICKET_TYPES, type Channel } from '../domain/ticket-types.js';
+import { AppError, isAppError } from '../errors.js';
+import type { Citizen } from '../store/citizen.repository.js';
+import type { InteractionKind } from '../store/interaction.model.js';
+import type { Ticket } from '../store/ticket.repository.js';
+import type { Actor } from './actor.js';
+import type { AppContext } from './context.js';
+import { recordEvent } from './ticket-events.js';
+
+const text = (max: number) => z.string().trim().max(max);
+
+/** What intake accepts; adapters are trusted to be transport, not to be right. */
+export const normalizedContactSchema = z.object({
+  channel: z.enum(CHANNELS),
+  externalId: text(512).min(1),
+  receivedAt: z.date(),
+  citizen: z
+    .object({
+      dni: text(20).optional(),
+      ruc: text(20).optional(),
+      email: text(254).optional(),
+      phone: text(30).optional(),
+      firstNames: text(120).optional(),
+      lastNames: text(120).optional(),
+      preferential: z.boolean().optional(),
+    })
+    .strict(),
+  subject: text(300).min(1),
+  body: text(20_000).optional(),
+  hint: z
+    .object({
+      ivrDigits: text(20).optional(),
+      kioskService: text(100).optional(),
+      emailTo: text(254).optional(),
+      serviceCode: text(100).optional(),
+      text: text(5_000).optional(),
+    })
+    .strict(),
+  ticketType: z.enum(TICKET_TYPES).optional(),
+  attachments: z.array(z.object({ filename: text(255), contentType: text(255), size: z.number().int().nonnegative() })).max(50).optional(),
+  raw: z.unknown().optional(),
+});
+
+const FIRST_INTERACTION: Record<Channel, InteractionKind> = { phone: 'call', email: 'email', kiosk: 'visit', manual: 'note' };
+
+export interface IntakeResult {
+  ticket: Ticket;
+  /** false when the channel delivered this contact before: the existing ticket is returned. */
+  created: boolean;
+}
+
+export interface IntakeOptions {
+  /** Manual entry: reject an invalid DNI/RUC instead of keeping the contact without it. */
+  strictIdentity?: boolean;
+  actor?: Actor;
+}
+
+/**
+ * Finds the citizen by DNI, RUC, email or phone (in that order), or creates one. A channel contact with a
+ * mistyped DNI is kept without it: losing a contact is worse than an unidentified one.
+ */
+async function resolveCitizen(ctx: AppContext, c: NormalizedContact['citizen'], strict: boolean): Promise<{ citizen?: Citizen; dropped: string[] }> {
+  const dropped: string[] = [];
+  const dni = c.dni ? parseDni(c.dni) : undefined;
+  const ruc = c.ruc ? parseRuc(c.ruc) : undefined;
+  if (strict) {
+    const fields = [
+      ...(dni && !dni.ok ? [{ path: 'citizen.dni', message: `invalid DNI (${dni.reason})` }] : []),
+      ...(ruc && !ruc.ok ? [{ path: 'citizen.ruc', message: `invalid RUC (${ruc.reason})` }] : []),
+    ];
+    if (fields.length > 0) throw new AppError('VALIDATION_FAILED', 'The citizen data is not valid.', { fields });
+  }
+  if (dni && !dni.ok) dropped.push('dni');
+  if (ruc && !ruc.ok) dropped.push('ruc');
+  const lookups = [
+    dni?.ok ? (['dni', dni.value.number] as const) : undefined,
+    ruc?.ok ? (['ruc', ruc.value] as const) : undefined,
+    c.email ? (['email', c.email] as const) : undefined,
+    c.phone ? (['phone', c.phone] as const) : undefined,
+  ].filter((l) => l !== undefined);
+  if (lookups.length === 0) return { dropped };
+
+  const find = async (): Promise<Citizen | undefined> => {
+    for (const [kind, value] of lookups) {
+      const found = await ctx.store.citizens.findByIdentifier(kind, value);
+      if (found) return found;
+    }
+    return undefined;
+  };
+  const existing = await find();
+  if (existing) {
+    await ctx.store.citizens.addIdentifiers(existing._id, { emails: c.email ? [c.email] : [], phones: c.phone ? [c.phone] : [] });
+    return { citizen: existing, dropped };
+  }
+  try {
+    const citizen = await ctx.store.citizens.create({
+      ...(dni?.ok ? { dni: dni.value.number } : {}),
+      ...(ruc?.ok ? { ruc: ruc.value } : {}),
+      ...(c.firstNames ? { firstNames: c.firstNames } : {}),
+      ...(c.lastNames ? { lastNames: c.lastNames } : {}),
+      emails: c.email ? [c.email] : [],
+      phones: c.phone ? [c.phone] : [],
+      preferential: c.preferential ?? false,
+    });
+    return { citizen, dropped };
+  } catch (err) {
+    // Another contact of the same citizen created them a moment ago.
+    if (isAppError(err, 'DUPLICATE')) return { citizen: await find(), dropped };
+    if (isAppError(err, 'VALIDATION_FAILED') && !strict) {
+      dropped.push(...(err.details?.fields?.map((f) => f.path) ?? []));
+      return { dropped };
+    }
+    throw err;
+  }
+}
+
+/** Lima calendar year of an instant (UTC−5, no DST). */
+function limaYear(at: Date): number {
+  return new Date(at.getTime() - 5 * 3600_000).getUTCFullYear();
+}
+
+/**
+ * Turns a contact into a ticket, exactly once per channel key: creates or finds the citizen, numbers the
+ * ticket, records the first interaction and asks the router to route it (job id = ticket id).
+ * Safe to repeat after a crash at any step: each step finds what an earlier attempt did.
+ */
+export async function intake(ctx: AppContext, input: NormalizedContact, options: IntakeOptions = {}): Promise<IntakeResult> {
+  const parsed = normalizedContactSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new AppError('VALIDATION_FAILED', 'The contact is not valid.', {
+      fields: parsed.error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message })),
+    });
+  }
+  const contact: NormalizedContact = parsed.data;
+  const actor: Actor = options.actor ?? { kind: 'system', id: `intake:${contact.channel}` };
+
+  let ticket = await ctx.store.tickets.findByChannelKey(contact.channel, contact.externalId);
+  let created = false;
+  if (!ticket) {
+    const { citizen, dropped } = await resolveCitizen(ctx, contact.citizen, options.strictIdentity ?? false);
+    const seq = await ctx.store.counters.next(`tracking:${ctx.env.TRACKING_CODE_PREFIX}:${limaYear(contact.receivedAt)}`);
+    const priorityClass = priorityClassOf({ preferential: (contact.citizen.preferential ?? false) || (citizen?.preferential ?? false), vpp: citizen?.vpp ?? false });
+    const office = ctx.catalogue.attentionOffice.code;
+    try {
+      ticket = await ctx.store.tickets.insert({
+        trackingCode: formatTrackingCode(ctx.env.TRACKING_CODE_PREFIX, limaYear(contact.receivedAt), seq),
+        channel: contact.channel,
+        channelKey: contact.externalId,
+        type: contact.ticketType ?? 'consulta',
+        unitCode: office,
+        originUnitCode: office,
+        queue: ctx.catalogue.routing.triage.queue,
+        requiredSkills: [],
+        priorityClass,
+        priorityScore: priorityScore({ priorityClass, slaAtRisk: false }),
+        slaAtRisk: false,
+        ...(citizen ? { citizenId: citizen._id } : {}),
+        subject: contact.subject,
+        ...(contact.body ? { description: contact.body } : {}),
+        routingHint: { ...contact.hint, ...(contact.ticketType ? { ticketType: contact.ticketType } : {}) },
+      });
+      created = true;
+      await recordEvent(ctx, ticket, actor, 'created', {
+        to: 'nuevo',
+        data: { channel: contact.channel, ...(dropped.length > 0 ? { droppedIdentifiers: dropped } : {}) },
+      });
+    } catch (err) {
+      // The same contact delivered twice at once: the other delivery won; use its ticket.
+      if (!isAppError(err, 'DUPLICATE')) throw err;
+      ticket = await ctx.store.tickets.findByChannelKey(contact.channel, contact.externalId);
+      if (!ticket) throw err;
+    }
+  }
+
+  await ctx.store.interactions.addOnce({
+    ticketId: ticket._id,
+    kind: FIRST_INTERACTION[contact.channel],
+    direction: 'in',
+    channel: contact.channel,
+    authorKind: actor.kind === 'staff' ? 'staff' : 'citizen',
+    ...(actor.kind === 'staff' ? { authorId: actor.id } : {}),
+    subject: contact.subject,
+    body: contact.body ?? contact.subject,
+    externalId: contact.externalId,
+    attachments: contact.attachments ?? [],
+    ...(contact.raw !== undefined ? { raw: contact.raw } : {}),
+    at: contact.receivedAt,
+  });
+  if (ticket.status === 'nuevo') await ctx.queues.enqueue('route.ticket', { ticketId: ticket._id.toString() }, { jobId: ticket._id.toString() });
+  return { ticket, created };
+}

@@ -1,0 +1,50 @@
+import { Types } from 'mongoose';
+import type { InteractionDoc } from './interaction.model.js';
+import type { Models } from './models.js';
+import { isDuplicateKeyError, storeCall, toAppError } from './store-errors.js';
+
+export type Interaction = InteractionDoc;
+export type NewInteraction = Omit<InteractionDoc, '_id' | 'ticketId' | 'at' | 'attachments' | 'dedupeKey'> & {
+  ticketId: string | Types.ObjectId;
+  at?: Date;
+  attachments?: InteractionDoc['attachments'];
+};
+
+export function createInteractionRepository(models: Models) {
+  const { Interaction } = models;
+  return {
+    async add(input: NewInteraction): Promise<Interaction> {
+      const created = await storeCall('interaction', () =>
+        Interaction.create({ ...input, ticketId: new Types.ObjectId(input.ticketId), dedupeKey: new Types.ObjectId().toString() }),
+      );
+      return created.toObject();
+    },
+
+    /**
+     * Adds the interaction unless one with the same `externalId` is already on the ticket: a redelivered
+     * webhook or email records its exchange once.
+     */
+    async addOnce(input: NewInteraction & { externalId: string }): Promise<Interaction> {
+      const ticketId = new Types.ObjectId(input.ticketId);
+      const dedupeKey = `${ticketId.toString()}:${input.externalId}`;
+      try {
+        const created = await Interaction.create({ ...input, ticketId, dedupeKey, attachments: input.attachments ?? [], at: input.at ?? new Date() });
+        return created.toObject();
+      } catch (err) {
+        if (!isDuplicateKeyError(err)) throw toAppError(err, 'interaction');
+        const existing = await storeCall('interaction', () => Interaction.findOne({ dedupeKey }).lean());
+        if (!existing) throw toAppError(err, 'interaction');
+        return existing;
+      }
+    },
+
+    async list(ticketId: string, options: { includeRaw?: boolean } = {}): Promise<Interaction[]> {
+      if (!Types.ObjectId.isValid(ticketId)) return [];
+      return storeCall('interaction', () =>
+        Interaction.find({ ticketId: new Types.ObjectId(ticketId) }, options.includeRaw ? {} : { raw: 0 }).sort({ at: 1, _id: 1 }).lean(),
+      );
+    },
+  };
+}
+
+export type InteractionRepository = ReturnType<typeof createInteractionRepository>;

@@ -1,0 +1,286 @@
+import { Types, type UpdateQuery } from 'mongoose';
+import { AppError } from '../errors.js';
+import type { DocumentLocks } from './document-lock.js';
+import type { Models } from './models.js';
+import type { RefreshTokenDoc } from './refresh-token.model.js';
+import { DEFAULT_CAPACITY, type PerChannel, type StaffDoc, type StaffRole } from './staff.model.js';
+import { isDuplicateKeyError, storeCall, toAppError } from './store-errors.js';
+
+export type Staff = StaffDoc;
+
+/** A staff member as API answers show it: never the password hash nor the token version. */
+export interface StaffView {
+  id: string;
+  username: string;
+  displayName: string;
+  email?: string;
+  roles: StaffRole[];
+  units: string[];
+  skills: string[];
+  presence: StaffDoc['presence'];
+  presenceChangedAt: Date;
+  capacity: PerChannel;
+  load: PerChannel;
+  autoAssign: boolean;
+  lastAssignedAt?: Date;
+  disabled: boolean;
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface NewStaff {
+  username: string;
+  displayName: string;
+  email?: string;
+  /** Already hashed by the auth service; the store never sees a password. */
+  passwordHash: string;
+  roles: StaffRole[];
+  units?: string[];
+  skills?: string[];
+  capacity?: Partial<PerChannel>;
+  autoAssign?: boolean;
+}
+
+/** What an administrator may change about a person. Presence, capacity and load have their own paths. */
+export interface StaffProfilePatch {
+  displayName?: string;
+  /** `null` removes the address. */
+  email?: string | null;
+  roles?: StaffRole[];
+  units?: string[];
+  skills?: string[];
+  disabled?: boolean;
+  autoAssign?: boolean;
+}
+
+export interface StaffListFilter {
+  /** Only staff of any of these units (a supervisor's scope). */
+  anyOfUnits?: readonly string[];
+  /** Only staff of this unit. */
+  unit?: string;
+  role?: StaffRole;
+  limit: number;
+  offset: number;
+}
+
+export function toView(doc: StaffDoc): StaffView {
+  return {
+    id: doc._id.toString(),
+    username: doc.username,
+    displayName: doc.displayName,
+    ...(doc.email ? { email: doc.email } : {}),
+    roles: [...doc.roles],
+    units: [...doc.units],
+    skills: [...doc.skills],
+    presence: doc.presence,
+    presenceChangedAt: doc.presenceChangedAt,
+    capacity: pickPerChannel(doc.capacity),
+    load: pickPerChannel(doc.load),
+    autoAssign: doc.autoAssign,
+    ...(doc.lastAssignedAt ? { lastAssignedAt: doc.lastAssignedAt } : {}),
+    disabled: doc.disabled,
+    version: doc.version,
+    createdAt: doc.createdAt,
+    updatedAt: doc.updatedAt,
+  };
+}
+
+function pickPerChannel(value: PerChannel): PerChannel {
+  return { phone: value.phone, email: value.email, kiosk: value.kiosk, manual: value.manual };
+}
+
+export function normaliseUsername(username: string): string {
+  return username.trim().toLowerCase();
+}
+
+function objectId(id: string): Types.ObjectId | null {
+  return Types.ObjectId.isValid(id) && /^[0-9a-f]{24}$/i.test(id) ? new Types.ObjectId(id) : null;
+}
+
+/**
+ * Staff accounts. Every write bumps `version` (the assignment engine's compare-and-set guard must notice any
+ * change), and every change that must end live sessions (disable, password) also bumps `tokenVersion`.
+ */
+export function createStaffRepository(models: Models, locks: DocumentLocks) {
+  const { Staff } = models;
+
+  async function updateOne(id: string, update: UpdateQuery<StaffDoc>): Promise<Staff | null> {
+    const _id = objectId(id);
+    if (_id === null) return null;
+    // Same lock as the assignment engine's writes: on FerretDB an update is not atomic by itself.
+    return locks.withLock(`staff:${_id.toString()}`, () =>
+      storeCall('staff member', () => Staff.findOneAndUpdate({ _id }, update, { returnDocument: 'after', runValidators: true }).lean()),
+    );
+  }
+
+  return {
+    /** Creates an account; a taken username is refused with DUPLICATE. */
+    async create(input: NewStaff): Promise<Staff> {
+      try {
+        const created = await Staff.create({
+          username: normaliseUsername(input.username),
+          displayName: input.displayName,
+          ...(input.email !== undefined ? { email: input.email } : {}),
+          passwordHash: input.passwordHash,
+          roles: input.roles,
+          units: input.units ?? [],
+          skills: input.skills ?? [],
+          capacity: { ...DEFAULT_CAPACITY, ...input.capacity },
+          autoAssign: input.autoAssign ?? true,
+        });
+        return created.toObject();
+      } catch (err) {
+        // The username index is the only unique one besides _id; FerretDB does not always say which clashed.
+        if (isDuplicateKeyError(err)) {
+          throw new AppError('DUPLICATE', 'A staff member with this username already exists.', { key: ['username'] });
+        }
+        throw toAppError(err, 'staff member');
+      }
+    },
+
+    async get(id: string): Promise<Staff | null> {
+      const _id = objectId(id);
+      if (_id === null) return null;
+      return storeCall('staff member', () => Staff.findById(_id).lean());
+    },
+
+    async findByUsername(username: string): Promise<Staff | null> {
+      return storeCall('staff member', () => Staff.findOne({ username: normaliseUsername(username) }).lean());
+    },
+
+    async count(): Promise<number> {
+      return storeCall('staff member', () => Staff.countDocuments({}));
+    },
+
+    /** A page of staff sorted by username, and how many match in all. */
+    async list(filter: StaffListFilter): Promise<{ items: Staff[]; total: number }> {
+      const unitConditions: Record<string, unknown>[] = [];
+      if (filter.anyOfUnits !== undefined) unitConditions.push({ units: { $in: [...filter.anyOfUnits] } });
+      if (filter.unit !== undefined) unitConditions.push({ units: filter.unit });
+      const query: Record<string, unknown> = {};
+      if (unitConditions.length > 0) query.$and = unitConditions;
+      if (filter.role !== undefined) query.roles = filter.role;
+      const [items, total] = await Promise.all([
+        storeCall('staff member', () => Staff.find(query).sort({ username: 1 }).skip(filter.offset).limit(filter.limit).lean()),
+        storeCall('staff member', () => Staff.countDocuments(query)),
+      ]);
+      return { items, total };
+    },
+
+    /**
+     * Changes profile fields. Disabling also bumps `tokenVersion`, so the person's live access tokens stop
+     * working at once instead of when they expire.
+     */
+    async updateProfile(id: string, patch: StaffProfilePatch): Promise<Staff | null> {
+      const set: Record<string, unknown> = {};
+      const unset: Record<string, 1> = {};
+      if (patch.displayName !== undefined) set.displayName = patch.displayName;
+      if (patch.email === null) unset.email = 1;
+      else if (patch.email !== undefined) set.email = patch.email;
+      if (patch.roles !== undefined) set.roles = patch.roles;
+      if (patch.units !== undefined) set.units = patch.units;
+      if (patch.skills !== undefined) set.skills = patch.skills;
+      if (patch.disabled !== undefined) set.disabled = patch.disabled;
+      if (patch.autoAssign !== undefined) set.autoAssign = patch.autoAssign;
+      const inc = patch.disabled === true ? { version: 1, tokenVersion: 1 } : { version: 1 };
+      return updateOne(id, {
+        $inc: inc,
+        ...(Object.keys(set).length > 0 ? { $set: set } : {}),
+        ...(Object.keys(unset).length > 0 ? { $unset: unset } : {}),
+      });
+    },
+
+    /** Replaces the password hash and ends every session of the person. */
+    async setPasswordHash(id: string, passwordHash: string): Promise<Staff | null> {
+      return updateOne(id, { $set: { passwordHash }, $inc: { version: 1, tokenVersion: 1 } });
+    },
+
+    /** Invalidates every access token issued so far ("log out everywhere"). */
+    async bumpTokenVersion(id: string): Promise<Staff | null> {
+      return updateOne(id, { $inc: { version: 1, tokenVersion: 1 } });
+    },
+  };
+}
+
+export type StaffRepository = ReturnType<typeof createStaffRepository>;
+
+export interface NewRefreshToken {
+  id: string;
+  secretHash: string;
+  staffId: Types.ObjectId;
+  familyId: string;
+  /** The token this one replaces, or `login:<id>` for the first of a family. */
+  parentId: string;
+  tokenVersion: number;
+  expiresAt: Date;
+}
+
+export type RefreshToken = RefreshTokenDoc;
+
+/** The `refresh_tokens` collection; no TTL index (see the model). */
+export function createRefreshTokenRepository(models: Models) {
+  const { RefreshToken } = models;
+  return {
+    /**
+     * Stores a token. Null when `parentId` already has a successor: the unique index makes this the atomic
+     * "claim" of the parent, so of two concurrent refreshes with one token only one gets a new token.
+     */
+    async insert(input: NewRefreshToken): Promise<RefreshToken | null> {
+      try {
+        const created = await RefreshToken.create({
+          _id: input.id,
+          secretHash: input.secretHash,
+          staffId: input.staffId,
+          familyId: input.familyId,
+          parentId: input.parentId,
+          tokenVersion: input.tokenVersion,
+          expiresAt: input.expiresAt,
+        });
+        return created.toObject();
+      } catch (err) {
+        if (isDuplicateKeyError(err)) return null;
+        throw toAppError(err, 'refresh token');
+      }
+    },
+
+    async get(id: string): Promise<RefreshToken | null> {
+      return storeCall('refresh token', () => RefreshToken.findById(id).lean());
+    },
+
+    /** Records that a token was exchanged, so presenting it again is recognised as reuse. */
+    async markUsed(id: string, at: Date): Promise<void> {
+      await storeCall('refresh token', () => RefreshToken.updateOne({ _id: id, usedAt: { $exists: false } }, { $set: { usedAt: at } }));
+    },
+
+    async isFamilyRevoked(familyId: string): Promise<boolean> {
+      const found = await storeCall('refresh token', () => RefreshToken.findOne({ familyId, revokedAt: { $exists: true } }, { _id: 1 }).lean());
+      return found !== null;
+    },
+
+    async revokeFamily(familyId: string, at: Date): Promise<number> {
+      const result = await storeCall('refresh token', () =>
+        RefreshToken.updateMany({ familyId, revokedAt: { $exists: false } }, { $set: { revokedAt: at } }),
+      );
+      return result.modifiedCount;
+    },
+
+    async revokeAllOfStaff(staffId: Types.ObjectId, at: Date): Promise<number> {
+      const result = await storeCall('refresh token', () =>
+        RefreshToken.updateMany({ staffId, revokedAt: { $exists: false } }, { $set: { revokedAt: at } }),
+      );
+      return result.modifiedCount;
+    },
+
+    /**
+     * Deletes tokens that expired before `now`. Used tokens are kept until then on purpose: reuse detection
+     * needs to recognise them.
+     */
+    async deleteExpired(now: Date): Promise<number> {
+      const result = await storeCall('refresh token', () => RefreshToken.deleteMany({ expiresAt: { $lt: now } }));
+      return result.deletedCount;
+    },
+  };
+}
+
+export type RefreshTokenRepository = ReturnType<typeof createRefreshTokenRepository>;

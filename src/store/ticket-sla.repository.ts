@@ -1,0 +1,164 @@
+import { createHash } from 'node:crypto';
+import { Types } from 'mongoose';
+import type { PriorityClass } from '../domain/priority.js';
+import { isSlaRunning } from '../domain/sla-policy.js';
+import { TICKET_STATUSES } from '../domain/ticket-lifecycle.js';
+import type { DocumentLocks } from './document-lock.js';
+import type { Models } from './models.js';
+import { isDuplicateKeyError, storeCall, toAppError } from './store-errors.js';
+import type { TicketEventDoc } from './ticket-event.model.js';
+import type { TicketSla } from './ticket.model.js';
+import type { Ticket } from './ticket.repository.js';
+
+/** Statuses in which the SLA clock runs; a check outcome is recorded only in one of them. */
+const RUNNING_STATUSES = TICKET_STATUSES.filter(isSlaRunning);
+
+type Id = Types.ObjectId | string;
+
+// Ids come from job payloads and callers as strings; one that is not an ObjectId matches no ticket.
+function objectId(id: Id): Types.ObjectId | undefined {
+  if (typeof id !== 'string') return id;
+  return Types.ObjectId.isValid(id) ? new Types.ObjectId(id) : undefined;
+}
+
+/** Priority fields that change together with the SLA state. */
+export interface SlaPriority {
+  slaAtRisk: boolean;
+  priorityScore: number;
+}
+
+/** An event about the SLA, appended at most once per `onceKey`. */
+export interface SlaEvent {
+  ticketId: Id;
+  type: string;
+  at: Date;
+  data: Record<string, unknown>;
+}
+
+// Mongoose stores an explicit `undefined` inside a replaced subdocument in some versions and drops it in others;
+// leaving the key out says "unset" unambiguously.
+function withoutUndefined(sla: TicketSla): TicketSla {
+  return Object.fromEntries(Object.entries(sla).filter(([, value]) => value !== undefined)) as unknown as TicketSla;
+}
+
+/**
+ * The audit trail has no unique key but `_id`, so an event that must be written once (a job may run twice, or two
+ * runs at once) gets an `_id` derived from what makes it unique. The first four bytes of an ObjectId are read as a
+ * creation time, so they carry `timestampOf` rather than hash bytes.
+ */
+function onceEventId(onceKey: string, timestampOf: Date): Types.ObjectId {
+  const bytes = Buffer.alloc(12);
+  bytes.writeUInt32BE(Math.floor(timestampOf.getTime() / 1000) >>> 0, 0);
+  createHash('sha256').update(onceKey).digest().copy(bytes, 4, 0, 8);
+  return new Types.ObjectId(bytes);
+}
+
+/**
+ * Atomic updates of a ticket's `sla` subdocument and of the priority fields that follow it. Every write is one
+ * `findOneAndUpdate` guarded on the state it expects (the version read, or the SLA fields a check depends on) and
+ * increments `version`, so it never overwrites a change it did not see. `null` means the guard did not hold.
+ * Each runs under the ticket's document lock (see document-lock.ts).
+ */
+export function createTicketSlaRepository(models: Models, locks: DocumentLocks) {
+  const { Ticket, TicketEvent } = models;
+
+  async function update(ticketId: Id, filter: Record<string, unknown>, set: Record<string, unknown>, validate = false): Promise<Ticket | null> {
+    const _id = objectId(ticketId);
+    if (_id === undefined) return null;
+    // The same lock as every other ticket write: on FerretDB a guarded update is not atomic by itself.
+    return locks.withLock(`ticket:${_id.toString()}`, () =>
+      storeCall('ticket', () =>
+        Ticket.findOneAndUpdate({ ...filter, _id }, { $set: { ...set, updatedAt: new Date() }, $inc: { version: 1 } }, {
+          returnDocument: 'after',
+          runValidators: validate,
+        }).lean(),
+      ),
+    );
+  }
+
+  return {
+    /** Sets the SLA of a ticket that has none yet; `null` if it already has one (started before). */
+    async start(ticketId: Id, sla: TicketSla): Promise<Ticket | null> {
+      return update(ticketId, { sla: { $exists: false } }, { sla: withoutUndefined(sla) }, true);
+    },
+
+    /** Replaces the whole SLA state (pause, resume, restart) if the ticket is still at `expectedVersion`. */
+    async replace(ticketId: Id, expectedVersion: number, sla: TicketSla, priority?: SlaPriority): Promise<Ticket | null> {
+      return update(ticketId, { version: expectedVersion }, { sla: withoutUndefined(sla), ...priority }, true);
+    },
+
+    /** Records the first answer to the citizen, once. */
+    async recordFirstResponse(ticketId: Id, at: Date): Promise<Ticket | null> {
+      return update(ticketId, { sla: { $exists: true }, 'sla.firstRespondedAt': { $exists: false } }, { 'sla.firstRespondedAt': at });
+    },
+
+    /**
+     * Records the at-risk warning and raises the priority, if the warning is still due at `atRiskAt` and not
+     * recorded. The score was computed for `priorityClass`; a class changed meanwhile fails the guard.
+     */
+    async recordAtRisk(ticketId: Id, guard: { atRiskAt: Date; priorityClass: PriorityClass }, at: Date, priorityScore: number): Promise<Ticket | null> {
+      return update(
+        ticketId,
+        {
+          status: { $in: RUNNING_STATUSES },
+          priorityClass: guard.priorityClass,
+          'sla.atRiskAt': guard.atRiskAt,
+          'sla.atRiskNotifiedAt': { $exists: false },
+          'sla.breachedAt': { $exists: false },
+        },
+        { 'sla.atRiskNotifiedAt': at, slaAtRisk: true, priorityScore },
+      );
+    },
+
+    /** Records a first-response breach, if the first response is still missing and due at `dueAt`. */
+    async recordFirstResponseBreach(ticketId: Id, dueAt: Date, at: Date): Promise<Ticket | null> {
+      return update(
+        ticketId,
+        {
+          status: { $in: RUNNING_STATUSES },
+          'sla.firstResponseDueAt': dueAt,
+          'sla.firstRespondedAt': { $exists: false },
+          'sla.firstResponseBreachedAt': { $exists: false },
+        },
+        { 'sla.firstResponseBreachedAt': at },
+      );
+    },
+
+    /** Records a resolution breach, if the ticket is still open, its clock running and due at `dueAt`. */
+    async recordBreach(ticketId: Id, dueAt: Date, at: Date): Promise<Ticket | null> {
+      return update(
+        ticketId,
+        { status: { $in: RUNNING_STATUSES }, 'sla.resolutionDueAt': dueAt, 'sla.breachedAt': { $exists: false } },
+        { 'sla.breachedAt': at },
+      );
+    },
+
+    /**
+     * Appends an SLA event to the ticket's audit trail unless the event for `onceKey` is already there. The id is
+     * derived from the key (and `keyTime`, which must be part of what the key names), so concurrent or repeated
+     * calls write one event. Returns whether this call wrote it.
+     */
+    async appendEventOnce(event: SlaEvent, onceKey: string, keyTime: Date): Promise<boolean> {
+      const ticketId = objectId(event.ticketId);
+      if (ticketId === undefined) return false;
+      const doc: TicketEventDoc = {
+        _id: onceEventId(onceKey, keyTime),
+        ticketId,
+        type: event.type,
+        actorKind: 'system',
+        actorId: 'sla',
+        data: event.data,
+        at: event.at,
+      };
+      try {
+        await TicketEvent.create(doc);
+        return true;
+      } catch (err) {
+        if (isDuplicateKeyError(err)) return false;
+        throw toAppError(err, 'ticket event');
+      }
+    },
+  };
+}
+
+export type TicketSlaRepository = ReturnType<typeof createTicketSlaRepository>;

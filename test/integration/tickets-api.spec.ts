@@ -1,0 +1,171 @@
+import { expect } from 'chai';
+import { startSession } from '../../src/services/auth.service.js';
+import type { StaffDoc } from '../../src/store/staff.model.js';
+import { startSystem, type RunningSystem } from '../../src/system.js';
+import { seedStaff, settle } from '../support/seed.js';
+import { testEnv, testLog, uniqueName } from '../support/services.js';
+
+interface Answer {
+  status: number;
+  body: { error?: { code: string; message: string; details?: { fields?: { path: string }[] } } } & Record<string, unknown>;
+}
+
+describe('tickets REST API (real HTTP, FerretDB, Redis, workers)', () => {
+  let system: RunningSystem;
+  let officeAgent: StaffDoc;
+  let rentasAgent: StaffDoc;
+  let supervisor: StaffDoc;
+  const tokens = new Map<string, string>();
+
+  async function call(method: string, path: string, as?: StaffDoc, payload?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
+    const res = await fetch(`${system.url ?? ''}/api/v1${path}`, {
+      method,
+      headers: {
+        ...(as ? { authorization: `Bearer ${tokens.get(as._id.toString()) ?? ''}` } : {}),
+        ...(payload !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...headers,
+      },
+      ...(payload !== undefined ? { body: typeof payload === 'string' ? payload : JSON.stringify(payload) } : {}),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? (JSON.parse(text) as Answer['body']) : {} };
+  }
+
+  before(async () => {
+    system = await startSystem(await testEnv(import.meta.filename, { ROLE: 'all' }), { log: testLog, queuePrefix: uniqueName(import.meta.filename) });
+    const { store } = system.ctx;
+    officeAgent = await seedStaff(store, { username: 'api-oficina', units: ['GDVAC'], autoAssign: false, capacity: { manual: 5 } });
+    rentasAgent = await seedStaff(store, { username: 'api-rentas', units: ['GAT'], autoAssign: false });
+    supervisor = await seedStaff(store, { username: 'api-super', roles: ['supervisor'], units: ['GDVAC'] });
+    for (const staff of [officeAgent, rentasAgent, supervisor]) tokens.set(staff._id.toString(), (await startSession(system.ctx, staff)).accessToken);
+  });
+
+  after(async () => {
+    await system.stop();
+  });
+
+  it('serves its OpenAPI document', async () => {
+    const res = await call('GET', '/openapi.json');
+    expect(res.status).to.equal(200);
+    expect(Object.keys(res.body.paths as object)).to.include.members(['/tickets', '/tickets/{id}/transitions', '/tickets/take-next']);
+  });
+
+  it('refuses every ticket endpoint without a token', async () => {
+    for (const [method, path] of [['GET', '/tickets'], ['POST', '/tickets'], ['GET', '/tickets/0123456789abcdef01234567'], ['POST', '/tickets/take-next']] as const) {
+      const res = await call(method, path, undefined, method === 'POST' ? {} : undefined);
+      expect(res.status, `${method} ${path}`).to.equal(401);
+      expect(res.body.error?.code).to.equal('UNAUTHENTICATED');
+    }
+  });
+
+  it('creates a ticket by hand once per Idempotency-Key, then works it through its life', async () => {
+    const payload = { subject: 'Vecino pregunta por el horario de atención', serviceCode: 'atencion.consulta_general', citizen: { dni: '10000001', firstNames: 'Luis' } };
+    const first = await call('POST', '/tickets', officeAgent, payload, { 'idempotency-key': 'form-2026-11-23-0001' });
+    expect(first.status).to.equal(201);
+    const again = await call('POST', '/tickets', officeAgent, payload, { 'idempotency-key': 'form-2026-11-23-0001' });
+    expect(again.status).to.equal(200);
+    const ticket = first.body.ticket as { _id: string; trackingCode: string };
+    expect((again.body.ticket as { _id: string })._id).to.equal(ticket._id);
+    await settle(system.ctx.queues, ['route', 'assign']);
+
+    expect((await call('PUT', '/staff/me/presence', officeAgent, { presence: 'available' })).status).to.equal(200);
+    const taken = await call('POST', '/tickets/take-next', officeAgent, { channel: 'manual' });
+    expect(taken.status).to.equal(200);
+    const mine = taken.body.ticket as { _id: string; version: number; status: string };
+    expect(mine.status).to.equal('asignado');
+
+    const started = await call('POST', `/tickets/${mine._id}/transitions`, officeAgent, { action: 'start', expectedVersion: mine.version });
+    expect(started.status).to.equal(200);
+    const stale = await call('POST', `/tickets/${mine._id}/transitions`, officeAgent, { action: 'wait_citizen', expectedVersion: mine.version });
+    expect(stale.status).to.equal(409);
+    expect(stale.body.error?.code).to.equal('CONFLICT');
+
+    expect((await call('POST', `/tickets/${mine._id}/notes`, officeAgent, { body: 'Se revisó el estado de cuenta' })).status).to.equal(201);
+    expect((await call('POST', `/tickets/${mine._id}/replies`, officeAgent, { body: 'Estimado vecino, su deuda es S/ 0.00' })).status).to.equal(201);
+    const resolved = await call('POST', `/tickets/${mine._id}/transitions`, officeAgent, { action: 'resolve', resolution: 'Informado' });
+    expect(resolved.status).to.equal(200);
+
+    const detail = await call('GET', `/tickets/${mine._id}`, officeAgent);
+    expect(detail.status).to.equal(200);
+    expect((detail.body.events as { type: string }[]).map((e) => e.type)).to.include.members(['created', 'routed', 'assigned', 'note_added', 'replied']);
+    expect((detail.body.interactions as { direction: string }[]).map((i) => i.direction)).to.deep.equal(['in', 'internal', 'out']);
+    expect(JSON.stringify(detail.body)).not.to.contain('passwordHash');
+
+    const list = await call('GET', `/tickets?status=resuelto&q=${encodeURIComponent(ticket.trackingCode)}`, officeAgent);
+    expect(list.status).to.equal(200);
+    expect((list.body.items as { _id: string }[]).map((t) => t._id)).to.deep.equal([mine._id]);
+  });
+
+  it('answers 404 to an agent of another unit, for the ticket and in lists', async () => {
+    const created = await call('POST', '/tickets', officeAgent, { subject: 'Caso de la oficina' });
+    const id = (created.body.ticket as { _id: string })._id;
+    await settle(system.ctx.queues, ['route', 'assign']);
+    const res = await call('GET', `/tickets/${id}`, rentasAgent);
+    expect(res.status).to.equal(404);
+    expect(res.body.error?.code).to.equal('NOT_FOUND');
+    expect((await call('POST', `/tickets/${id}/notes`, rentasAgent, { body: 'hola' })).status).to.equal(404);
+    const list = await call('GET', '/tickets', rentasAgent);
+    expect((list.body.items as { _id: string }[]).map((t) => t._id)).not.to.include(id);
+  });
+
+  it('lets only a supervisor assign, and answers take-next with 204 when nothing waits', async () => {
+    const created = await call('POST', '/tickets', officeAgent, { subject: 'Para asignar' });
+    const id = (created.body.ticket as { _id: string })._id;
+    await settle(system.ctx.queues, ['route', 'assign']);
+    const denied = await call('POST', `/tickets/${id}/assign`, officeAgent, { staffId: officeAgent._id.toString() });
+    expect(denied.status).to.equal(403);
+    await call('PUT', '/staff/me/presence', officeAgent, { presence: 'available' });
+    const done = await call('POST', `/tickets/${id}/assign`, supervisor, { staffId: officeAgent._id.toString() });
+    expect(done.status).to.equal(200);
+    const offline = await call('POST', '/tickets/take-next', rentasAgent, {});
+    expect(offline.status).to.equal(409);
+    await call('PUT', '/staff/me/presence', rentasAgent, { presence: 'available' });
+    const empty = await call('POST', '/tickets/take-next', rentasAgent, {});
+    expect(empty.status).to.equal(204);
+  });
+
+  it('answers hostile input on every endpoint with a 4xx and a stable code, never a 500', async () => {
+    const created = await call('POST', '/tickets', officeAgent, { subject: 'Objetivo' });
+    const id = (created.body.ticket as { _id: string })._id;
+    const cases: [string, string, unknown, number, string][] = [
+      ['POST', '/tickets', {}, 400, 'VALIDATION_FAILED'],
+      ['POST', '/tickets', [], 400, 'VALIDATION_FAILED'],
+      ['POST', '/tickets', { subject: 42 }, 400, 'VALIDATION_FAILED'],
+      ['POST', '/tickets', { subject: 'x'.repeat(301) }, 400, 'VALIDATION_FAILED'],
+      ['POST', '/tickets', { subject: 'ok', citizen: { dni: { $gt: '' } } }, 400, 'VALIDATION_FAILED'],
+      ['POST', '/tickets', { subject: 'ok', citizen: { dni: '1234567' } }, 400, 'VALIDATION_FAILED'],
+      ['POST', '/tickets', { subject: 'ok', type: 'peticion' }, 400, 'VALIDATION_FAILED'],
+      ['POST', '/tickets', { subject: 'ok', isAdmin: true }, 400, 'VALIDATION_FAILED'],
+      ['POST', '/tickets', '{"subject":', 400, 'MALFORMED_JSON'],
+      ['GET', '/tickets?pageSize=100000', undefined, 400, 'VALIDATION_FAILED'],
+      ['GET', '/tickets?status=abierto', undefined, 400, 'VALIDATION_FAILED'],
+      ['GET', '/tickets?from=ayer', undefined, 400, 'VALIDATION_FAILED'],
+      ['GET', '/tickets?page=-1', undefined, 400, 'VALIDATION_FAILED'],
+      ['GET', '/tickets?q[$ne]=x', undefined, 400, 'VALIDATION_FAILED'],
+      ['GET', '/tickets/not-an-id', undefined, 404, 'NOT_FOUND'],
+      ['GET', '/tickets/%24where', undefined, 404, 'NOT_FOUND'],
+      ['POST', `/tickets/${id}/transitions`, { action: 'teleport' }, 400, 'VALIDATION_FAILED'],
+      ['POST', `/tickets/${id}/transitions`, { action: 'enqueue' }, 400, 'VALIDATION_FAILED'],
+      ['POST', `/tickets/${id}/transitions`, { action: 'close' }, 409, 'ILLEGAL_TRANSITION'],
+      ['POST', `/tickets/${id}/transitions`, { action: 'cancel' }, 400, 'VALIDATION_FAILED'],
+      ['POST', `/tickets/${id}/transitions`, { action: 'start', expectedVersion: 'x' }, 400, 'VALIDATION_FAILED'],
+      ['POST', `/tickets/${id}/refer`, { unitCode: 'NOPE', reason: 'x' }, 400, 'VALIDATION_FAILED'],
+      ['POST', `/tickets/${id}/refer`, { unitCode: 'SGLP' }, 400, 'VALIDATION_FAILED'],
+      ['POST', `/tickets/${id}/assign`, { staffId: 'abc' }, 400, 'VALIDATION_FAILED'],
+      ['POST', `/tickets/${id}/notes`, { body: '' }, 400, 'VALIDATION_FAILED'],
+      ['POST', `/tickets/${id}/notes`, { body: 'x'.repeat(20_001) }, 400, 'VALIDATION_FAILED'],
+      ['POST', `/tickets/${id}/replies`, { body: ['a'] }, 400, 'VALIDATION_FAILED'],
+      ['POST', `/tickets/${id}/report-back/ack`, {}, 409, 'ILLEGAL_TRANSITION'],
+      ['POST', '/tickets/take-next', { channel: 'fax' }, 400, 'VALIDATION_FAILED'],
+    ];
+    for (const [method, path, payload, status, code] of cases) {
+      const res = await call(method, path, officeAgent, payload);
+      expect(res.status, `${method} ${path} ${JSON.stringify(payload ?? null).slice(0, 60)}`).to.equal(status);
+      expect(res.body.error?.code, `${method} ${path}`).to.equal(code);
+    }
+    const bad = await call('POST', '/tickets', officeAgent, { subject: 'ok', citizen: { dni: '1234567' } });
+    expect(bad.body.error?.details?.fields?.map((f) => f.path)).to.deep.equal(['citizen.dni']);
+    const key = await call('POST', '/tickets', officeAgent, { subject: 'ok' }, { 'idempotency-key': 'a b' });
+    expect(key.status).to.equal(400);
+  });
+});

@@ -1,0 +1,73 @@
+import { hashPassword, type Session } from '../../src/services/auth.service.js';
+import type { AppContext } from '../../src/services/context.js';
+import type { StaffRole } from '../../src/store/staff.model.js';
+import type { Staff } from '../../src/store/staff.repository.js';
+
+/** Creates a staff member straight through the repository (what an admin would do through the API). */
+export async function seedStaff(
+  ctx: AppContext,
+  username: string,
+  password: string,
+  roles: StaffRole[],
+  units: string[] = [],
+): Promise<Staff> {
+  return ctx.store.staff.create({ username, displayName: username, passwordHash: await hashPassword(password), roles, units });
+}
+
+export interface Answer {
+  status: number;
+  headers: Headers;
+  /** Parsed JSON, or undefined when the answer had no JSON body. */
+  body: unknown;
+}
+
+export interface CallOptions {
+  token?: string;
+  /** Sent as JSON unless `raw` is given. */
+  json?: unknown;
+  /** Sent verbatim with `contentType`. */
+  raw?: string;
+  contentType?: string;
+  headers?: Record<string, string>;
+}
+
+/** One HTTP request against the system under test. */
+export async function call(baseUrl: string, method: string, path: string, options: CallOptions = {}): Promise<Answer> {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
+  let body: string | undefined;
+  if (options.raw !== undefined) {
+    body = options.raw;
+    headers['content-type'] = options.contentType ?? 'application/json';
+  } else if (options.json !== undefined) {
+    body = JSON.stringify(options.json);
+    headers['content-type'] = 'application/json';
+  }
+  const res = await fetch(`${baseUrl}${path}`, { method, headers, ...(body !== undefined ? { body } : {}) });
+  const text = await res.text();
+  let parsed: unknown;
+  try {
+    parsed = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  return { status: res.status, headers: res.headers, body: parsed };
+}
+
+/** The `error.code` of an error answer (undefined for success answers). */
+export function errorCode(answer: Answer): string | undefined {
+  const body = answer.body as { error?: { code?: string } } | undefined;
+  return body?.error?.code;
+}
+
+/** `error.details.fields[].path` of a VALIDATION_FAILED answer. */
+export function fieldPaths(answer: Answer): string[] {
+  const body = answer.body as { error?: { details?: { fields?: { path: string }[] } } } | undefined;
+  return (body?.error?.details?.fields ?? []).map((f) => f.path);
+}
+
+export async function loginAs(baseUrl: string, username: string, password: string): Promise<Session> {
+  const answer = await call(baseUrl, 'POST', '/api/v1/auth/login', { json: { username, password } });
+  if (answer.status !== 200) throw new Error(`login of ${username} failed: ${answer.status} ${JSON.stringify(answer.body)}`);
+  return answer.body as Session;
+}
