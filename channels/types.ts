@@ -1,3 +1,4 @@
+import type { RoutingHint } from '../src/domain/routing.js';
 import type { Channel, TicketType } from '../src/domain/ticket-types.js';
 
 /**
@@ -39,13 +40,8 @@ export interface ContactCitizen {
   preferential?: boolean;
 }
 
-export interface ContactHint {
-  ivrDigits?: string;
-  kioskService?: string;
-  emailTo?: string;
-  serviceCode?: string;
-  text?: string;
-}
+/** What routing rules match on: IVR digits, kiosk service, mailbox, explicit service code, free text. */
+export type ContactHint = RoutingHint;
 
 /** A message to a citizen on their channel (reply, notification, survey). */
 export interface OutboundMessage {

@@ -1,16 +1,16 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import { hostname } from 'node:os';
-import type { Server as SocketServer } from 'socket.io';
 import { HANDLERS, startWorkers, type HandlerRegistry, type WorkerSet } from '../workers/registry.js';
 import { loadCatalogue } from './config/catalogue.js';
 import type { Env } from './config/env.js';
 import { startEmbedded, type EmbeddedServices } from './embedded/index.js';
 import { createHttpApp } from './http/app.js';
 import { createLogger, type Logger } from './logging.js';
-import { HEARTBEAT_EVERY_MS, MAINTENANCE_EVERY_MS } from './queues/jobs.js';
+import { HEARTBEAT_EVERY_MS, MAINTENANCE_EVERY_MS, SLA_RECONCILE_EVERY_MS } from './queues/jobs.js';
 import { createQueues } from './queues/producer.js';
 import { createRedis, pingRedis } from './queues/redis-client.js';
-import { attachSocketServer } from './realtime/socket-server.js';
+import { createRealtimePublisher } from './realtime/publisher.js';
+import { attachSocketServer, type SocketServer } from './realtime/socket-server.js';
 import { ensureBootstrapAdmin } from './services/auth.service.js';
 import type { AppContext } from './services/context.js';
 import { connectStore } from './store/connection.js';
@@ -28,7 +28,7 @@ export interface RunningSystem {
   /** Base URL of the HTTP server when this process serves the API. */
   readonly url: string | undefined;
   readonly httpServer: HttpServer | undefined;
-  readonly io: SocketServer | undefined;
+  readonly sockets: SocketServer | undefined;
   readonly embedded: EmbeddedServices | undefined;
   stop(): Promise<void>;
 }
@@ -66,14 +66,20 @@ export async function startSystem(env: Env, options: SystemOptions = {}): Promis
     cleanups.push(() => store.close());
     const queues = createQueues(redis, log, prefix);
     cleanups.push(() => queues.close());
-    const ctx: AppContext = { env, log, catalogue, store, redis, queues, instanceId: `${hostname()}:${process.pid}` };
+    const realtime = createRealtimePublisher(redis, prefix, log);
+    const ctx: AppContext = { env, log, catalogue, store, redis, queues, realtime, instanceId: `${hostname()}:${process.pid}` };
     await ensureBootstrapAdmin(ctx);
 
     let httpServer: HttpServer | undefined;
-    let io: SocketServer | undefined;
+    let sockets: SocketServer | undefined;
     let url: string | undefined;
     if (env.ROLE !== 'worker') {
       const probe = createRedis(redisUrl, 'probe', log);
+      // The probe fails fast by design, so give it its first connection before /ready can be asked.
+      await Promise.race([
+        new Promise((resolve) => probe.once('ready', resolve)),
+        new Promise((resolve) => setTimeout(resolve, 5_000).unref()),
+      ]);
       cleanups.push(() => {
         probe.disconnect();
         return Promise.resolve();
@@ -85,7 +91,8 @@ export async function startSystem(env: Env, options: SystemOptions = {}): Promis
       });
       const server = createServer(app);
       httpServer = server;
-      io = attachSocketServer(server);
+      const socketServer = attachSocketServer(server, ctx, redisUrl, prefix);
+      sockets = socketServer;
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(env.PORT, env.HOST, () => {
@@ -93,15 +100,11 @@ export async function startSystem(env: Env, options: SystemOptions = {}): Promis
           resolve();
         });
       });
-      const socketServer = io;
-      cleanups.push(
-        () =>
-          new Promise<void>((resolve) => {
-            // io.close() also closes the HTTP server and waits for open requests.
-            void socketServer.close(() => { resolve(); });
-            server.closeIdleConnections();
-          }),
-      );
+      cleanups.push(async () => {
+        // Closing Socket.IO also closes the HTTP server and waits for open requests.
+        server.closeIdleConnections();
+        await socketServer.close();
+      });
       const address = server.address();
       const port = typeof address === 'object' && address !== null ? address.port : env.PORT;
       url = `http://${env.HOST === '0.0.0.0' ? '127.0.0.1' : env.HOST}:${port}`;
@@ -115,10 +118,11 @@ export async function startSystem(env: Env, options: SystemOptions = {}): Promis
       cleanups.push(() => workers.close());
       await queues.queue('system').upsertJobScheduler('system.heartbeat', { every: HEARTBEAT_EVERY_MS }, { name: 'system.heartbeat', data: {} });
       await queues.queue('system').upsertJobScheduler('system.maintenance', { every: MAINTENANCE_EVERY_MS }, { name: 'system.maintenance', data: {} });
+      await queues.queue('sla').upsertJobScheduler('sla.reconcile', { every: SLA_RECONCILE_EVERY_MS }, { name: 'sla.reconcile', data: {} });
       log.info('workers started');
     }
 
-    return { ctx, url, httpServer, io, embedded, stop };
+    return { ctx, url, httpServer, sockets, embedded, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -4,6 +4,7 @@ import { isAppError } from '../src/errors.js';
 import { JOBS, QUEUE_NAMES, type JobName, type JobPayload, type QueueName } from '../src/queues/jobs.js';
 import type { AppContext } from '../src/services/context.js';
 import { assignHandlers } from './assign.worker.js';
+import { realtimeHandlers } from './realtime.worker.js';
 import { routeHandlers } from './route.worker.js';
 import { slaHandlers } from './sla.worker.js';
 import { systemHandlers } from './system.worker.js';
@@ -23,6 +24,7 @@ export const HANDLERS: HandlerRegistry = {
   ...routeHandlers,
   ...assignHandlers,
   ...slaHandlers,
+  ...realtimeHandlers,
 };
 
 export class RegistryError extends Error {

@@ -1,7 +1,12 @@
+import { reconcileSla } from '../src/services/sla-reconcile.service.js';
 import { handleSlaCheck } from '../src/services/sla.service.js';
 import type { QueueHandlers } from './registry.js';
 
 /** Handlers of the `sla` queue. */
 export const slaHandlers: QueueHandlers<'sla'> = {
   'sla.check': (payload, ctx) => handleSlaCheck(ctx, payload),
+  'sla.reconcile': async (_payload, ctx) => {
+    const report = await reconcileSla(ctx);
+    if (report.jobsChanged > 0 || report.started > 0) ctx.log.info(report, 'SLA jobs reconciled');
+  },
 };

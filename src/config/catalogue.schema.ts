@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import type { CalendarConfig } from '../domain/calendar.types.js';
 import { CHANNELS, TICKET_TYPES } from '../domain/ticket-types.js';
+import { EXTENDABLE_TICKET_TYPES } from '../domain/sla-extension.js';
 import type { SlaPolicy } from '../domain/sla-policy.js';
 import { normalizeForMatching, SERVICE_ROUTE_ID, TRIAGE_ROUTE_ID, type RoutingConfig } from '../domain/routing.js';
 
@@ -670,7 +671,50 @@ function createSlaPolicySchema(options: SlaSchemaOptions) {
       .gt(0, { error: 'must be greater than 0' })
       .lte(1, { error: 'must be at most 1' })
       .default(0.8),
-  });
+    /** The prórroga the policy allows (see `src/domain/sla-extension.ts`); absent: the term cannot be extended. */
+    extension: z
+      .strictObject({
+        maxBusinessDays: businessDaysSchema,
+        noticeWithinBusinessDays: businessDaysSchema,
+      })
+      .optional(),
+  }).superRefine(checkSlaExtension, whenValid(slaExtensionShape));
+}
+
+const businessDaysSchema = z
+  .number()
+  .int({ error: 'must be a whole number of business days' })
+  .min(1, { error: 'must be at least 1' })
+  .max(MAX_BUSINESS_DAYS, { error: `must be at most ${MAX_BUSINESS_DAYS}` });
+
+const slaExtensionShape = z.object({
+  match: z.object({ ticketType: z.string().optional() }),
+  resolution: slaTargetShape,
+  extension: z.object({ maxBusinessDays: z.number(), noticeWithinBusinessDays: z.number() }).optional(),
+});
+
+// An extension is legal only where a law provides for one, adds whole business days to the term, and must be
+// announced before the term it extends would end.
+function checkSlaExtension(policy: z.output<typeof slaExtensionShape>, ctx: z.core.$RefinementCtx): void {
+  const { extension } = policy;
+  if (extension === undefined) return;
+  const { ticketType } = policy.match;
+  if (ticketType === undefined || !(EXTENDABLE_TICKET_TYPES as readonly string[]).includes(ticketType)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['extension'],
+      message: `only a policy for ${EXTENDABLE_TICKET_TYPES.join(', ')} may allow an extension (Ley 27806, art. 11)`,
+    });
+  }
+  if (policy.resolution.unit !== 'business_days') {
+    ctx.addIssue({ code: 'custom', path: ['extension'], message: 'an extension adds business days: "resolution" must be in business_days' });
+  } else if (extension.noticeWithinBusinessDays >= policy.resolution.value) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['extension', 'noticeWithinBusinessDays'],
+      message: `must be less than the resolution term (${policy.resolution.value} business days)`,
+    });
+  }
 }
 
 const slaPoliciesShape = z.object({

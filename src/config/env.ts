@@ -54,6 +54,11 @@ const envSchema = z
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Prefix of the tracking codes citizens quote, e.g. `PL` gives `PL-2026-000123`. */
     TRACKING_CODE_PREFIX: z.string().regex(/^[A-Z][A-Z0-9]{0,9}$/, '1-10 capital letters or digits, starting with a letter').default('PL'),
+    /**
+     * How long an agent whose every connection dropped keeps their presence before being set offline (and
+     * their open tickets returned to the queue). Covers page reloads and brief network cuts.
+     */
+    PRESENCE_GRACE_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000),
     /** How long a graceful shutdown may take before the process exits anyway. */
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(15_000),
     /**

@@ -24,8 +24,8 @@ export const SERVICE_ROUTE_ID = 'service';
 export const TRIAGE_ROUTE_ID = 'triage';
 
 /**
- * What a channel knows about where a contact should go. Kept structurally identical to `RoutingHint` in
- * `src/store/ticket.model.ts` (the domain must not import the store), so a stored hint can be passed as is.
+ * What a channel knows about where a contact should go. The stored ticket's hint extends it
+ * (`src/store/ticket.model.ts`), so a stored hint can be passed as is.
  */
 export interface RoutingHint {
   /** Digit(s) chosen in the IVR menu, e.g. "2" or "2.1". Matched exactly: "2.1" does not match a rule for "2". */

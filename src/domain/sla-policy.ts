@@ -31,6 +31,16 @@ export interface SlaPolicy {
   readonly resolution: SlaTarget;
   /** Share of the resolution time after which supervisors are warned and the ticket's priority raised. */
   readonly atRiskFraction: number;
+  /** Whether and how far the resolution term may be extended (prórroga); absent: it may not. */
+  readonly extension?: SlaExtensionRule;
+}
+
+/** The prórroga a policy allows; see `src/domain/sla-extension.ts` for when it may be granted. */
+export interface SlaExtensionRule {
+  /** Most business days one extension may add to the resolution term. */
+  readonly maxBusinessDays: number;
+  /** Business days after the filing day within which the citizen must be told of the extension. */
+  readonly noticeWithinBusinessDays: number;
 }
 
 function specificity(match: SlaPolicyMatch): number {

@@ -4,6 +4,7 @@ import { authRoutes } from './auth.routes.js';
 import { notificationRoutes } from './notifications.routes.js';
 import { OPENAPI_DOCUMENT } from './openapi.js';
 import { staffRoutes } from './staff.routes.js';
+import { statsRoutes } from './stats.routes.js';
 import { ticketRoutes } from './tickets.routes.js';
 
 /** Everything under `/api/v1`. Each area adds its router here. */
@@ -16,5 +17,6 @@ export function apiRouter(ctx: AppContext): Router {
   router.use('/staff', staffRoutes(ctx));
   router.use('/tickets', ticketRoutes(ctx));
   router.use('/notifications', notificationRoutes(ctx));
+  router.use('/stats', statsRoutes(ctx));
   return router;
 }

@@ -180,8 +180,29 @@ export const OPENAPI_DOCUMENT: Json = {
     '/tickets/{id}/assign': { parameters: [idParam], post: { ...secured, summary: 'Assign to a named agent (supervisor)', responses: { '200': ok('Assigned'), ...errors(400, 401, 403, 404, 409) } } },
     '/tickets/{id}/refer': { parameters: [idParam], post: { ...secured, summary: 'Refer (derivar) to another unit', responses: { '200': ok('Referred'), ...errors(400, 401, 403, 404, 409) } } },
     '/tickets/{id}/report-back/ack': { parameters: [idParam], post: { ...secured, summary: 'The referring office saw the report-back', responses: { '200': ok('Acknowledged'), ...errors(401, 403, 404, 409) } } },
+    '/tickets/{id}/sla-extension': {
+      parameters: [idParam],
+      post: {
+        ...secured,
+        summary:
+          'Extend the term of a request for public information once (prórroga, TUO Ley 27806 art. 11), within the policy\'s notice window ' +
+          '(by closing time of the 2nd business day after filing); queues the notice to the citizen. Assignee, unit supervisor or admin. ' +
+          '409 ILLEGAL_TRANSITION has `details.reason`: not_extendable, clock_paused, already_extended, notice_period_over.',
+        requestBody: body(obj({ businessDays: { type: 'integer', minimum: 1, maximum: 365 }, reason: str({ minLength: 1, maxLength: 2000 }) }, ['businessDays', 'reason'])),
+        responses: {
+          '201': ok('Extended; the ticket and the queued notice'),
+          '200': ok('A retry of the same extension; what is on record'),
+          ...errors(400, 401, 403, 404, 409),
+        },
+      },
+    },
     '/tickets/{id}/notes': { parameters: [idParam], post: { ...secured, summary: 'Add an internal note', responses: { '201': ok('Added'), ...errors(400, 401, 404) } } },
     '/tickets/{id}/replies': { parameters: [idParam], post: { ...secured, summary: 'Reply to the citizen on their channel', responses: { '201': ok('Queued'), ...errors(400, 401, 403, 404, 409) } } },
+    '/stats/units': { get: { ...secured, summary: 'Live queue figures of every unit you supervise', responses: { '200': ok('Figures'), ...errors(401) } } },
+    '/stats/units/{unitCode}': {
+      parameters: [{ name: 'unitCode', in: 'path', required: true, schema: str() }],
+      get: { ...secured, summary: 'Live queue figures of a unit (its supervisors, admins)', responses: { '200': ok('Figures'), ...errors(401, 404) } },
+    },
     '/notifications': { get: { ...secured, summary: 'Your notifications (escalations, report-backs)', responses: { '200': ok('Page'), ...errors(400, 401) } } },
     '/notifications/{id}/read': { parameters: [idParam], post: { ...secured, summary: 'Mark a notification read', responses: { '200': ok('Read'), ...errors(401, 404) } } },
   },

@@ -7,6 +7,7 @@ import { AppError } from '../errors.js';
 import { assignTo, takeNext } from '../services/assignment.service.js';
 import type { AppContext } from '../services/context.js';
 import { intake } from '../services/intake.service.js';
+import { extendSla } from '../services/sla-extension.service.js';
 import {
   acknowledgeReportBack,
   addNote,
@@ -68,6 +69,9 @@ const transitionBody = z.strictObject({
   resolution: text(5_000).optional(),
   expectedVersion: version.optional(),
 });
+
+// The ceiling here only bounds the input; the policy's own maximum is checked by the service.
+const extensionBody = z.strictObject({ businessDays: z.number().int().min(1).max(365), reason: text(2_000) });
 
 const idempotencyKey = z.string().trim().min(8).max(200).regex(/^[\w.:-]+$/, 'letters, digits, ".", ":", "_" or "-"');
 
@@ -170,6 +174,13 @@ export function ticketRoutes(ctx: AppContext): Router {
 
   router.post('/:id/report-back/ack', async (req, res) => {
     res.json({ ticket: await acknowledgeReportBack(ctx, actorOf(res), idParam(req)) });
+  });
+
+  /** Prórroga of a request for public information; 200 instead of 201 answers a retry of the same request. */
+  router.post('/:id/sla-extension', async (req, res) => {
+    const body = parseInput(extensionBody, req.body);
+    const result = await extendSla(ctx, actorOf(res), idParam(req), { businessDays: body.businessDays, reason: body.reason });
+    res.status(result.created ? 201 : 200).json({ ticket: result.ticket, notice: result.notice });
   });
 
   router.post('/:id/notes', async (req, res) => {

@@ -3,7 +3,7 @@ import { z } from 'zod';
 const objectId = z.string().regex(/^[a-f0-9]{24}$/, 'must be a 24-hex-digit id');
 
 /** BullMQ queue names. One worker per queue; a queue may carry several job names. */
-export const QUEUE_NAMES = ['system', 'route', 'assign', 'sla'] as const;
+export const QUEUE_NAMES = ['system', 'route', 'assign', 'sla', 'realtime'] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
 /**
@@ -20,6 +20,14 @@ export const JOBS = {
   'system.maintenance': {
     queue: 'system',
     payload: z.object({}).strict(),
+  },
+  /**
+   * Recompute a unit's live queue figures and push them to its supervisors. jobId = `stats-<unit>-<second>`:
+   * however many tickets change in one second, the unit's supervisors get one update for it.
+   */
+  'realtime.stats': {
+    queue: 'realtime',
+    payload: z.object({ unitCode: z.string().min(1).max(40) }).strict(),
   },
   /** Decide unit, queue, skills, priority and SLA of a new ticket, then queue it. jobId = ticket id. */
   'route.ticket': {
@@ -46,6 +54,15 @@ export const JOBS = {
       .object({ ticketId: objectId, kind: z.enum(['at_risk', 'first_response', 'resolution']), dueAt: z.iso.datetime() })
       .strict(),
   },
+  /**
+   * Repairs what a crash or a Redis blip between a ticket's status change and its SLA scheduling left behind:
+   * re-creates missing or stale `sla.check` jobs of open tickets and starts the SLA of queued tickets that have
+   * none. Repeats every {@link SLA_RECONCILE_EVERY_MS}.
+   */
+  'sla.reconcile': {
+    queue: 'sla',
+    payload: z.object({}).strict(),
+  },
 } as const satisfies Record<string, { queue: QueueName; payload: z.ZodType }>;
 
 export type JobName = keyof typeof JOBS;
@@ -61,3 +78,5 @@ export const DEFAULT_JOB_OPTIONS = {
 
 export const HEARTBEAT_EVERY_MS = 30_000;
 export const MAINTENANCE_EVERY_MS = 3_600_000;
+/** A missed SLA check is found at most this late; one scan reads every open ticket, so not much more often. */
+export const SLA_RECONCILE_EVERY_MS = 5 * 60_000;

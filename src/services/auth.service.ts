@@ -307,6 +307,7 @@ export async function logoutAll(ctx: AppContext, actor: StaffActor): Promise<voi
   const staff = await ctx.store.staff.bumpTokenVersion(actor.id);
   if (staff === null) throw unauthenticated();
   await ctx.store.refreshTokens.revokeAllOfStaff(staff._id, new Date());
+  ctx.realtime.disconnectUser(actor.id);
 }
 
 const accessClaims = z.object({

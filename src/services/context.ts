@@ -3,6 +3,7 @@ import type { Catalogue } from '../config/catalogue.js';
 import type { Env } from '../config/env.js';
 import type { Logger } from '../logging.js';
 import type { QueueSet } from '../queues/producer.js';
+import type { RealtimePublisher } from '../realtime/publisher.js';
 import type { Store } from '../store/connection.js';
 
 /** What use-cases are handed at the composition root: the same in API and worker processes. */
@@ -14,6 +15,8 @@ export interface AppContext {
   /** General-purpose Redis connection (queues, heartbeats). */
   readonly redis: Redis;
   readonly queues: QueueSet;
+  /** Live pushes to Socket.IO clients, from any process. */
+  readonly realtime: RealtimePublisher;
   /** Identifies this process in heartbeats and logs: `<hostname>:<pid>`. */
   readonly instanceId: string;
 }

@@ -3,6 +3,7 @@ import type { PerChannel, Presence, StaffDoc } from '../store/staff.model.js';
 import { isAdmin, type Actor } from './actor.js';
 import { returnToQueue } from './assignment.service.js';
 import type { AppContext } from './context.js';
+import { requestQueueStats } from './realtime.service.js';
 
 function mayManage(actor: Actor, staff: StaffDoc): boolean {
   if (actor.kind === 'system') return true;
@@ -35,6 +36,7 @@ export async function setPresence(ctx: AppContext, actor: Actor, staffId: string
     }
   }
   if (before.presence !== presence) ctx.log.info({ staffId, from: before.presence, to: presence }, 'presence changed');
+  await announcePresence(ctx, after);
   return after;
 }
 
@@ -45,5 +47,12 @@ export async function setCapacity(ctx: AppContext, actor: Actor, staffId: string
   const after = await ctx.store.assignment.setCapacity(staff._id, capacity);
   if (!after) throw new AppError('NOT_FOUND', 'No such staff member.');
   await ctx.queues.enqueue('assign.drain-agent', { staffId });
+  await announcePresence(ctx, after);
   return after;
+}
+
+/** Supervisors see presence and capacity live, and their units' agent counts change. */
+async function announcePresence(ctx: AppContext, staff: StaffDoc): Promise<void> {
+  ctx.realtime.presenceChanged(staff);
+  for (const unit of staff.units) await requestQueueStats(ctx, unit);
 }

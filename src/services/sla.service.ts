@@ -6,13 +6,14 @@
  * `computeDueAt`); jobs only wake the system up. A job whose due date no longer matches the ticket is stale and
  * does nothing, so a job that could not be removed in time cannot record a wrong breach.
  *
- * Not built here: the extension ("prórroga") of an acceso_informacion request, which Ley 27806 requires to be
- * communicated to the citizen within 2 business days of filing; see the policy note in `config/sla.json`.
+ * An extension ("prórroga", see `src/domain/sla-extension.ts`) is part of that state: it is kept on the SLA and
+ * its business days are added to the policy's resolution target whenever the dates are recomputed.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Catalogue } from '../config/catalogue.js';
 import { createBusinessCalendar, type BusinessCalendar } from '../domain/business-calendar.js';
 import { priorityScore } from '../domain/priority.js';
+import { decideExtension, withExtension, type ExtensionDecision, type ExtensionRefusal, type SlaExtension } from '../domain/sla-extension.js';
 import {
   formatLocalDateTime,
   isCheckDue,
@@ -28,10 +29,12 @@ import { isOpenStatus, isSlaPaused, type TicketStatus } from '../domain/ticket-l
 import { AppError } from '../errors.js';
 import { JOBS, type JobPayload } from '../queues/jobs.js';
 import type { NotificationKind } from '../store/notification.model.js';
-import type { SlaPriority } from '../store/ticket-sla.repository.js';
+import { onceEventId, type SlaPriority } from '../store/ticket-sla.repository.js';
 import type { TicketSla } from '../store/ticket.model.js';
 import type { Ticket } from '../store/ticket.repository.js';
 import type { AppContext } from './context.js';
+import { notify } from './notification.service.js';
+import { announceTicketEvent } from './realtime.service.js';
 
 // Guarded writes retry on a fresh read when someone else changed the ticket in between; a handful of rounds is
 // plenty for humans and workers touching one ticket.
@@ -121,19 +124,27 @@ function slaJobs(ctx: AppContext) {
   }
 
   return {
-    /** Makes the jobs of a ticket exactly `wanted`: missing ones added, moved ones replaced, others removed. */
-    async apply(ticketId: string, wanted: WantedChecks): Promise<void> {
+    /**
+     * Makes the jobs of a ticket exactly `wanted`: missing ones added, moved ones replaced, others removed. Returns
+     * how many jobs it added or removed.
+     */
+    async apply(ticketId: string, wanted: WantedChecks): Promise<number> {
+      let changes = 0;
       for (const kind of SLA_CHECK_KINDS) {
         const jobId = jobIdOf(ticketId, kind);
         const due = wanted[kind];
         const current = await scheduled(jobId);
         if (due === undefined) {
-          if (current) await remove(jobId);
+          if (current) {
+            await remove(jobId);
+            changes++;
+          }
           continue;
         }
         const dueAt = due.toISOString();
         if (current?.live === true && current.dueAt === dueAt) continue;
         if (current) await remove(jobId);
+        changes++;
         await ctx.queues.enqueue(
           'sla.check',
           { ticketId, kind, dueAt },
@@ -141,6 +152,7 @@ function slaJobs(ctx: AppContext) {
           { jobId, delay: Math.max(0, due.getTime() - Date.now()), removeOnComplete: true },
         );
       }
+      return changes;
     },
 
     /** Whether Redis holds exactly `wanted` for the ticket (an `add` may have lost a race to another). */
@@ -166,16 +178,19 @@ function sameChecks(a: WantedChecks, b: WantedChecks): boolean {
 }
 
 /**
- * Brings the ticket's jobs in line with its stored SLA state. Reads again after scheduling: if the ticket changed
+ * Brings the ticket's jobs in line with its stored SLA state: a missing check is added, one whose due date moved
+ * (or that failed) is replaced, an overdue one runs at once. Reads again after scheduling: if the ticket changed
  * meanwhile, or a concurrent caller's schedule won, it goes round again, so callers converge on the latest state.
+ * Returns how many jobs it added or removed.
  */
-async function syncSlaJobs(ctx: AppContext, ticketId: string): Promise<void> {
+export async function syncSlaJobs(ctx: AppContext, ticketId: string): Promise<number> {
   const jobs = slaJobs(ctx);
+  let changes = 0;
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const wanted = wantedChecks(await ctx.store.tickets.get(ticketId));
-    await jobs.apply(ticketId, wanted);
+    changes += await jobs.apply(ticketId, wanted);
     const now = wantedChecks(await ctx.store.tickets.get(ticketId));
-    if (sameChecks(wanted, now) && (await jobs.matches(ticketId, now))) return;
+    if (sameChecks(wanted, now) && (await jobs.matches(ticketId, now))) return changes;
   }
   throw new AppError('CONFLICT', 'The ticket kept changing while its SLA checks were scheduled; try again.');
 }
@@ -223,12 +238,12 @@ function closePause(ctx: AppContext, ticket: SlaTicket, at: Date): SlaChange | u
   const pauses = sla.pauses.map((pause, index) =>
     index === open ? { from: pause.from, to: at.getTime() < pause.from.getTime() ? pause.from : at } : pause,
   );
-  const policy = policyFor(ctx, ticket, sla.policy);
+  const policy = withExtension(policyFor(ctx, ticket, sla.policy), sla.extension);
   const due = planSlaDueDates(calendarOf(ctx), policy, ticket.channel, sla.startedAt, pauses);
   return { sla: { ...sla, pauses, ...due } };
 }
 
-/** See {@link slaOnTransition} for the rule. */
+/** See {@link slaOnTransition} for the rule. An extension belongs to the cycle it extended and is not carried over. */
 function restart(ctx: AppContext, ticket: SlaTicket, at: Date): SlaChange | undefined {
   const { sla } = ticket;
   // Already restarted for this reopen (the hook ran twice).
@@ -327,6 +342,111 @@ export async function recordFirstResponse(ctx: AppContext, ticketId: string, at:
   await syncSlaJobs(ctx, ticketId);
 }
 
+// ─── extension ──────────────────────────────────────────────────────────────────────────────────────────────────
+
+/** An extension as asked for; see {@link storeSlaExtension}. */
+export interface SlaExtensionRequest {
+  businessDays: number;
+  reason: string;
+  /** Staff id of who grants it. */
+  by: string;
+  at: Date;
+  /** Whether an earlier cycle of the ticket was extended (its audit trail says so; the SLA keeps only this cycle). */
+  extendedBefore: boolean;
+}
+
+export type ExtendedTicket = Ticket & { sla: TicketSla & { extension: SlaExtension } };
+
+function isExtended(ticket: Ticket | null): ticket is ExtendedTicket {
+  return ticket?.sla?.extension !== undefined;
+}
+
+function isSameExtension(extension: SlaExtension | undefined, request: SlaExtensionRequest): boolean {
+  return extension?.by === request.by && extension.businessDays === request.businessDays && extension.reason === request.reason;
+}
+
+const REFUSAL_MESSAGES = {
+  not_extendable: 'Only the term of an open request for public information, with its SLA started, can be extended.',
+  clock_paused: 'The SLA clock is paused while the office waits for the citizen; extend it once it runs again.',
+  already_extended: 'The term of this request was already extended; the law allows it once.',
+  notice_period_over: 'The citizen had to be told of an extension within the first business days after filing; that period is over.',
+} as const satisfies Record<ExtensionRefusal, string>;
+
+function refusal(ctx: AppContext, decision: ExtensionDecision & { ok: false }): AppError {
+  const deadline = decision.noticeDeadline;
+  const ended = decision.reason === 'notice_period_over' && deadline ? ` It ended ${formatLocalDateTime(deadline, ctx.catalogue.calendar.utcOffsetMinutes)} (Lima).` : '';
+  return new AppError('ILLEGAL_TRANSITION', `${REFUSAL_MESSAGES[decision.reason]}${ended}`, {
+    reason: decision.reason,
+    ...(deadline ? { noticeDeadline: deadline.toISOString() } : {}),
+  });
+}
+
+function extend(ctx: AppContext, ticket: SlaTicket, request: SlaExtensionRequest): SlaChange | undefined {
+  const { sla } = ticket;
+  // This very request was stored before: a retry, which the caller answers with what is on record.
+  if (isSameExtension(sla.extension, request)) return undefined;
+  const calendar = calendarOf(ctx);
+  const policy = policyFor(ctx, ticket, sla.policy);
+  const rule = policy.extension;
+  const decision = decideExtension(
+    calendar,
+    { ticketType: ticket.type, status: ticket.status, sla, ...(rule ? { rule } : {}), extendedBefore: request.extendedBefore },
+    request.at,
+  );
+  if (!decision.ok) throw refusal(ctx, decision);
+  if (!rule || !sla.resolutionDueAt) throw refusal(ctx, { ok: false, reason: 'not_extendable' });
+  if (request.businessDays > rule.maxBusinessDays) {
+    throw new AppError('VALIDATION_FAILED', `This request can be extended by at most ${rule.maxBusinessDays} business days.`, {
+      fields: [{ path: 'businessDays', message: `must be at most ${rule.maxBusinessDays}` }],
+    });
+  }
+  const due = planSlaDueDates(calendar, withExtension(policy, request), ticket.channel, sla.startedAt, sla.pauses);
+  if (!due.resolutionDueAt) throw refusal(ctx, { ok: false, reason: 'not_extendable' });
+  const extension: SlaExtension = {
+    businessDays: request.businessDays,
+    reason: request.reason,
+    by: request.by,
+    at: request.at,
+    previousResolutionDueAt: sla.resolutionDueAt,
+    resolutionDueAt: due.resolutionDueAt,
+  };
+  const { atRiskNotifiedAt, ...rest } = sla;
+  // A warning given for the old date would not be repeated for the new one; the warning and its priority lift
+  // go, so supervisors hear again when the new date comes near.
+  const rewarn = atRiskNotifiedAt !== undefined && due.atRiskAt !== undefined && due.atRiskAt.getTime() > request.at.getTime();
+  return {
+    sla: {
+      ...(rewarn ? rest : sla),
+      extension,
+      resolutionDueAt: due.resolutionDueAt,
+      ...(due.atRiskAt ? { atRiskAt: due.atRiskAt } : {}),
+    },
+    ...(rewarn ? { priority: { slaAtRisk: false, priorityScore: priorityScore({ priorityClass: ticket.priorityClass, slaAtRisk: false }) } } : {}),
+  };
+}
+
+/**
+ * Extends the resolution term of the ticket's current SLA cycle if the law and its policy allow it at
+ * `request.at` (see `decideExtension`): the extension and the moved resolution and at-risk dates are stored in one
+ * guarded update. Jobs are left to {@link syncSlaJobs}, which the caller runs once the notice is recorded.
+ * Returns the ticket as stored and whether this call stored the extension: false when this very request (same
+ * person, days and reason) was stored before, a retry that must finish what an interrupted attempt left undone.
+ *
+ * @throws AppError ILLEGAL_TRANSITION with `details.reason` one of `EXTENSION_REFUSALS`; VALIDATION_FAILED when
+ *   `businessDays` exceeds the policy's maximum.
+ */
+export async function storeSlaExtension(ctx: AppContext, ticketId: string, request: SlaExtensionRequest): Promise<{ ticket: ExtendedTicket; stored: boolean }> {
+  const changed = await changeSla(ctx, ticketId, (ticket) => extend(ctx, ticket, request));
+  if (changed) {
+    if (!isExtended(changed.after)) throw new Error(`ticket ${ticketId} lost its extension on write`);
+    return { ticket: changed.after, stored: true };
+  }
+  const ticket = await ctx.store.tickets.get(ticketId);
+  if (isExtended(ticket) && isSameExtension(ticket.sla.extension, request)) return { ticket, stored: false };
+  // changeSla found no SLA to extend.
+  throw refusal(ctx, { ok: false, reason: 'not_extendable' });
+}
+
 // ─── checks ─────────────────────────────────────────────────────────────────────────────────────────────────────
 
 async function recordOutcome(ctx: AppContext, ticket: SlaTicket, kind: SlaCheckKind, dueAt: Date, now: Date): Promise<Ticket | null> {
@@ -377,11 +497,13 @@ async function escalate(ctx: AppContext, ticket: SlaTicket, kind: SlaCheckKind, 
   const ticketId = ticket._id.toString();
   const due = dueAt.toISOString();
   const type = EVENT_TYPE[kind];
-  await ctx.store.ticketSla.appendEventOnce(
+  const eventAt = outcomeAt(ticket.sla, kind) ?? new Date();
+  const onceKey = `${type}:${ticketId}:${due}`;
+  const appended = await ctx.store.ticketSla.appendEventOnce(
     {
       ticketId: ticket._id,
       type,
-      at: outcomeAt(ticket.sla, kind) ?? new Date(),
+      at: eventAt,
       data: {
         kind,
         dueAt: due,
@@ -390,9 +512,11 @@ async function escalate(ctx: AppContext, ticket: SlaTicket, kind: SlaCheckKind, 
         ...(ticket.sla.resolutionDueAt ? { resolutionDueAt: ticket.sla.resolutionDueAt.toISOString() } : {}),
       },
     },
-    `${type}:${ticketId}:${due}`,
+    onceKey,
     dueAt,
   );
+  const current = appended ? await ctx.store.tickets.get(ticketId) : null;
+  if (current) await announceTicketEvent(ctx, current, { id: onceEventId(onceKey, dueAt).toString(), type, at: eventAt });
 
   let supervisors = await ctx.store.notifications.supervisorsOfUnit(ticket.unitCode);
   if (supervisors.length === 0 && ticket.originUnitCode !== ticket.unitCode) {
@@ -404,7 +528,7 @@ async function escalate(ctx: AppContext, ticket: SlaTicket, kind: SlaCheckKind, 
   const notificationKind = NOTIFICATION_KIND[kind];
   const message = messageFor(ctx, ticket, kind, dueAt);
   for (const supervisor of supervisors) {
-    await ctx.store.notifications.create({
+    await notify(ctx, {
       recipientId: supervisor._id,
       kind: notificationKind,
       ticketId: ticket._id,

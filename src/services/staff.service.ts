@@ -103,6 +103,8 @@ export async function updateStaff(ctx: AppContext, actor: StaffActor, id: string
   if (fields.length > 0) throw new AppError('VALIDATION_FAILED', 'The request body is not valid.', { fields });
   const updated = await ctx.store.staff.updateProfile(id, patch);
   if (updated === null) throw notFound();
+  // A disabled person's open screens close now, not when their token expires.
+  if (patch.disabled === true) ctx.realtime.disconnectUser(id);
   ctx.log.info({ staffId: id, by: actor.id, changed: Object.keys(patch) }, 'staff member updated');
   return updated;
 }
@@ -143,6 +145,7 @@ export async function changePassword(
   const updated = await ctx.store.staff.setPasswordHash(id, await hashPassword(input.newPassword));
   if (updated === null) throw notFound();
   await ctx.store.refreshTokens.revokeAllOfStaff(updated._id, new Date());
+  ctx.realtime.disconnectUser(id);
   ctx.log.info({ staffId: id, by: actor.id }, 'password changed');
   return self ? startSession(ctx, updated) : null;
 }

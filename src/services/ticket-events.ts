@@ -2,6 +2,7 @@ import type { TicketStatus } from '../domain/ticket-lifecycle.js';
 import type { Ticket } from '../store/ticket.repository.js';
 import type { Actor } from './actor.js';
 import type { AppContext } from './context.js';
+import { announceTicketEvent } from './realtime.service.js';
 
 export interface EventDetails {
   from?: TicketStatus;
@@ -10,9 +11,9 @@ export interface EventDetails {
   data?: Record<string, unknown>;
 }
 
-/** Appends to the ticket's audit trail: every change says who, when, from, to and why. */
+/** Appends to the ticket's audit trail (every change says who, when, from, to and why) and pushes it live. */
 export async function recordEvent(ctx: AppContext, ticket: Ticket, actor: Actor, type: string, details: EventDetails = {}): Promise<void> {
-  await ctx.store.ticketEvents.append({
+  const event = await ctx.store.ticketEvents.append({
     ticketId: ticket._id,
     type,
     actorKind: actor.kind,
@@ -22,4 +23,6 @@ export async function recordEvent(ctx: AppContext, ticket: Ticket, actor: Actor,
     ...(details.reason ? { reason: details.reason } : {}),
     ...(details.data ? { data: details.data } : {}),
   });
+  // Every recorded change is also pushed live: the audit trail and the live view cannot disagree.
+  await announceTicketEvent(ctx, ticket, { id: event._id.toString(), type, at: event.at });
 }

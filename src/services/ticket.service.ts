@@ -9,6 +9,7 @@ import type { Ticket, TicketChange, TicketSearch } from '../store/ticket.reposit
 import { canSeeUnits, isSupervisorOf, type Actor } from './actor.js';
 import type { AppContext } from './context.js';
 import { recordFirstResponse, slaOnTransition } from './sla.service.js';
+import { notify } from './notification.service.js';
 import { recordEvent } from './ticket-events.js';
 
 /** Units that may see a ticket: the one holding it and, for a referral, the office that referred it. */
@@ -154,7 +155,7 @@ async function reportBack(ctx: AppContext, ticket: Ticket, officeUnit: string, s
   const recipients = await ctx.store.assignment.staffOfUnit(officeUnit, ['agent', 'supervisor']);
   const short = summary.length > 200 ? `${summary.slice(0, 197)}...` : summary;
   for (const staff of recipients) {
-    await ctx.store.notifications.create({
+    await notify(ctx, {
       recipientId: staff._id,
       kind: 'report_back',
       ticketId: ticket._id,

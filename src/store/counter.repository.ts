@@ -1,3 +1,4 @@
+import { AppError } from '../errors.js';
 import type { DocumentLocks } from './document-lock.js';
 import type { Models } from './models.js';
 import { storeCall } from './store-errors.js';
@@ -10,12 +11,22 @@ export function createCounterRepository(models: Models, locks: DocumentLocks) {
   const blocks = new Map<string, { next: number; last: number }>();
   const pending = new Map<string, Promise<void>>();
 
-  /** Reserves the next block under the document lock (FerretDB loses concurrent `$inc`s otherwise). */
+  /**
+   * Reserves the next block under the document lock (FerretDB loses concurrent `$inc`s otherwise, and runs
+   * them slowly): read, then write the new value guarded on the old one; the first block inserts the counter.
+   */
   async function reserve(name: string): Promise<void> {
-    const doc = await locks.withLock(`counter:${name}`, () =>
-      storeCall('counter', () => Counter.findOneAndUpdate({ _id: name }, { $inc: { seq: BLOCK } }, { upsert: true, returnDocument: 'after' }).lean()),
-    );
-    blocks.set(name, { next: doc.seq - BLOCK + 1, last: doc.seq });
+    const last = await locks.withLock(`counter:${name}`, async () => {
+      const current = await storeCall('counter', () => Counter.findById(name).lean());
+      if (!current) {
+        await storeCall('counter', () => Counter.create({ _id: name, seq: BLOCK }));
+        return BLOCK;
+      }
+      const updated = await storeCall('counter', () => Counter.updateOne({ _id: name, seq: current.seq }, { $set: { seq: current.seq + BLOCK } }));
+      if (updated.modifiedCount !== 1) throw new AppError('CONFLICT', `Counter ${name} changed outside its lock.`);
+      return current.seq + BLOCK;
+    });
+    blocks.set(name, { next: last - BLOCK + 1, last });
   }
 
   return {

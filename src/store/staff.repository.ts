@@ -1,6 +1,7 @@
-import { Types, type UpdateQuery } from 'mongoose';
+import { Types } from 'mongoose';
 import { AppError } from '../errors.js';
 import type { DocumentLocks } from './document-lock.js';
+import { updateStaffLocked, type StaffChange } from './staff-update.js';
 import type { Models } from './models.js';
 import type { RefreshTokenDoc } from './refresh-token.model.js';
 import { DEFAULT_CAPACITY, type PerChannel, type StaffDoc, type StaffRole } from './staff.model.js';
@@ -105,13 +106,11 @@ function objectId(id: string): Types.ObjectId | null {
 export function createStaffRepository(models: Models, locks: DocumentLocks) {
   const { Staff } = models;
 
-  async function updateOne(id: string, update: UpdateQuery<StaffDoc>): Promise<Staff | null> {
+  async function updateOne(id: string, change: (current: StaffDoc) => StaffChange): Promise<Staff | null> {
     const _id = objectId(id);
     if (_id === null) return null;
-    // Same lock as the assignment engine's writes: on FerretDB an update is not atomic by itself.
-    return locks.withLock(`staff:${_id.toString()}`, () =>
-      storeCall('staff member', () => Staff.findOneAndUpdate({ _id }, update, { returnDocument: 'after', runValidators: true }).lean()),
-    );
+    // Same lock and write path as the assignment engine's: on FerretDB an update is not atomic by itself.
+    return updateStaffLocked(Staff, locks, _id, change, { runValidators: true });
   }
 
   return {
@@ -183,22 +182,20 @@ export function createStaffRepository(models: Models, locks: DocumentLocks) {
       if (patch.skills !== undefined) set.skills = patch.skills;
       if (patch.disabled !== undefined) set.disabled = patch.disabled;
       if (patch.autoAssign !== undefined) set.autoAssign = patch.autoAssign;
-      const inc = patch.disabled === true ? { version: 1, tokenVersion: 1 } : { version: 1 };
-      return updateOne(id, {
-        $inc: inc,
-        ...(Object.keys(set).length > 0 ? { $set: set } : {}),
-        ...(Object.keys(unset).length > 0 ? { $unset: unset } : {}),
-      });
+      return updateOne(id, (current) => ({
+        set: { ...set, ...(patch.disabled === true ? { tokenVersion: current.tokenVersion + 1 } : {}) },
+        unset,
+      }));
     },
 
     /** Replaces the password hash and ends every session of the person. */
     async setPasswordHash(id: string, passwordHash: string): Promise<Staff | null> {
-      return updateOne(id, { $set: { passwordHash }, $inc: { version: 1, tokenVersion: 1 } });
+      return updateOne(id, (current) => ({ set: { passwordHash, tokenVersion: current.tokenVersion + 1 } }));
     },
 
     /** Invalidates every access token issued so far ("log out everywhere"). */
     async bumpTokenVersion(id: string): Promise<Staff | null> {
-      return updateOne(id, { $inc: { version: 1, tokenVersion: 1 } });
+      return updateOne(id, (current) => ({ set: { tokenVersion: current.tokenVersion + 1 } }));
     },
   };
 }

@@ -21,6 +21,11 @@ export function createTicketEventRepository(models: Models) {
       if (!Types.ObjectId.isValid(ticketId)) return [];
       return storeCall('ticket event', () => TicketEvent.find({ ticketId: new Types.ObjectId(ticketId) }).sort({ at: 1, _id: 1 }).lean());
     },
+
+    /** Events after an instant, oldest first: what a reconnecting client missed. */
+    async listSince(since: Date, limit: number): Promise<TicketEvent[]> {
+      return storeCall('ticket event', () => TicketEvent.find({ at: { $gt: since } }).sort({ at: 1, _id: 1 }).limit(limit).lean());
+    },
   };
 }
 

@@ -1,20 +1,12 @@
 import { Schema, type Connection, type Model, type Types } from 'mongoose';
 import { PRIORITY_CLASSES, type PriorityClass } from '../domain/priority.js';
+import type { RoutingHint as DomainRoutingHint } from '../domain/routing.js';
+import type { SlaExtension } from '../domain/sla-extension.js';
 import { TICKET_STATUSES, type TicketStatus } from '../domain/ticket-lifecycle.js';
 import { CHANNELS, TICKET_TYPES, type Channel, type TicketType } from '../domain/ticket-types.js';
 
-/** What the channel told us that routing rules match on. */
-export interface RoutingHint {
-  /** Digit(s) chosen in the IVR menu, e.g. "2" or "2.1". */
-  ivrDigits?: string;
-  /** Kiosk service picked at the counter kiosk. */
-  kioskService?: string;
-  /** Address the citizen wrote to (the municipal mailbox it arrived at). */
-  emailTo?: string;
-  /** Service code stated explicitly (manual entry, web form). */
-  serviceCode?: string;
-  /** Free text to match keywords against (email subject + body start). */
-  text?: string;
+/** What the channel told us that routing rules match on, plus the ticket type it stated, if any. */
+export interface RoutingHint extends DomainRoutingHint {
   /** The type the channel stated (e.g. the Libro de Reclamaciones form); routing never overrides it. */
   ticketType?: TicketType;
 }
@@ -52,6 +44,8 @@ export interface TicketSla {
   atRiskNotifiedAt?: Date;
   firstResponseBreachedAt?: Date;
   breachedAt?: Date;
+  /** The prórroga of this cycle, already folded into `resolutionDueAt` and `atRiskAt`. */
+  extension?: SlaExtension;
 }
 
 export interface TicketDoc {
@@ -162,6 +156,19 @@ const ticketSchema = new Schema<TicketDoc>(
           atRiskNotifiedAt: Date,
           firstResponseBreachedAt: Date,
           breachedAt: Date,
+          extension: {
+            type: new Schema<SlaExtension>(
+              {
+                businessDays: { type: Number, required: true, min: 1 },
+                reason: { type: String, required: true, maxlength: 2_000 },
+                by: { type: String, required: true },
+                at: { type: Date, required: true },
+                previousResolutionDueAt: { type: Date, required: true },
+                resolutionDueAt: { type: Date, required: true },
+              },
+              { _id: false },
+            ),
+          },
         },
         { _id: false },
       ),

@@ -66,8 +66,7 @@ describe('embedded FerretDB and Redis under the real entry point', () => {
 
   it('serves /ready 200 and leaves no ferretdb or redis-server behind after SIGINT', async () => {
     const main = await startMain(dataDir);
-    const res = await fetch(`${main.url}/ready`);
-    expect(res.status).to.equal(200);
+    await eventually(async () => (await fetch(`${main.url}/ready`)).status === 200, '/ready to answer 200');
     expect(await processesMatching(dataDir)).to.have.length.greaterThan(0);
     expect(await processesMatching(`redis-server 127.0.0.1:${main.redisPort}`)).to.have.length(1);
 

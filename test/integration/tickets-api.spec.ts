@@ -157,6 +157,14 @@ describe('tickets REST API (real HTTP, FerretDB, Redis, workers)', () => {
       ['POST', `/tickets/${id}/replies`, { body: ['a'] }, 400, 'VALIDATION_FAILED'],
       ['POST', `/tickets/${id}/report-back/ack`, {}, 409, 'ILLEGAL_TRANSITION'],
       ['POST', '/tickets/take-next', { channel: 'fax' }, 400, 'VALIDATION_FAILED'],
+      ['GET', '/notifications?limit=mil', undefined, 400, 'VALIDATION_FAILED'],
+      ['GET', '/notifications?after=../../etc', undefined, 400, 'VALIDATION_FAILED'],
+      ['GET', '/notifications?unread=maybe', undefined, 400, 'VALIDATION_FAILED'],
+      ['POST', '/notifications/not-an-id/read', {}, 404, 'NOT_FOUND'],
+      ['POST', '/notifications/0123456789abcdef01234567/read', {}, 404, 'NOT_FOUND'],
+      ['GET', '/stats/units/GDVAC', undefined, 404, 'NOT_FOUND'],
+      ['GET', '/stats/units/%24ne', undefined, 404, 'NOT_FOUND'],
+      ['POST', `/tickets/${id}/sla-extension`, { businessDays: 'diez', reason: 'x' }, 400, 'VALIDATION_FAILED'],
     ];
     for (const [method, path, payload, status, code] of cases) {
       const res = await call(method, path, officeAgent, payload);

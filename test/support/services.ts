@@ -87,6 +87,8 @@ export async function testEnv(testFile: string, overrides: Record<string, string
     REDIS_URL: redisUrl,
     CONFIG_DIR: join(import.meta.dirname, '../../config'),
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    // Few connections: the embedded FerretDB serialises writes, so more only queue inside it (measured).
+    MONGODB_POOL_SIZE: '4',
     ...overrides,
   });
 }

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
  * Polls until `check` returns a value other than undefined/false. Used for effects that happen in another
  * process or connection (a worker, a reconnect); the deadline is a safety net, not a timing assertion.
  */
-export async function eventually<T>(check: () => Promise<T | undefined | false>, what: string, timeoutMs = 15_000): Promise<T> {
+export async function eventually<T>(check: () => Promise<T | undefined | false> | T | undefined | false, what: string, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
