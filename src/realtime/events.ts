@@ -1,4 +1,5 @@
 import type { PriorityClass } from '../domain/priority.js';
+import type { QueueFigures } from '../domain/queue-stats.js';
 import type { TicketStatus } from '../domain/ticket-lifecycle.js';
 import type { Channel, TicketType } from '../domain/ticket-types.js';
 import type { Presence } from '../store/staff.model.js';
@@ -81,17 +82,8 @@ export interface QueueStatsPayload {
   at: string;
 }
 
-export interface QueueStats {
-  queue: string;
-  waiting: number;
-  /** Seconds the oldest waiting ticket has waited. */
-  longestWaitSeconds: number;
-  /** Mean seconds from queueing to assignment of tickets assigned today (Lima). */
-  averageWaitTodaySeconds: number;
-  atRisk: number;
-  answeredToday: number;
-  abandonedToday: number;
-}
+/** Figures of one queue; `queue: "*"` is the whole unit. */
+export type QueueStats = QueueFigures;
 
 export interface NotificationPayload {
   notificationId: string;

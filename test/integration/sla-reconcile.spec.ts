@@ -1,3 +1,4 @@
+import { ticketInput } from '../support/seed.js';
 import { expect } from 'chai';
 import { JOBS, SLA_RECONCILE_EVERY_MS } from '../../src/queues/jobs.js';
 import type { AppContext } from '../../src/services/context.js';
@@ -13,27 +14,11 @@ const KINDS = ['first_response', 'at_risk', 'resolution'] as const;
 describe('SLA reconciliation: lost checks come back, a routed ticket without SLA gets one (FerretDB + Redis)', () => {
   let system: RunningSystem;
   let ctx: AppContext;
-  let sequence = 0;
 
   async function seedTicket(overrides: Partial<NewTicket> = {}): Promise<Ticket> {
-    sequence += 1;
-    return ctx.store.tickets.insert({
-      trackingCode: `PL-2026-${String(800_000 + sequence).padStart(6, '0')}`,
-      channel: 'email',
-      channelKey: `<reconcile-${sequence}-${Date.now()}@vecino.pe>`,
-      type: 'denuncia',
-      unitCode: 'SGF',
-      originUnitCode: 'GDVAC',
-      queue: 'general',
-      requiredSkills: [],
-      slaAtRisk: false,
-      routingHint: {},
-      priorityClass: 'normal',
-      priorityScore: 1,
-      subject: 'Construcción sin licencia en la cuadra 5',
-      status: 'en_atencion',
-      ...overrides,
-    });
+    return ctx.store.tickets.insert(
+      ticketInput({ type: 'denuncia', unitCode: 'SGF', subject: 'Construcción sin licencia en la cuadra 5', status: 'en_atencion', ...overrides }),
+    );
   }
 
   async function current(id: string): Promise<Ticket> {

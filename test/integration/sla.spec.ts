@@ -1,3 +1,4 @@
+import { ticketInput } from '../support/seed.js';
 import { expect } from 'chai';
 import { copyFile, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -28,27 +29,9 @@ async function fastSlaConfigDir(): Promise<string> {
   return dir;
 }
 
-let sequence = 0;
 
 async function seedTicket(ctx: AppContext, overrides: Partial<NewTicket> = {}): Promise<Ticket> {
-  sequence += 1;
-  return ctx.store.tickets.insert({
-    trackingCode: `PL-2026-${String(900_000 + sequence).padStart(6, '0')}`,
-    channel: 'email',
-    channelKey: `sla-test-${sequence}-${Date.now()}`,
-    type: 'queja',
-    unitCode: 'SGF',
-    originUnitCode: 'GDVAC',
-    queue: 'general',
-    requiredSkills: [],
-    slaAtRisk: false,
-    routingHint: {},
-    priorityClass: 'normal',
-    priorityScore: 1,
-    subject: 'Caso de prueba de plazos',
-    status: 'en_atencion',
-    ...overrides,
-  });
+  return ctx.store.tickets.insert(ticketInput({ type: 'queja', unitCode: 'SGF', subject: 'Caso de prueba de plazos', status: 'en_atencion', ...overrides }));
 }
 
 async function seedStaff(ctx: AppContext, username: string, roles: StaffRole[], units: string[], disabled = false): Promise<StaffDoc> {

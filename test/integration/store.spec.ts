@@ -1,3 +1,4 @@
+import { ticketInput } from '../support/seed.js';
 import { expect } from 'chai';
 import { Types } from 'mongoose';
 import { AppError } from '../../src/errors.js';
@@ -16,22 +17,7 @@ async function rejection(promise: Promise<unknown>): Promise<AppError> {
 }
 
 function ticket(overrides: Partial<NewTicket> = {}): NewTicket {
-  return {
-    trackingCode: 'PL-2026-000001',
-    channel: 'kiosk',
-    channelKey: 'kiosk-req-1',
-    type: 'consulta',
-    unitCode: 'GDVAC',
-    originUnitCode: 'GDVAC',
-    queue: 'general',
-    requiredSkills: [],
-    slaAtRisk: false,
-    routingHint: {},
-    priorityClass: 'normal',
-    priorityScore: 1,
-    subject: 'Consulta sobre arbitrios',
-    ...overrides,
-  };
+  return ticketInput({ trackingCode: 'PL-2026-000001', channel: 'kiosk', channelKey: 'kiosk-req-1', subject: 'Consulta sobre arbitrios', ...overrides });
 }
 
 describe('store on the real MongoDB-compatible server', () => {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { NormalizedContact } from '../../channels/types.js';
 import type { Store } from '../../src/store/connection.js';
 import type { PerChannel, StaffDoc, StaffRole } from '../../src/store/staff.model.js';
+import type { NewTicket } from '../../src/store/ticket.repository.js';
 import type { QueueName } from '../../src/queues/jobs.js';
 import type { QueueSet } from '../../src/queues/producer.js';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -51,4 +52,27 @@ export async function settle(queues: QueueSet, names: readonly QueueName[], time
     await sleep(100);
   }
   throw new Error(`queues ${names.join(', ')} did not settle within ${timeoutMs} ms`);
+}
+
+let ticketSequence = 0;
+
+/** A complete ticket for writing straight to the store; unique tracking code and channel key each call. */
+export function ticketInput(overrides: Partial<NewTicket> = {}): NewTicket {
+  ticketSequence += 1;
+  return {
+    trackingCode: `PL-2026-${String(700_000 + ticketSequence).padStart(6, '0')}`,
+    channel: 'email',
+    channelKey: `<seed-${ticketSequence}-${randomUUID()}@vecino.pe>`,
+    type: 'consulta',
+    unitCode: 'GDVAC',
+    originUnitCode: 'GDVAC',
+    queue: 'general',
+    requiredSkills: [],
+    slaAtRisk: false,
+    routingHint: {},
+    priorityClass: 'normal',
+    priorityScore: 1,
+    subject: 'Caso de prueba',
+    ...overrides,
+  };
 }
