@@ -6,9 +6,8 @@ import type { AppContext } from './context.js';
  * repeated job notify once; only a newly stored notification is pushed.
  */
 export async function notify(ctx: AppContext, input: NewNotification): Promise<Notification> {
-  const before = Date.now();
-  const stored = await ctx.store.notifications.create(input);
-  if (stored.createdAt.getTime() >= before - 1_000) {
+  const { notification: stored, created } = await ctx.store.notifications.createOnce(input);
+  if (created) {
     ctx.realtime.notification(stored.recipientId.toString(), {
       notificationId: stored._id.toString(),
       kind: stored.kind,

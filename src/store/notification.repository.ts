@@ -55,24 +55,33 @@ function toObjectId(id: Id): Types.ObjectId {
 /** Notifications for staff (escalations, report-backs), plus the staff query that decides who gets them. */
 export function createNotificationRepository(models: Models) {
   const { Notification, Staff } = models;
+
+  /** Stores a notification unless its dedupe key exists; says whether this call stored it. */
+  async function createOnce(input: NewNotification): Promise<{ notification: Notification; created: boolean }> {
+    const doc = { ...input, recipientId: toObjectId(input.recipientId), ticketId: toObjectId(input.ticketId) };
+    try {
+      const created = await Notification.create(doc);
+      return { notification: created.toObject(), created: true };
+    } catch (err) {
+      if (!isDuplicateKeyError(err)) throw toAppError(err, 'notification');
+      const existing = await storeCall('notification', () => Notification.findOne({ dedupeKey: input.dedupeKey }).lean());
+      // The only unique key besides _id is dedupeKey, so the clash was on it and the document exists.
+      if (!existing) throw new AppError('CONFLICT', 'The notification clashed with one that no longer exists.');
+      return { notification: existing, created: false };
+    }
+  }
+
   return {
     /**
      * Creates a notification once per `dedupeKey`: a second call with the same key, from a job that ran twice
      * or two runs at once, returns the notification that already exists instead of a second one.
      */
     async create(input: NewNotification): Promise<Notification> {
-      const doc = { ...input, recipientId: toObjectId(input.recipientId), ticketId: toObjectId(input.ticketId) };
-      try {
-        const created = await Notification.create(doc);
-        return created.toObject();
-      } catch (err) {
-        if (!isDuplicateKeyError(err)) throw toAppError(err, 'notification');
-        const existing = await storeCall('notification', () => Notification.findOne({ dedupeKey: input.dedupeKey }).lean());
-        // The only unique key besides _id is dedupeKey, so the clash was on it and the document exists.
-        if (!existing) throw new AppError('CONFLICT', 'The notification clashed with one that no longer exists.');
-        return existing;
-      }
+      return (await createOnce(input)).notification;
     },
+
+    createOnce,
+
 
     /** The recipient's notifications, newest first, a page at a time. */
     async listForRecipient(recipientId: Id, query: NotificationQuery = {}): Promise<NotificationPage> {
