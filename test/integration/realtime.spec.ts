@@ -1,8 +1,9 @@
 import { expect } from 'chai';
 import { io as connect, type Socket } from 'socket.io-client';
-import type { QueueStatsPayload, SyncAnswer, TicketEventPayload, TurnCalledPayload } from '../../src/realtime/events.js';
+import type { NotificationPayload, PresencePayload, QueueStatsPayload, SyncAnswer, TicketEventPayload, TurnCalledPayload } from '../../src/realtime/events.js';
 import { startSession } from '../../src/services/auth.service.js';
 import { intake } from '../../src/services/intake.service.js';
+import { notify } from '../../src/services/notification.service.js';
 import { setPresence } from '../../src/services/presence.service.js';
 import type { StaffDoc } from '../../src/store/staff.model.js';
 import { startSystem, type RunningSystem } from '../../src/system.js';
@@ -136,6 +137,38 @@ describe('live updates over Socket.IO (two API nodes + a worker, real Redis and 
     await eventually(async () => (await worker.ctx.store.assignment.getStaff(leaving._id))?.presence === 'offline', 'agent set offline after the grace period');
     await settle(worker.ctx.queues, ['route', 'assign']);
     expect((await worker.ctx.store.tickets.get(ticket._id.toString()))?.assigneeId?.toString()).to.equal(staying._id.toString());
+  });
+
+  it('tells supervisors of presence changes and a person of their own notifications', async () => {
+    const supervisor = await seedStaff(worker.ctx.store, { roles: ['supervisor'], units: ['SGPJ'] });
+    const otherSupervisor = await seedStaff(worker.ctx.store, { roles: ['supervisor'], units: ['GAT'] });
+    const agent = await seedStaff(worker.ctx.store, { units: ['SGPJ'] });
+    const watcher = await connected(open(nodeA, { token: await token(supervisor) }));
+    const outsider = await connected(open(nodeB, { token: await token(otherSupervisor) }));
+    const presences: PresencePayload[] = [];
+    const notifications: NotificationPayload[] = [];
+    watcher.socket.on('presence:changed', (p: PresencePayload) => presences.push(p));
+    watcher.socket.on('notification:new', (n: NotificationPayload) => notifications.push(n));
+    const outsiderPresences: PresencePayload[] = [];
+    outsider.socket.on('presence:changed', (p: PresencePayload) => outsiderPresences.push(p));
+
+    await setPresence(worker.ctx, SYSTEM, agent._id.toString(), 'away');
+    const seen = await eventually(() => presences.find((p) => p.staffId === agent._id.toString()), 'presence pushed to the supervisor');
+    expect(seen).to.include({ presence: 'away' });
+    expect(seen.units).to.deep.equal(['SGPJ']);
+
+    const { ticket } = await intake(worker.ctx, contact({ subject: 'Poda', hint: { serviceCode: 'parques.poda_arboles' } }));
+    await notify(worker.ctx, {
+      recipientId: supervisor._id,
+      kind: 'sla_at_risk',
+      ticketId: ticket._id,
+      trackingCode: ticket.trackingCode,
+      message: `El caso ${ticket.trackingCode} está por vencer su plazo`,
+      dedupeKey: `test:${ticket._id.toString()}`,
+    });
+    await eventually(() => notifications.length > 0, 'notification pushed');
+    expect(notifications[0]).to.include({ kind: 'sla_at_risk', trackingCode: ticket.trackingCode });
+    expect(outsiderPresences.filter((p) => p.staffId === agent._id.toString())).to.deep.equal([]);
   });
 
   it('keeps an agent who reconnects within the grace period', async () => {
