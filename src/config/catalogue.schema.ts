@@ -25,6 +25,16 @@ function at(...path: (string | number)[]): string {
   return z.core.toDotPath(path);
 }
 
+// Remembers where each key was first seen; answers that earlier index when a key repeats (duplicate checks).
+function firstSeen(): (key: string, index: number) => number | undefined {
+  const seen = new Map<string, number>();
+  return (key, index) => {
+    const first = seen.get(key);
+    if (first === undefined) seen.set(key, index);
+    return first;
+  };
+}
+
 // ─── units.json ─────────────────────────────────────────────────────────────────────────────────────────────────
 
 const UNIT_CODE = /^[A-Z][A-Z0-9]{1,9}$/;
@@ -68,12 +78,10 @@ const unitGraphShape = z.object({
 });
 
 function checkUnitGraph(file: z.output<typeof unitGraphShape>, ctx: z.core.$RefinementCtx): void {
-  const indexByCode = new Map<string, number>();
+  const seenCode = firstSeen();
   file.units.forEach((unit, index) => {
-    const first = indexByCode.get(unit.code);
-    if (first === undefined) {
-      indexByCode.set(unit.code, index);
-    } else {
+    const first = seenCode(unit.code, index);
+    if (first !== undefined) {
       ctx.addIssue({
         code: 'custom',
         path: ['units', index, 'code'],
@@ -85,7 +93,7 @@ function checkUnitGraph(file: z.output<typeof unitGraphShape>, ctx: z.core.$Refi
   const parentOf = new Map<string, string>();
   file.units.forEach((unit, index) => {
     if (unit.parent === undefined) return;
-    if (!indexByCode.has(unit.parent)) {
+    if (!file.units.some((u) => u.code === unit.parent)) {
       ctx.addIssue({ code: 'custom', path: ['units', index, 'parent'], message: `unknown parent unit "${unit.parent}"` });
     } else if (!parentOf.has(unit.code)) {
       parentOf.set(unit.code, unit.parent);
@@ -199,12 +207,10 @@ export type ServiceConfig = z.output<typeof serviceSchema>;
 const serviceCodesShape = z.object({ services: z.array(z.object({ code: serviceCodeSchema })) });
 
 function checkServiceCodes(file: z.output<typeof serviceCodesShape>, ctx: z.core.$RefinementCtx): void {
-  const indexByCode = new Map<string, number>();
+  const seenCode = firstSeen();
   file.services.forEach((service, index) => {
-    const first = indexByCode.get(service.code);
-    if (first === undefined) {
-      indexByCode.set(service.code, index);
-    } else {
+    const first = seenCode(service.code, index);
+    if (first !== undefined) {
       ctx.addIssue({
         code: 'custom',
         path: ['services', index, 'code'],
@@ -385,17 +391,15 @@ function checkRouting(options: RoutingSchemaOptions) {
     const triage = triageRefShape.safeParse(file.triage);
     if (triage.success) checkQueue(triage.data.unit, triage.data.queue, ['triage', 'queue']);
 
-    const indexById = new Map<string, number>();
-    const indexByCondition = new Map<string, number>();
+    const seenId = firstSeen();
+    const seenCondition = firstSeen();
     file.rules.forEach((entry, index) => {
       const rule = ruleRefShape.safeParse(entry);
       if (!rule.success) return;
       const { id, when, then } = rule.data;
 
-      const first = indexById.get(id);
-      if (first === undefined) {
-        indexById.set(id, index);
-      } else {
+      const first = seenId(id, index);
+      if (first !== undefined) {
         ctx.addIssue({
           code: 'custom',
           path: ['rules', index, 'id'],
@@ -406,10 +410,8 @@ function checkRouting(options: RoutingSchemaOptions) {
       const condition = conditionSchema.safeParse(ruleConditionShape.parse(entry).when);
       if (condition.success) {
         const key = conditionKey(condition.data);
-        const earlier = indexByCondition.get(key);
-        if (earlier === undefined) {
-          indexByCondition.set(key, index);
-        } else {
+        const earlier = seenCondition(key, index);
+        if (earlier !== undefined) {
           ctx.addIssue({
             code: 'custom',
             path: ['rules', index, 'when'],
@@ -567,12 +569,10 @@ const holidaySchema = z
 const holidayDatesShape = z.array(z.object({ date: localDateSchema }));
 
 const holidaysSchema = z.array(holidaySchema).superRefine((holidays, ctx) => {
-  const indexByDate = new Map<string, number>();
+  const seenDate = firstSeen();
   holidays.forEach((holiday, index) => {
-    const first = indexByDate.get(holiday.date);
-    if (first === undefined) {
-      indexByDate.set(holiday.date, index);
-    } else {
+    const first = seenDate(holiday.date, index);
+    if (first !== undefined) {
       ctx.addIssue({
         code: 'custom',
         path: [index, 'date'],
@@ -729,14 +729,12 @@ function describeMatch(match: { ticketType?: string | undefined; unit?: string |
 }
 
 function checkSlaPolicies(file: z.output<typeof slaPoliciesShape>, ctx: z.core.$RefinementCtx): void {
-  const indexById = new Map<string, number>();
-  const indexByMatch = new Map<string, number>();
+  const seenId = firstSeen();
+  const seenMatch = firstSeen();
   const defaults: string[] = [];
   file.policies.forEach((policy, index) => {
-    const firstId = indexById.get(policy.id);
-    if (firstId === undefined) {
-      indexById.set(policy.id, index);
-    } else {
+    const firstId = seenId(policy.id, index);
+    if (firstId !== undefined) {
       ctx.addIssue({
         code: 'custom',
         path: ['policies', index, 'id'],
@@ -744,10 +742,8 @@ function checkSlaPolicies(file: z.output<typeof slaPoliciesShape>, ctx: z.core.$
       });
     }
     const key = JSON.stringify([policy.match.ticketType ?? null, policy.match.unit ?? null]);
-    const firstMatch = indexByMatch.get(key);
-    if (firstMatch === undefined) {
-      indexByMatch.set(key, index);
-    } else {
+    const firstMatch = seenMatch(key, index);
+    if (firstMatch !== undefined) {
       // Two policies for the same tickets: only the first would ever apply, silently.
       ctx.addIssue({
         code: 'custom',
