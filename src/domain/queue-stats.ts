@@ -49,8 +49,9 @@ export function computeQueueFigures(declaredQueues: readonly string[], rows: Fig
   return [...[...seen].sort().map((q) => figuresOf(q, rows, now)), figuresOf(ALL_QUEUES, rows, now)];
 }
 
-/** Midnight in Lima (UTC−5, no DST) of the day containing `now`. */
-export function startOfLimaDay(now: Date): Date {
-  const lima = new Date(now.getTime() - 5 * 3600_000);
-  return new Date(Date.UTC(lima.getUTCFullYear(), lima.getUTCMonth(), lima.getUTCDate()) + 5 * 3600_000);
+/** Local midnight of the day containing `now`, for a zone with a fixed offset (Lima: −300, no DST). */
+export function startOfLocalDay(now: Date, utcOffsetMinutes: number): Date {
+  const offsetMs = utcOffsetMinutes * 60_000;
+  const local = new Date(now.getTime() + offsetMs);
+  return new Date(Date.UTC(local.getUTCFullYear(), local.getUTCMonth(), local.getUTCDate()) - offsetMs);
 }

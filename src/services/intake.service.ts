@@ -9,6 +9,7 @@ import type { Citizen } from '../store/citizen.repository.js';
 import type { InteractionKind } from '../store/interaction.model.js';
 import type { Ticket } from '../store/ticket.repository.js';
 import type { Actor } from './actor.js';
+import { calendarOf } from './calendar.js';
 import type { AppContext } from './context.js';
 import { recordEvent } from './ticket-events.js';
 
@@ -119,9 +120,9 @@ async function resolveCitizen(ctx: AppContext, c: NormalizedContact['citizen'], 
   }
 }
 
-/** Lima calendar year of an instant (UTC−5, no DST). */
-function limaYear(at: Date): number {
-  return new Date(at.getTime() - 5 * 3600_000).getUTCFullYear();
+/** Calendar year of an instant in the office's time zone (the tracking-code sequence restarts each year). */
+function localYear(ctx: AppContext, at: Date): number {
+  return Number(calendarOf(ctx).toLocalDate(at).slice(0, 4));
 }
 
 /**
@@ -143,12 +144,12 @@ export async function intake(ctx: AppContext, input: NormalizedContact, options:
   let created = false;
   if (!ticket) {
     const { citizen, dropped } = await resolveCitizen(ctx, contact.citizen, options.strictIdentity ?? false);
-    const seq = await ctx.store.counters.next(`tracking:${ctx.env.TRACKING_CODE_PREFIX}:${limaYear(contact.receivedAt)}`);
+    const seq = await ctx.store.counters.next(`tracking:${ctx.env.TRACKING_CODE_PREFIX}:${localYear(ctx, contact.receivedAt)}`);
     const priorityClass = priorityClassOf({ preferential: (contact.citizen.preferential ?? false) || (citizen?.preferential ?? false), vpp: citizen?.vpp ?? false });
     const office = ctx.catalogue.attentionOffice.code;
     try {
       ticket = await ctx.store.tickets.insert({
-        trackingCode: formatTrackingCode(ctx.env.TRACKING_CODE_PREFIX, limaYear(contact.receivedAt), seq),
+        trackingCode: formatTrackingCode(ctx.env.TRACKING_CODE_PREFIX, localYear(ctx, contact.receivedAt), seq),
         channel: contact.channel,
         channelKey: contact.externalId,
         type: contact.ticketType ?? 'consulta',

@@ -1,4 +1,5 @@
-import { computeQueueFigures, startOfLimaDay } from '../domain/queue-stats.js';
+import { OWNED_STATUSES } from '../domain/ticket-lifecycle.js';
+import { computeQueueFigures, startOfLocalDay } from '../domain/queue-stats.js';
 import { AppError } from '../errors.js';
 import type { QueueStatsPayload, SyncAnswer, TicketEventPayload } from '../realtime/events.js';
 import { ticketSummary } from '../realtime/publisher.js';
@@ -28,7 +29,7 @@ export async function announceTicketEvent(ctx: AppContext, ticket: Ticket, event
 }
 
 export async function queueStats(ctx: AppContext, unitCode: string, now = new Date()): Promise<QueueStatsPayload> {
-  const today = startOfLimaDay(now);
+  const today = startOfLocalDay(now, ctx.catalogue.calendar.utcOffsetMinutes);
   const [figures, staff] = await Promise.all([ctx.store.tickets.unitFigures(unitCode, today), ctx.store.assignment.presenceOfUnit(unitCode)]);
   const agents: Record<Presence, number> = { available: 0, busy: 0, away: 0, offline: 0 };
   for (const s of staff) agents[s.presence]++;
@@ -70,6 +71,6 @@ export async function syncSince(ctx: AppContext, actor: Actor, since: Date): Pro
     const ticket = tickets.get(e.ticketId.toString());
     if (visible(ticket)) payloads.push({ eventId: e._id.toString(), kind: e.type, at: e.at.toISOString(), ticket: ticketSummary(ticket) });
   }
-  const assigned = await ctx.store.tickets.listOwnedBy(actor.id, ['asignado', 'en_atencion', 'esperando_vecino']);
+  const assigned = await ctx.store.tickets.listOwnedBy(actor.id, OWNED_STATUSES);
   return { events: payloads, assigned: assigned.map(ticketSummary), complete };
 }

@@ -10,8 +10,6 @@
  * its business days are added to the policy's resolution target whenever the dates are recomputed.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Catalogue } from '../config/catalogue.js';
-import { createBusinessCalendar, type BusinessCalendar } from '../domain/business-calendar.js';
 import { priorityScore } from '../domain/priority.js';
 import { decideExtension, withExtension, type ExtensionDecision, type ExtensionRefusal, type SlaExtension } from '../domain/sla-extension.js';
 import {
@@ -32,6 +30,7 @@ import type { NotificationKind } from '../store/notification.model.js';
 import { onceEventId, type SlaPriority } from '../store/ticket-sla.repository.js';
 import type { TicketSla } from '../store/ticket.model.js';
 import type { Ticket } from '../store/ticket.repository.js';
+import { calendarOf } from './calendar.js';
 import type { AppContext } from './context.js';
 import { notify } from './notification.service.js';
 import { announceTicketEvent } from './realtime.service.js';
@@ -62,16 +61,6 @@ function hasSla(ticket: Ticket | null): ticket is SlaTicket {
   return ticket?.sla !== undefined;
 }
 
-const calendars = new WeakMap<Catalogue, BusinessCalendar>();
-
-function calendarOf(ctx: AppContext): BusinessCalendar {
-  let calendar = calendars.get(ctx.catalogue);
-  if (!calendar) {
-    calendar = createBusinessCalendar(ctx.catalogue.calendar);
-    calendars.set(ctx.catalogue, calendar);
-  }
-  return calendar;
-}
 
 /**
  * The policy named `id` if the configuration still has it, else the one the ticket's type and unit select now

@@ -1,4 +1,4 @@
-import { allowedActions, nextStatus, OWNED_STATUSES, WAITING_STATUSES, type TicketAction, type TicketStatus } from '../domain/ticket-lifecycle.js';
+import { allowedActions, nextStatus, OWNED_STATUSES, WAITING_STATUSES, type TicketAction } from '../domain/ticket-lifecycle.js';
 import type { Channel } from '../domain/ticket-types.js';
 import { AppError } from '../errors.js';
 import type { Citizen } from '../store/citizen.repository.js';
@@ -265,4 +265,3 @@ export async function listTickets(ctx: AppContext, actor: Actor, query: Omit<Tic
   return ctx.store.tickets.search({ ...query, ...(scope ? { scopeUnits: scope } : {}) });
 }
 
-export type { TicketStatus };

@@ -10,25 +10,7 @@ import { isDuplicateKeyError, storeCall, toAppError } from './store-errors.js';
 export type Staff = StaffDoc;
 
 /** A staff member as API answers show it: never the password hash nor the token version. */
-export interface StaffView {
-  id: string;
-  username: string;
-  displayName: string;
-  email?: string;
-  roles: StaffRole[];
-  units: string[];
-  skills: string[];
-  presence: StaffDoc['presence'];
-  presenceChangedAt: Date;
-  capacity: PerChannel;
-  load: PerChannel;
-  autoAssign: boolean;
-  lastAssignedAt?: Date;
-  disabled: boolean;
-  version: number;
-  createdAt: Date;
-  updatedAt: Date;
-}
+export type StaffView = Omit<StaffDoc, '_id' | 'passwordHash' | 'tokenVersion'> & { id: string };
 
 export interface NewStaff {
   username: string;
@@ -202,16 +184,8 @@ export function createStaffRepository(models: Models, locks: DocumentLocks) {
 
 export type StaffRepository = ReturnType<typeof createStaffRepository>;
 
-export interface NewRefreshToken {
-  id: string;
-  secretHash: string;
-  staffId: Types.ObjectId;
-  familyId: string;
-  /** The token this one replaces, or `login:<id>` for the first of a family. */
-  parentId: string;
-  tokenVersion: number;
-  expiresAt: Date;
-}
+/** A refresh token to store: `id` becomes `_id`; use and revocation come later. */
+export type NewRefreshToken = Omit<RefreshTokenDoc, '_id' | 'usedAt' | 'revokedAt' | 'createdAt'> & { id: string };
 
 export type RefreshToken = RefreshTokenDoc;
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Types } from 'mongoose';
-import { WAITING_STATUSES, type TicketStatus } from '../domain/ticket-lifecycle.js';
+import { isOpenStatus, WAITING_STATUSES, type TicketStatus } from '../domain/ticket-lifecycle.js';
 import type { Channel, TicketType } from '../domain/ticket-types.js';
 import type { DocumentLocks } from './document-lock.js';
 import type { TicketDoc } from './ticket.model.js';
@@ -163,10 +163,9 @@ export function createTicketRepository(models: Models, locks: DocumentLocks) {
           { queue: 1, status: 1, enqueuedAt: 1, assignedAt: 1, createdAt: 1, updatedAt: 1, slaAtRisk: 1, assigneeId: 1 },
         ).lean(),
       );
-      const open = (t: (typeof rows)[number]) => !['resuelto', 'cerrado', 'anulado'].includes(t.status);
       return {
         waiting: rows.filter((t) => waitingStatuses.includes(t.status)),
-        atRisk: rows.filter((t) => t.slaAtRisk && open(t)),
+        atRisk: rows.filter((t) => t.slaAtRisk && isOpenStatus(t.status)),
         assignedToday: rows.filter((t) => t.assignedAt !== undefined && t.assignedAt >= since),
         abandonedToday: rows.filter((t) => t.status === 'anulado' && t.updatedAt >= since && t.assigneeId === undefined),
       };

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { ALL_QUEUES, computeQueueFigures, startOfLimaDay } from '../../src/domain/queue-stats.js';
+import { ALL_QUEUES, computeQueueFigures, startOfLocalDay } from '../../src/domain/queue-stats.js';
 
 const at = (iso: string) => new Date(iso);
 
@@ -36,7 +36,7 @@ describe('live queue figures', () => {
   });
 
   it('starts "today" at midnight in Lima, not in UTC', () => {
-    expect(startOfLimaDay(at('2026-11-24T03:00:00Z')).toISOString()).to.equal('2026-11-23T05:00:00.000Z');
-    expect(startOfLimaDay(at('2026-11-24T05:00:00Z')).toISOString()).to.equal('2026-11-24T05:00:00.000Z');
+    expect(startOfLocalDay(at('2026-11-24T03:00:00Z'), -300).toISOString()).to.equal('2026-11-23T05:00:00.000Z');
+    expect(startOfLocalDay(at('2026-11-24T05:00:00Z'), -300).toISOString()).to.equal('2026-11-24T05:00:00.000Z');
   });
 });
