@@ -5,7 +5,8 @@ import { constants } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { Logger } from '../logging.js';
-import { EmbeddedServiceError, spawnManaged, startOnLoopback, type ManagedProcess } from './process.js';
+import { EmbeddedServiceError, spawnManaged } from './process.js';
+import { startSupervised, type Backoff, type SupervisedService } from './supervisor.js';
 
 const run = promisify(execFile);
 
@@ -84,11 +85,8 @@ export async function ensureFerretDbBinary(cacheRoot: string, log: Logger): Prom
   return binary;
 }
 
-export interface RunningFerretDb {
+export interface RunningFerretDb extends SupervisedService {
   readonly uri: string;
-  readonly port: number;
-  readonly process: ManagedProcess;
-  stop(): Promise<void>;
 }
 
 export interface FerretDbOptions {
@@ -96,18 +94,24 @@ export interface FerretDbOptions {
   /** SQLite files and FerretDB state live here. */
   dataDir: string;
   logFile: string;
+  /** Where restarts are reported. */
+  log: Logger;
   /** 0 or undefined: a free loopback port. */
   port?: number;
   startTimeoutMs?: number;
+  backoff?: Backoff;
   /** Extra SQLite URI parameters, e.g. `?_pragma=synchronous(normal)`. */
   sqliteQuery?: string;
 }
 
-/** Starts FerretDB with the SQLite backend on loopback; no telemetry and no debug HTTP listener. */
+/**
+ * Starts FerretDB with the SQLite backend on loopback, no telemetry and no debug HTTP listener, and restarts it on
+ * the same port and data if it dies (SQLite recovers its write-ahead log on open).
+ */
 export async function startFerretDb(options: FerretDbOptions): Promise<RunningFerretDb> {
   await mkdir(options.dataDir, { recursive: true });
   const dataDir = resolve(options.dataDir);
-  const { port, proc } = await startOnLoopback('ferretdb', options.port, options.startTimeoutMs ?? 30_000, (port) =>
+  const supervised = await startSupervised('ferretdb', { log: options.log, port: options.port, startTimeoutMs: options.startTimeoutMs ?? 30_000, backoff: options.backoff }, (port) =>
     spawnManaged(
       'ferretdb',
       options.binary,
@@ -123,5 +127,5 @@ export async function startFerretDb(options: FerretDbOptions): Promise<RunningFe
       options.logFile,
     ),
   );
-  return { uri: `mongodb://127.0.0.1:${port}/`, port, process: proc, stop: () => proc.stop() };
+  return Object.assign(supervised, { uri: `mongodb://127.0.0.1:${supervised.port}/` });
 }

@@ -6,6 +6,9 @@ import { startRedis, type RunningRedis } from './redis.js';
 
 export { EmbeddedServiceError } from './process.js';
 
+/** The services `startEmbedded` may run. */
+export type EmbeddedServiceName = 'ferretdb' | 'redis';
+
 /** Where the FerretDB binary is cached (git-ignored), shared by `npm start` and tests. */
 export const CACHE_DIR = resolve(import.meta.dirname, '../../.cache');
 
@@ -14,6 +17,13 @@ export interface EmbeddedServices {
   readonly redisUrl: string | undefined;
   readonly ferretdb: RunningFerretDb | undefined;
   readonly redis: RunningRedis | undefined;
+  /**
+   * Calls `listener` with the service's name each time an embedded service is back after dying (it is restarted
+   * on the same port, so clients reconnect by themselves). Redis comes back empty: rebuild its live state here.
+   * Returns a function that removes the listener.
+   */
+  onRestart(listener: (service: EmbeddedServiceName) => void): () => void;
+  /** Stops every embedded service; none is restarted afterwards. */
   stop(): Promise<void>;
 }
 
@@ -39,13 +49,14 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
             binary,
             dataDir: join(dataDir, 'ferretdb'),
             logFile: join(logs, 'ferretdb.log'),
+            log: options.log,
             // WAL (FerretDB's default) with synchronous=normal survives a crash of the process; only a power
             // cut can lose the last transactions. Acceptable for development and tests, ~30% faster writes.
             sqliteQuery: '?_pragma=synchronous(normal)',
           }),
         )
       : Promise.resolve(undefined),
-    options.redis ? startRedis({ workDir: join(dataDir, 'redis'), logFile: join(logs, 'redis.log') }) : Promise.resolve(undefined),
+    options.redis ? startRedis({ workDir: join(dataDir, 'redis'), logFile: join(logs, 'redis.log'), log: options.log }) : Promise.resolve(undefined),
   ]);
   const [ferret, redis] = results;
   const ferretdb = ferret.status === 'fulfilled' ? ferret.value : undefined;
@@ -60,5 +71,11 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
   }
   if (ferretdb) options.log.info({ uri: ferretdb.uri }, 'embedded FerretDB (SQLite) ready');
   if (redisServer) options.log.info({ url: redisServer.url }, 'embedded Redis ready');
-  return { mongodbUri: ferretdb?.uri, redisUrl: redisServer?.url, ferretdb, redis: redisServer, stop };
+  const onRestart = (listener: (service: EmbeddedServiceName) => void): (() => void) => {
+    const removers = [ferretdb?.onRestart(() => { listener('ferretdb'); }), redisServer?.onRestart(() => { listener('redis'); })];
+    return () => {
+      for (const remove of removers) remove?.();
+    };
+  };
+  return { mongodbUri: ferretdb?.uri, redisUrl: redisServer?.url, ferretdb, redis: redisServer, onRestart, stop };
 }

@@ -1,20 +1,22 @@
 import { access } from 'node:fs/promises';
 import { mkdir } from 'node:fs/promises';
-import { EmbeddedServiceError, spawnManaged, startOnLoopback, type ManagedProcess } from './process.js';
+import type { Logger } from '../logging.js';
+import { EmbeddedServiceError, spawnManaged } from './process.js';
+import { startSupervised, type Backoff, type SupervisedService } from './supervisor.js';
 
-export interface RunningRedis {
+export interface RunningRedis extends SupervisedService {
   readonly url: string;
-  readonly port: number;
-  readonly process: ManagedProcess;
-  stop(): Promise<void>;
 }
 
 export interface RedisOptions {
   workDir: string;
   logFile: string;
+  /** Where restarts are reported. */
+  log: Logger;
   /** 0 or undefined: a free loopback port. */
   port?: number;
   startTimeoutMs?: number;
+  backoff?: Backoff;
 }
 
 async function findRedisServer(): Promise<string> {
@@ -29,11 +31,14 @@ async function findRedisServer(): Promise<string> {
   throw new EmbeddedServiceError('redis', 'redis-server not found; run `npm run bootstrap` (installs Debian redis-server) or set REDIS_URL');
 }
 
-/** Redis on loopback with no persistence: queues and live updates are rebuilt from the store on restart. */
+/**
+ * Redis on loopback with no persistence, restarted on the same port if it dies. A restarted Redis is empty: what
+ * lived in it is rebuilt from the store (see `onRestart`).
+ */
 export async function startRedis(options: RedisOptions): Promise<RunningRedis> {
   const binary = await findRedisServer();
   await mkdir(options.workDir, { recursive: true });
-  const { port, proc } = await startOnLoopback('redis', options.port, options.startTimeoutMs ?? 15_000, (port) =>
+  const supervised = await startSupervised('redis', { log: options.log, port: options.port, startTimeoutMs: options.startTimeoutMs ?? 15_000, backoff: options.backoff }, (port) =>
     spawnManaged(
       'redis',
       binary,
@@ -52,5 +57,5 @@ export async function startRedis(options: RedisOptions): Promise<RunningRedis> {
       options.logFile,
     ),
   );
-  return { url: `redis://127.0.0.1:${port}`, port, process: proc, stop: () => proc.stop() };
+  return Object.assign(supervised, { url: `redis://127.0.0.1:${supervised.port}` });
 }

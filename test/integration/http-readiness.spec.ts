@@ -13,7 +13,7 @@ describe('HTTP health, readiness and error mapping', () => {
 
   before(async () => {
     const { dataDir } = await testServices();
-    redis = await startRedis({ workDir: join(dataDir, 'readiness-redis'), logFile: join(dataDir, 'readiness-redis.log') });
+    redis = await startRedis({ workDir: join(dataDir, 'readiness-redis'), logFile: join(dataDir, 'readiness-redis.log'), log: testLog });
     system = await startSystem(await testEnv(import.meta.filename, { ROLE: 'api', REDIS_URL: redis.url }), { log: testLog });
     url = system.url ?? '';
   });
@@ -44,7 +44,7 @@ describe('HTTP health, readiness and error mapping', () => {
     });
 
     const { dataDir } = await testServices();
-    redis = await startRedis({ port: redis.port, workDir: join(dataDir, 'readiness-redis'), logFile: join(dataDir, 'readiness-redis.log') });
+    redis = await startRedis({ port: redis.port, workDir: join(dataDir, 'readiness-redis'), logFile: join(dataDir, 'readiness-redis.log'), log: testLog });
     await eventually(async () => (await fetch(`${url}/ready`)).status === 200, '/ready to recover');
   });
 
