@@ -140,19 +140,21 @@ describe('embedded FerretDB and Redis under the real entry point', function () {
       }
       expect(await client.set('after-restart', 'yes')).to.equal('OK');
       expect(await client.get('after-restart')).to.equal('yes');
+      const restarted = main.logs
+        .map((line) => JSON.parse(line) as { msg?: string; service?: string })
+        .filter((entry) => entry.msg === 'embedded service restarted')
+        .map((entry) => entry.service);
+      expect(restarted).to.deep.equal(['redis', 'ferretdb']);
+
+      main.child.kill('SIGINT');
+      expect(await main.exit).to.equal(0);
+      expect(await processesMatching(dataDir())).to.deep.equal([]);
+      expect(await processesMatching(redisMarker)).to.deep.equal([]);
     } finally {
       client.disconnect();
+      // On a failure above, the guardians stop the services once main is gone.
+      if (main.child.exitCode === null) main.child.kill('SIGKILL');
     }
-    const restarted = main.logs
-      .map((line) => JSON.parse(line) as { msg?: string; service?: string })
-      .filter((entry) => entry.msg === 'embedded service restarted')
-      .map((entry) => entry.service);
-    expect(restarted).to.deep.equal(['redis', 'ferretdb']);
-
-    main.child.kill('SIGINT');
-    expect(await main.exit).to.equal(0);
-    expect(await processesMatching(dataDir())).to.deep.equal([]);
-    expect(await processesMatching(redisMarker)).to.deep.equal([]);
   });
 
   it('reports a port clash clearly instead of hanging', async () => {
