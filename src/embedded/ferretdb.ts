@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { Logger } from '../logging.js';
 import { EmbeddedServiceError, spawnManaged } from './process.js';
-import { startSupervised, type Backoff, type SupervisedService } from './supervisor.js';
+import { startSupervised, type EmbeddedServiceOptions, type SupervisedService } from './supervisor.js';
 
 const run = promisify(execFile);
 
@@ -42,8 +42,36 @@ async function go(args: string[], cwd: string, log: Logger): Promise<string> {
 }
 
 /**
+ * Edits made to FerretDB's source before it is built, each applied exactly once or the build stops.
+ *
+ * v1.24.2's SQLite backend finds a document by `_id` with `WHERE _ferretdb_sjson->'$._id' = ?`, but creates
+ * the unique `_id` index on `_ferretdb_sjson->"_id"`. SQLite matches an index by the expression as written,
+ * so every find, update and delete by `_id` read the whole table (EXPLAIN QUERY PLAN: `SCAN`; measured at
+ * 100,000 tickets: about one lookup per second, and concurrent updates failing with `database is locked`).
+ * `->'_id'` is the same path in SQLite's JSON operators and uses the index (`SEARCH ... USING INDEX`).
+ */
+const FERRETDB_SOURCE_PATCHES: readonly { file: string; from: string; to: string }[] = [
+  {
+    file: 'internal/backends/sqlite/metadata/metadata.go',
+    from: `IDColumn = DefaultColumn + "->'$._id'"`,
+    to: `IDColumn = DefaultColumn + "->'_id'"`,
+  },
+];
+
+async function applySourcePatches(src: string): Promise<void> {
+  for (const patch of FERRETDB_SOURCE_PATCHES) {
+    const path = join(src, patch.file);
+    const text = await readFile(path, 'utf8');
+    if (text.split(patch.from).length !== 2) {
+      throw new EmbeddedServiceError('ferretdb', `source patch no longer applies to ${patch.file}: expected \`${patch.from}\` exactly once`);
+    }
+    await writeFile(path, text.replace(patch.from, patch.to));
+  }
+}
+
+/**
  * Returns the path of the pinned FerretDB binary, building it on first use. The cache key is the hash of
- * go.mod + go.sum, so the binary is rebuilt exactly when the pin changes.
+ * go.mod + go.sum and the source patches, so the binary is rebuilt exactly when either changes.
  *
  * FerretDB's release builds read their version from a generated `build/version/version.txt` that the module
  * zip does not contain, and refuse to start without it. So the module is downloaded (checked against our
@@ -51,7 +79,7 @@ async function go(args: string[], cwd: string, log: Logger): Promise<string> {
  */
 export async function ensureFerretDbBinary(cacheRoot: string, log: Logger): Promise<string> {
   const pin = (await readFile(join(FERRETDB_PIN_DIR, 'go.mod'), 'utf8')) + (await readFile(join(FERRETDB_PIN_DIR, 'go.sum'), 'utf8'));
-  const key = createHash('sha256').update(pin).digest('hex').slice(0, 16);
+  const key = createHash('sha256').update(pin).update(JSON.stringify(FERRETDB_SOURCE_PATCHES)).digest('hex').slice(0, 16);
   const dir = join(cacheRoot, 'ferretdb', key);
   const binary = join(dir, 'ferretdb');
   if (await exists(binary)) return binary;
@@ -72,6 +100,7 @@ export async function ensureFerretDbBinary(cacheRoot: string, log: Logger): Prom
     const src = join(work, 'src');
     await cp(info.Dir, src, { recursive: true });
     await run('chmod', ['-R', 'u+w', src]);
+    await applySourcePatches(src);
     await writeFile(join(src, 'build/version/version.txt'), `${info.Version}\n`);
     await writeFile(join(src, 'build/version/package.txt'), 'municipal-contact-center\n');
     const out = join(work, 'ferretdb');
@@ -89,35 +118,35 @@ export interface RunningFerretDb extends SupervisedService {
   readonly uri: string;
 }
 
-export interface FerretDbOptions {
+export interface FerretDbOptions extends EmbeddedServiceOptions {
   binary: string;
   /** SQLite files and FerretDB state live here. */
   dataDir: string;
-  logFile: string;
-  /** Where restarts are reported. */
-  log: Logger;
-  /** 0 or undefined: a free loopback port. */
-  port?: number;
-  startTimeoutMs?: number;
-  backoff?: Backoff;
-  /** Extra SQLite URI parameters, e.g. `?_pragma=synchronous(normal)`. */
-  sqliteQuery?: string;
+  /**
+   * Where documents live: SQLite files in `dataDir` (with extra SQLite URI parameters such as
+   * `?_pragma=synchronous(normal)`), or a PostgreSQL database (FerretDB then keeps only its state in `dataDir`).
+   */
+  backend: { handler: 'sqlite'; query?: string } | { handler: 'postgresql'; url: string };
 }
 
 /**
- * Starts FerretDB with the SQLite backend on loopback, no telemetry and no debug HTTP listener, and restarts it on
- * the same port and data if it dies (SQLite recovers its write-ahead log on open).
+ * Starts FerretDB on loopback, no telemetry and no debug HTTP listener, and restarts it on the same port and data
+ * if it dies (SQLite recovers its write-ahead log on open).
  */
 export async function startFerretDb(options: FerretDbOptions): Promise<RunningFerretDb> {
   await mkdir(options.dataDir, { recursive: true });
   const dataDir = resolve(options.dataDir);
+  const { backend } = options;
+  const storage =
+    backend.handler === 'sqlite'
+      ? ['--handler=sqlite', `--sqlite-url=file:${dataDir}/${backend.query ?? ''}`]
+      : ['--handler=postgresql', `--postgresql-url=${backend.url}`];
   const supervised = await startSupervised('ferretdb', { log: options.log, port: options.port, startTimeoutMs: options.startTimeoutMs ?? 30_000, backoff: options.backoff }, (port) =>
     spawnManaged(
       'ferretdb',
       options.binary,
       [
-        '--handler=sqlite',
-        `--sqlite-url=file:${dataDir}/${options.sqliteQuery ?? ''}`,
+        ...storage,
         `--state-dir=${dataDir}`,
         `--listen-addr=127.0.0.1:${port}`,
         '--debug-addr=-',

@@ -52,7 +52,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
             log: options.log,
             // WAL (FerretDB's default) with synchronous=normal survives a crash of the process; only a power
             // cut can lose the last transactions. Acceptable for development and tests, ~30% faster writes.
-            sqliteQuery: '?_pragma=synchronous(normal)',
+            backend: { handler: 'sqlite', query: '?_pragma=synchronous(normal)' },
           }),
         )
       : Promise.resolve(undefined),

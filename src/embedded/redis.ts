@@ -1,22 +1,14 @@
 import { access } from 'node:fs/promises';
 import { mkdir } from 'node:fs/promises';
-import type { Logger } from '../logging.js';
 import { EmbeddedServiceError, spawnManaged } from './process.js';
-import { startSupervised, type Backoff, type SupervisedService } from './supervisor.js';
+import { startSupervised, type EmbeddedServiceOptions, type SupervisedService } from './supervisor.js';
 
 export interface RunningRedis extends SupervisedService {
   readonly url: string;
 }
 
-export interface RedisOptions {
+export interface RedisOptions extends EmbeddedServiceOptions {
   workDir: string;
-  logFile: string;
-  /** Where restarts are reported. */
-  log: Logger;
-  /** 0 or undefined: a free loopback port. */
-  port?: number;
-  startTimeoutMs?: number;
-  backoff?: Backoff;
 }
 
 async function findRedisServer(): Promise<string> {

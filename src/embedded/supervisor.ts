@@ -32,6 +32,18 @@ export interface SupervisedService {
   stop(): Promise<void>;
 }
 
+/** What every embedded service is started with. */
+export interface EmbeddedServiceOptions {
+  /** The service's output goes here. */
+  logFile: string;
+  /** Where restarts are reported. */
+  log: Logger;
+  /** 0 or undefined: a free loopback port. */
+  port?: number;
+  startTimeoutMs?: number;
+  backoff?: Backoff;
+}
+
 export interface SuperviseOptions {
   log: Logger;
   /** 0 or undefined: a free loopback port, kept for every restart. */

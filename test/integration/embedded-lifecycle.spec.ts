@@ -228,3 +228,24 @@ describe('supervised embedded services', function () {
     expect(redis.restarts).to.equal(0);
   });
 });
+
+describe('embedded FerretDB build', () => {
+  const dataDir = freshDirEachTest('mcc-ferretdb-');
+
+  it('looks a document up by _id through its unique index, not by reading the whole table', async () => {
+    const embedded = await startEmbedded({ dataDir: dataDir(), mongodb: true, redis: false, log: testLog });
+    // Only a raw collection is used here, so no document lock is ever taken.
+    const store = await connectStore({ uri: embedded.mongodbUri ?? '', dbName: 'plans', log: testLog, locks: { withLock: (_key, work) => work() } });
+    try {
+      const probes = store.connection.collection<{ _id: string; n: number }>('probes');
+      await probes.insertMany(Array.from({ length: 50 }, (_, n) => ({ _id: `doc-${n}`, n })));
+      const explained = await store.connection.db?.command({ explain: { find: 'probes', filter: { _id: 'doc-7' } } });
+      expect(explained?.filterPushdown).to.equal(true);
+      expect(JSON.stringify(explained?.queryPlanner)).to.match(/SEARCH \S+ USING INDEX \S+__id_/);
+      expect(await probes.findOne({ _id: 'doc-7' })).to.deep.equal({ _id: 'doc-7', n: 7 });
+    } finally {
+      await store.close();
+      await embedded.stop();
+    }
+  });
+});
