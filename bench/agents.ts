@@ -1,0 +1,192 @@
+import { randomBytes } from 'node:crypto';
+import { io, type Socket } from 'socket.io-client';
+import type { StaffClientEvents, StaffEvents, TicketEventPayload } from '../src/realtime/events.js';
+import { hashPassword } from '../src/services/auth.service.js';
+import type { PerChannel, StaffRole } from '../src/store/staff.model.js';
+import { stringAt } from './http.js';
+import { nowMs } from './stats.js';
+import type { SystemUnderTest } from './system-under-test.js';
+
+type StaffSocket = Socket<StaffEvents, StaffClientEvents>;
+
+/** When a stage of a ticket was seen: received by a socket (`recv`) and stamped by the server (`at`), epoch ms. */
+export interface Sighting {
+  recv: number;
+  at: number;
+}
+
+export interface TicketSightings {
+  /** The `created` event, seen by the office's observer. */
+  created?: Sighting;
+  /** The `routed` event, first seen by any agent of the unit it was routed to. */
+  routed?: Sighting;
+  /** The `assigned` event, seen by the socket of the agent it was assigned to. */
+  assigned?: Sighting & { staffId: string };
+}
+
+/** Every ticket event any harness socket receives, by ticket: the pipeline's clock. */
+export class EventTracker {
+  private readonly tickets = new Map<string, TicketSightings>();
+  /** `assigned` events seen on the assignee's socket, in total. */
+  assignedSeen = 0;
+
+  record(receiverId: string, event: TicketEventPayload, recv: number): void {
+    const kind = event.kind;
+    if (kind !== 'created' && kind !== 'routed' && kind !== 'assigned') return;
+    const id = event.ticket.ticketId;
+    let entry = this.tickets.get(id);
+    if (!entry) {
+      entry = {};
+      this.tickets.set(id, entry);
+    }
+    const at = Date.parse(event.at);
+    if (kind === 'assigned') {
+      if (event.ticket.assigneeId !== receiverId || entry.assigned) return;
+      entry.assigned = { recv, at, staffId: receiverId };
+      this.assignedSeen++;
+    } else {
+      entry[kind] ??= { recv, at };
+    }
+  }
+
+  get(ticketId: string): TicketSightings | undefined {
+    return this.tickets.get(ticketId);
+  }
+}
+
+/** A staff member of the harness, logged in over REST and connected over Socket.IO. */
+export interface HarnessAgent {
+  readonly staffId: string;
+  readonly username: string;
+  readonly token: string;
+  readonly units: readonly string[];
+  readonly capacity: PerChannel;
+  readonly socket: StaffSocket;
+  /** Tickets assigned to this agent so far (they keep them: the harness never resolves). */
+  assigned: number;
+  retired: boolean;
+}
+
+export interface RecruitSpec {
+  units: string[];
+  roles?: StaffRole[];
+  autoAssign: boolean;
+  capacity: PerChannel;
+  /** Presence set over the socket once connected; none: stays offline (observers, posters). */
+  presence?: 'available' | 'away';
+}
+
+/** Manual-channel capacity of a pipeline agent: the most the staff schema allows. */
+export const AGENT_CAPACITY: PerChannel = { phone: 1, email: 5, kiosk: 1, manual: 100 };
+
+const CONNECT_TIMEOUT_MS = 15_000;
+
+/**
+ * The people of the benchmark. Accounts are written through the staff repository with one password hash
+ * computed once (hashing is not what is measured); each then logs in over REST (`/api/v1/auth/login`),
+ * connects over Socket.IO with its token and sets its presence with `presence:set`, like a browser.
+ */
+export class AgentPool {
+  readonly agents: HarnessAgent[] = [];
+  private readonly password = `bench-${randomBytes(12).toString('base64url')}`;
+  private hash: Promise<string> | undefined;
+  private serial = 0;
+
+  constructor(
+    private readonly sut: SystemUnderTest,
+    readonly tracker: EventTracker,
+  ) {}
+
+  async recruit(spec: RecruitSpec): Promise<HarnessAgent> {
+    this.hash ??= hashPassword(this.password);
+    this.serial += 1;
+    const username = `bench.${spec.units[0]?.toLowerCase() ?? 'x'}.${this.serial}`;
+    const staff = await this.sut.system.ctx.store.staff.create({
+      username,
+      displayName: `Agente ${this.serial}`,
+      passwordHash: await this.hash,
+      roles: spec.roles ?? ['agent'],
+      units: spec.units,
+      capacity: spec.capacity,
+      autoAssign: spec.autoAssign,
+    });
+    const login = await this.sut.http.request('POST', '/api/v1/auth/login', { json: { username, password: this.password } });
+    const token = stringAt(login.body, 'accessToken');
+    if (login.status !== 200 || token === undefined) throw new Error(`login of ${username} answered ${login.status}`);
+    const staffId = staff._id.toString();
+    const socket: StaffSocket = io(this.sut.url, { path: '/socket.io', auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
+    const agent: HarnessAgent = { staffId, username, token, units: spec.units, capacity: spec.capacity, socket, assigned: 0, retired: false };
+    this.agents.push(agent);
+    socket.on('ticket:event', (event) => {
+      const recv = nowMs();
+      this.tracker.record(staffId, event, recv);
+      if (event.kind === 'assigned' && event.ticket.assigneeId === staffId) agent.assigned++;
+    });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new Error(`socket of ${username} did not connect`));
+      }, CONNECT_TIMEOUT_MS);
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      socket.once('connect_error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+    });
+    if (spec.presence) await this.setPresence(agent, spec.presence);
+    return agent;
+  }
+
+  async setPresence(agent: HarnessAgent, presence: 'available' | 'away'): Promise<void> {
+    const answer: unknown = await agent.socket.timeout(CONNECT_TIMEOUT_MS).emitWithAck('presence:set', { presence });
+    if (typeof answer !== 'object' || answer === null || !('ok' in answer) || answer.ok !== true) {
+      throw new Error(`presence:set ${presence} of ${agent.username} failed: ${JSON.stringify(answer)}`);
+    }
+  }
+
+  /**
+   * Makes sure the available agents of `units` have room for `expected` more contacts spread evenly over the
+   * units (with a margin), so capacity is never what a phase measures. Agents who are full step away and
+   * disconnect (their grace period outlasts the run, so they keep their tickets): the sockets still connected
+   * are those of people who can take work, as in an office, instead of an ever-growing crowd.
+   */
+  async ensureRoom(units: readonly string[], expected: number, onProgress: (text: string) => void): Promise<{ recruited: number; retired: number }> {
+    let retired = 0;
+    for (const agent of this.active(units).filter((a) => a.assigned >= a.capacity.manual)) {
+      await this.setPresence(agent, 'away');
+      agent.socket.disconnect();
+      agent.retired = true;
+      retired++;
+    }
+    const perUnit = Math.ceil((expected * 1.25) / units.length) + 10;
+    const plan: string[] = [];
+    for (const unit of units) {
+      const active = this.active([unit]);
+      const room = active.reduce((sum, a) => sum + a.capacity.manual - a.assigned, 0);
+      const needed = Math.max(2 - active.length, Math.ceil((perUnit - room) / AGENT_CAPACITY.manual));
+      for (let i = 0; i < needed; i++) plan.push(unit);
+    }
+    let recruited = 0;
+    // A few logins at a time: each costs a scrypt verification on the server.
+    const workers = Array.from({ length: 4 }, async () => {
+      for (let unit = plan.shift(); unit !== undefined; unit = plan.shift()) {
+        await this.recruit({ units: [unit], autoAssign: true, capacity: AGENT_CAPACITY, presence: 'available' });
+        recruited++;
+        onProgress(`agents: ${recruited} logged in and available`);
+      }
+    });
+    await Promise.all(workers);
+    return { recruited, retired };
+  }
+
+  /** Agents of `units` who are connected and available now. */
+  active(units: readonly string[]): HarnessAgent[] {
+    return this.agents.filter((a) => !a.retired && a.units.some((u) => units.includes(u)));
+  }
+
+  closeAll(): void {
+    for (const agent of this.agents) agent.socket.disconnect();
+  }
+}

@@ -1,0 +1,110 @@
+import { parseArgs } from 'node:util';
+
+/** What one run measures; every field has a default, `--smoke` swaps in a tiny set. */
+export interface BenchOptions {
+  /** History sizes, run one after the other on fresh databases, smallest first. */
+  history: number[];
+  /** Arrivals per second of the fixed-rate pipeline phase. */
+  rate: number;
+  /** Seconds the fixed-rate pipeline phase sends for. */
+  durationSeconds: number;
+  /** Rates of the step search for the highest sustained rate (empty: no search). */
+  steps: number[];
+  stepSeconds: number;
+  /** Tickets waiting when take-next is measured. */
+  waiting: number;
+  /** Take-next calls measured. */
+  takeNextSamples: number;
+  budgetMinutes: number;
+  /** Where the JSON goes; undefined: `bench/results/<date>-<commit>.json`. */
+  jsonPath: string | undefined;
+  /** Records a CPU profile of this process during each pipeline phase. */
+  profile: boolean;
+  smoke: boolean;
+}
+
+export const USAGE = `Usage: npm run bench -- [options]
+
+Measures the contact pipeline beside the raw ceilings of the store, BullMQ and Socket.IO, at each history size.
+
+  --history N[,M...]     closed tickets preloaded per run (default 1000,100000; smoke 200)
+  --rate R               arrivals per second of the pipeline phase (default 100; smoke 20)
+  --duration S           seconds of arrivals in the pipeline phase (default 60; smoke 3)
+  --steps R1,R2,...|none rates of the sustained-rate search (default 100,200,400,800; smoke none)
+  --step-seconds S       seconds per step of the search (default 10)
+  --waiting N            tickets waiting when take-next is measured (default 10000; smoke 200)
+  --take-next N          take-next calls measured (default 300; smoke 20)
+  --budget-minutes M     the whole run stops within this (default 10; smoke 1)
+  --json PATH            where the results go (default bench/results/<date>-<commit>.json)
+  --profile              CPU profile of this process during each pipeline phase (next to the JSON)
+  --smoke                a tiny run (< 60 s) for CI: fails only if a phase errors, not on missed targets
+  --help                 this text
+
+Against your own servers: MONGODB_URI=... REDIS_URL=... npm run bench (a fresh database per history size,
+dropped at the end, and a unique Redis key prefix, removed at the end).
+`;
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+function positiveInt(flag: string, text: string, max: number): number {
+  if (!/^\d+$/.test(text.trim())) throw new UsageError(`${flag}: "${text}" is not a whole number`);
+  const value = Number(text);
+  if (value < 1 || value > max) throw new UsageError(`${flag}: ${value} is outside 1..${max}`);
+  return value;
+}
+
+function intList(flag: string, text: string, max: number): number[] {
+  const values = text.split(',').map((part) => positiveInt(flag, part, max));
+  if (new Set(values).size !== values.length) throw new UsageError(`${flag}: repeated value`);
+  return values.sort((a, b) => a - b);
+}
+
+/** Parses the command line; throws {@link UsageError} on anything it does not understand. */
+export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        history: { type: 'string' },
+        rate: { type: 'string' },
+        duration: { type: 'string' },
+        steps: { type: 'string' },
+        'step-seconds': { type: 'string' },
+        waiting: { type: 'string' },
+        'take-next': { type: 'string' },
+        'budget-minutes': { type: 'string' },
+        json: { type: 'string' },
+        profile: { type: 'boolean' },
+        smoke: { type: 'boolean' },
+        help: { type: 'boolean' },
+      },
+    });
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+  const v = parsed.values;
+  if (v.help === true) return 'help';
+  const smoke = v.smoke === true;
+  const steps = v.steps === undefined ? (smoke ? [] : [100, 200, 400, 800]) : v.steps.trim() === 'none' ? [] : intList('--steps', v.steps, 100_000);
+  if (v.json?.trim() === '') throw new UsageError('--json: empty path');
+  const options: BenchOptions = {
+    history: v.history === undefined ? (smoke ? [200] : [1_000, 100_000]) : intList('--history', v.history, 10_000_000),
+    rate: v.rate === undefined ? (smoke ? 20 : 100) : positiveInt('--rate', v.rate, 100_000),
+    durationSeconds: v.duration === undefined ? (smoke ? 3 : 60) : positiveInt('--duration', v.duration, 3_600),
+    steps,
+    stepSeconds: v['step-seconds'] === undefined ? 10 : positiveInt('--step-seconds', v['step-seconds'], 600),
+    waiting: v.waiting === undefined ? (smoke ? 200 : 10_000) : positiveInt('--waiting', v.waiting, 1_000_000),
+    takeNextSamples: v['take-next'] === undefined ? (smoke ? 20 : 300) : positiveInt('--take-next', v['take-next'], 100_000),
+    budgetMinutes: v['budget-minutes'] === undefined ? (smoke ? 1 : 10) : positiveInt('--budget-minutes', v['budget-minutes'], 24 * 60),
+    jsonPath: v.json,
+    profile: v.profile === true,
+    smoke,
+  };
+  if (options.takeNextSamples > options.waiting) throw new UsageError('--take-next: more calls than --waiting tickets');
+  return options;
+}

@@ -1,0 +1,65 @@
+import { Agent, request } from 'node:http';
+
+export interface JsonAnswer {
+  status: number;
+  /** Parsed JSON, or undefined for an empty or non-JSON body. */
+  body: unknown;
+}
+
+/** JSON over HTTP/1.1 keep-alive connections from a bounded pool, as a load generator needs. */
+export class HttpClient {
+  private readonly agent: Agent;
+  private readonly base: URL;
+
+  constructor(baseUrl: string, maxSockets = 64) {
+    this.base = new URL(baseUrl);
+    this.agent = new Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets });
+  }
+
+  /** One request; `signal` abandons it (the promise rejects), so a phase never waits past its deadline. */
+  request(method: string, path: string, options: { token?: string; json?: unknown; signal?: AbortSignal } = {}): Promise<JsonAnswer> {
+    const body = options.json === undefined ? undefined : JSON.stringify(options.json);
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
+    if (body !== undefined) {
+      headers['content-type'] = 'application/json';
+      headers['content-length'] = String(Buffer.byteLength(body));
+    }
+    return new Promise((resolve, reject) => {
+      const req = request(
+        { host: this.base.hostname, port: this.base.port, path, method, headers, agent: this.agent, ...(options.signal ? { signal: options.signal } : {}) },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('error', reject);
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            let parsed: unknown;
+            try {
+              parsed = text === '' ? undefined : JSON.parse(text);
+            } catch {
+              parsed = undefined;
+            }
+            resolve({ status: res.statusCode ?? 0, body: parsed });
+          });
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}
+
+/** A field of a JSON answer by path, when it is a string (answers are untyped input to the harness). */
+export function stringAt(body: unknown, ...path: string[]): string | undefined {
+  let node: unknown = body;
+  for (const key of path) {
+    if (typeof node !== 'object' || node === null) return undefined;
+    node = Reflect.get(node, key);
+  }
+  return typeof node === 'string' ? node : undefined;
+}

@@ -1,0 +1,237 @@
+import type { BenchOptions } from './args.js';
+import type { Ceiling, Ceilings } from './ceilings.js';
+import type { InsertReport } from './history.js';
+import type { PhaseOutcome } from './phase.js';
+import type { ArrivalResult, SustainedSearch } from './pipeline.js';
+import type { ProfileSummary } from './profile.js';
+import type { LatencySummary } from './stats.js';
+import type { TakeNextResult } from './take-next.js';
+
+/** Everything measured at one history size. */
+export interface HistoryRun {
+  /** Closed tickets asked for; `preload.result.inserted` says how many made it before the deadline. */
+  history: number;
+  database: string;
+  /** Services the contacts were filed under, one per unit (routing sends each to its unit's agents). */
+  destinations: { unit: string; serviceCode: string }[];
+  takeNextUnit: string | null;
+  preload: PhaseOutcome<InsertReport>;
+  ceilings: PhaseOutcome<Ceilings>;
+  pipeline: PhaseOutcome<ArrivalResult>;
+  sustained: PhaseOutcome<SustainedSearch>;
+  takeNext: PhaseOutcome<TakeNextResult>;
+  /** Pipeline contacts/s as a percentage of the raw store-insert ceiling, and which rate was used. */
+  pipelineShareOfStoreInsert: { percent: number; contactsPerSecond: number; basis: string } | null;
+  profile?: ProfileSummary;
+  /** Agents logged in over the run (pipeline, take-next, observers). */
+  agents: number;
+  stoppedCleanly: boolean;
+  /** A failure outside any phase, which ended this history size early. */
+  error?: string;
+}
+
+export interface TargetCheck {
+  target: string;
+  value: string;
+  /** null: not measured in this run. */
+  met: boolean | null;
+}
+
+export interface BenchResults {
+  schema: 1;
+  label: string;
+  startedAt: string;
+  finishedAt: string;
+  commit: string;
+  dirty: boolean;
+  options: BenchOptions;
+  /** `loadAverage` at the start and the end: a busy machine (another job running) shows here. */
+  machine: { cpus: number; cpuModel: string; memoryGb: number; node: string; platform: string; loadAverage: { start: number[]; end: number[] } };
+  services: { store: string; redis: string };
+  /** The system's warnings and errors are written here (relative to the repository). */
+  logFile: string;
+  runs: HistoryRun[];
+  targets: { atHistory: number | null; checks: TargetCheck[] };
+  /** Phases that ended in an error or were abandoned, as `h<history>.<phase>: <note>`. */
+  failures: string[];
+}
+
+const fmt = (n: number | null | undefined, digits = 0): string =>
+  n === null || n === undefined ? '—' : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+const ms = (n: number | null | undefined): string => (n === null || n === undefined ? '—' : n < 10 ? fmt(n, 1) : fmt(n));
+
+function latencyCell(l: LatencySummary | undefined, which: 'p50' | 'p95' | 'p99' | 'max'): string {
+  if (!l) return '—';
+  const v = l[which];
+  if (v === null && l.missing > 0) return `> deadline`;
+  return ms(v);
+}
+
+function ceilingCell(c: Ceiling | undefined): string {
+  return c ? `${fmt(c.perSecond)}${c.cut ? ' (cut)' : ''}` : '—';
+}
+
+function statusNote<T>(o: PhaseOutcome<T>): string {
+  return o.status === 'ok' ? '' : ` [${o.status}]`;
+}
+
+/** The pipeline's rate set against the store's raw insert rate. */
+export function pipelineShare(run: Pick<HistoryRun, 'ceilings' | 'pipeline' | 'sustained'>): HistoryRun['pipelineShareOfStoreInsert'] {
+  const inserts = run.ceilings.result?.storeInsert?.perSecond;
+  if (!inserts) return null;
+  const sustained = run.sustained.result?.highestSustained;
+  const pipeline = run.pipeline.result;
+  let rate: number;
+  let basis: string;
+  if (sustained !== null && sustained !== undefined) {
+    rate = sustained;
+    basis = 'highest sustained rate';
+  } else if (pipeline) {
+    rate = pipeline.achieved.assignedPerSecond;
+    basis = 'contacts assigned per second in the pipeline phase (no sustained rate found)';
+  } else {
+    return null;
+  }
+  return { percent: Math.round((rate / inserts) * 1000) / 10, contactsPerSecond: rate, basis };
+}
+
+const TARGET_HISTORY = 100_000;
+
+/** The issue's targets, checked at the largest history run (they are stated for 100,000). */
+export function checkTargets(runs: readonly HistoryRun[], options: BenchOptions): BenchResults['targets'] {
+  const largest = runs.reduce<HistoryRun | undefined>((best, r) => (best === undefined || r.history > best.history ? r : best), undefined);
+  const smallest = runs.reduce<HistoryRun | undefined>((best, r) => (best === undefined || r.history < best.history ? r : best), undefined);
+  if (!largest) return { atHistory: null, checks: [] };
+  const at = largest.history === TARGET_HISTORY ? '' : ` (measured at history ${fmt(largest.history)}; the target is stated at ${fmt(TARGET_HISTORY)})`;
+  const checks: TargetCheck[] = [];
+  const p99 = largest.pipeline.result?.latency.p99;
+  const rateNote = options.rate === 100 ? '' : ` (the phase ran at ${options.rate}/s)`;
+  checks.push({
+    target: `p99 contact → agent notified ≤ 100 ms at 100 contacts/s${at}`,
+    value: p99 === null || p99 === undefined ? 'not measured or beyond the deadline' : `${ms(p99)} ms${rateNote}`,
+    met: p99 === undefined ? null : p99 !== null && p99 <= 100 && options.rate >= 100,
+  });
+  const sustained = largest.sustained.result;
+  checks.push({
+    target: `≥ 500 contacts/s sustained (p99 < 1 s)${at}`,
+    value: !sustained ? 'not measured' : sustained.highestSustained === null ? `below ${fmt(options.steps[0])}/s` : `${fmt(sustained.highestSustained)}/s`,
+    met: !sustained || (sustained.steps.length === 0) ? null : (sustained.highestSustained ?? 0) >= 500,
+  });
+  const share = largest.pipelineShareOfStoreInsert;
+  checks.push({
+    target: `pipeline ≥ 35 % of the raw store-insert ceiling${at}`,
+    value: share ? `${fmt(share.percent, 1)} % (${fmt(share.contactsPerSecond)}/s, ${share.basis})` : 'not measured',
+    met: share ? share.percent >= 35 : null,
+  });
+  const take = largest.takeNext.result;
+  checks.push({
+    target: `take-next p99 ≤ 30 ms with 10,000 waiting${at}`,
+    value: take ? `${ms(take.latency.p99)} ms with ${fmt(take.waiting)} waiting` : 'not measured',
+    met: take && take.latency.p99 !== null ? take.latency.p99 <= 30 && take.waiting >= 10_000 : null,
+  });
+  if (smallest && smallest !== largest) {
+    const pairs: [string, number | null | undefined, number | null | undefined][] = [
+      ['pipeline p50', smallest.pipeline.result?.latency.p50, largest.pipeline.result?.latency.p50],
+      ['pipeline p95', smallest.pipeline.result?.latency.p95, largest.pipeline.result?.latency.p95],
+      ['pipeline p99', smallest.pipeline.result?.latency.p99, largest.pipeline.result?.latency.p99],
+      ['take-next p50', smallest.takeNext.result?.latency.p50, largest.takeNext.result?.latency.p50],
+      ['take-next p99', smallest.takeNext.result?.latency.p99, largest.takeNext.result?.latency.p99],
+    ];
+    for (const [name, small, large] of pairs) {
+      const known = typeof small === 'number' && typeof large === 'number' && small > 0;
+      checks.push({
+        target: `${name} at history ${fmt(largest.history)} within 1.2× of history ${fmt(smallest.history)}`,
+        value: known ? `${fmt(large / small, 2)}× (${ms(small)} → ${ms(large)} ms)` : `${ms(small)} → ${large === null ? 'beyond the deadline' : ms(large)} ms`,
+        met: known ? large / small <= 1.2 : small !== undefined && large === null ? false : null,
+      });
+    }
+  }
+  return { atHistory: largest.history, checks };
+}
+
+/** The results as a table for stdout, one column per history size. */
+export function renderTable(results: BenchResults): string {
+  const runs = results.runs;
+  const rows: [string, ...string[]][] = [];
+  const row = (label: string, cell: (r: HistoryRun) => string): void => {
+    rows.push([label, ...runs.map(cell)]);
+  };
+  const section = (label: string): void => {
+    rows.push([label, ...runs.map(() => '')]);
+  };
+  row('history (closed tickets)', (r) => `${fmt(r.preload.result?.inserted ?? 0)}${statusNote(r.preload)}`);
+  row('  preload, tickets/s', (r) => fmt(r.preload.result?.perSecond));
+  section('raw ceilings (per second)');
+  row('  store inserts (32 at a time)', (r) => ceilingCell(r.ceilings.result?.storeInsert) + statusNote(r.ceilings));
+  row('  BullMQ add+process no-op jobs', (r) => ceilingCell(r.ceilings.result?.bullmq));
+  row('  Socket.IO events → 1 client (Redis)', (r) => ceilingCell(r.ceilings.result?.socketViaRedis));
+  row('  Socket.IO events → 1 client (direct)', (r) => ceilingCell(r.ceilings.result?.socketDirect));
+  const pipe = (r: HistoryRun): ArrivalResult | undefined => r.pipeline.result;
+  section(`pipeline, ${fmt(results.options.rate)}/s for ${fmt(results.options.durationSeconds)} s: POST → agent's socket (ms)`);
+  row('  p50', (r) => latencyCell(pipe(r)?.latency, 'p50') + statusNote(r.pipeline));
+  row('  p95', (r) => latencyCell(pipe(r)?.latency, 'p95'));
+  row('  p99', (r) => latencyCell(pipe(r)?.latency, 'p99'));
+  row('  max', (r) => latencyCell(pipe(r)?.latency, 'max'));
+  row('  seen created / routed / assigned', (r) => {
+    const x = pipe(r);
+    return x ? `${fmt(x.reached.created)} / ${fmt(x.reached.routed)} / ${fmt(x.reached.assigned)} of ${fmt(x.planned)}` : '—';
+  });
+  row('  failed POSTs', (r) => fmt(Object.values(pipe(r)?.errors ?? {}).reduce((a, b) => a + b, 0)));
+  section('  where the time goes, p50 / p99 (ms)');
+  const stage = (name: keyof ArrivalResult['stages']) => (r: HistoryRun): string => {
+    const s = pipe(r)?.stages[name];
+    return s ? `${ms(s.p50)} / ${ms(s.p99)}` : '—';
+  };
+  row('    POST answered', stage('post'));
+  row('    intake (→ created event)', stage('intake'));
+  row('    route (created → routed)', stage('route'));
+  row('    assign (routed → assigned)', stage('assign'));
+  row('    deliver (assigned → socket)', stage('deliver'));
+  row('    harness send lag', stage('sendLag'));
+  row('  CPU % of a core: node / store / redis', (r) => {
+    const c = pipe(r)?.cpu;
+    return c ? `${fmt(c.node)} / ${fmt(c.ferretdb)} / ${fmt(c.redis)}` : '—';
+  });
+  row('highest sustained rate, p99 < 1 s', (r) => {
+    const s = r.sustained.result;
+    if (!s) return `—${statusNote(r.sustained)}`;
+    const value = s.highestSustained === null ? (s.steps.length > 0 ? `< ${fmt(s.steps[0]?.rate)}/s` : '—') : `${fmt(s.highestSustained)}/s`;
+    return value + statusNote(r.sustained);
+  });
+  row('  steps (p99 ms)', (r) => r.sustained.result?.steps.map((s) => `${fmt(s.rate)}:${s.passed ? '✓' : '✗'}${ms(s.result.latency.p99)}`).join(' ') ?? '—');
+  row('pipeline % of store-insert ceiling', (r) => (r.pipelineShareOfStoreInsert ? `${fmt(r.pipelineShareOfStoreInsert.percent, 1)} %` : '—'));
+  section('take-next (ms)');
+  row('  waiting', (r) => fmt(r.takeNext.result?.waiting) + statusNote(r.takeNext));
+  row('  p50', (r) => ms(r.takeNext.result?.latency.p50));
+  row('  p99', (r) => ms(r.takeNext.result?.latency.p99));
+  row('  max', (r) => ms(r.takeNext.result?.latency.max));
+  row('  calls measured', (r) => fmt(r.takeNext.result?.latency.samples));
+  row('system stopped within 30 s', (r) => (r.stoppedCleanly ? 'yes' : 'no (busy with a backlog)'));
+
+  const widths = rows[0]?.map((_, col) => Math.max(...rows.map((r) => (r[col] ?? '').length))) ?? [];
+  const header: [string, ...string[]] = ['', ...runs.map((r) => `history ${fmt(r.history)}`)];
+  const all = [header, ...rows];
+  const colWidths = header.map((_, col) => Math.max(widths[col] ?? 0, ...all.map((r) => (r[col] ?? '').length)));
+  const line = (r: readonly string[]): string => r.map((cell, col) => (col === 0 ? cell.padEnd(colWidths[col] ?? 0) : cell.padStart(colWidths[col] ?? 0))).join('   ');
+  const out = [
+    `Queue at scale — ${results.label}, commit ${results.commit}${results.dirty ? ' (uncommitted changes)' : ''}, ${results.startedAt}`,
+    `machine: ${results.machine.cpus} cores (${results.machine.cpuModel}), ${results.machine.memoryGb} GB, node ${results.machine.node}, load average ${results.machine.loadAverage.start.map((l) => fmt(l, 1)).join(' ')} at the start`,
+    `store: ${results.services.store}; redis: ${results.services.redis}`,
+    '',
+    line(header),
+    ...rows.map(line),
+    '',
+  ];
+  if (results.targets.checks.length > 0) {
+    out.push(`Targets${results.targets.atHistory !== null ? ` (history ${fmt(results.targets.atHistory)})` : ''}:`);
+    for (const c of results.targets.checks) out.push(`  ${c.met === null ? ' n/a ' : c.met ? ' met ' : 'MISSED'}  ${c.target}: ${c.value}`);
+    out.push('');
+  }
+  if (results.failures.length > 0) {
+    out.push('Phases that failed:');
+    for (const f of results.failures) out.push(`  ${f}`);
+    out.push('');
+  }
+  return out.join('\n');
+}

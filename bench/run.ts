@@ -1,0 +1,293 @@
+/**
+ * `npm run bench`: the contact pipeline at scale, beside the raw ceilings of what it is built on, measured in one
+ * run on one machine at several history sizes. See docs/benchmarks.md for what it measures and how to read it.
+ */
+import { execFile } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import type { Logger } from 'pino';
+import { AgentPool, EventTracker, type HarnessAgent } from './agents.js';
+import { parseBenchArgs, USAGE, UsageError, type BenchOptions } from './args.js';
+import { measureCeilings, type CeilingPlan } from './ceilings.js';
+import { preloadHistory } from './history.js';
+import { Budget, runPhase, type PhaseOutcome } from './phase.js';
+import { chooseDestinations, runArrivals, searchSustainedRate, type ArrivalResult } from './pipeline.js';
+import { profiled, type ProfileSummary } from './profile.js';
+import { Progress } from './progress.js';
+import { checkTargets, pipelineShare, renderTable, type BenchResults, type HistoryRun } from './report.js';
+import { createBenchLogger, LogTally, REPO_ROOT, startServices, startSystemUnderTest, type BenchServices } from './system-under-test.js';
+import { measureTakeNext } from './take-next.js';
+
+const run = promisify(execFile);
+
+async function git(...args: string[]): Promise<string> {
+  try {
+    return (await run('git', args, { cwd: REPO_ROOT })).stdout.trim();
+  } catch {
+    return '';
+  }
+}
+
+/** Seconds a history size needs after its preload, so the preload can be given the rest of its share. */
+function plannedSecondsAfterPreload(o: BenchOptions): number {
+  const ceilings = (o.smoke ? 1 : 5) + 20;
+  const pipeline = o.durationSeconds + (o.smoke ? 10 : 15) + 15;
+  const steps = o.steps.reduce((sum) => sum + o.stepSeconds + 12, 0);
+  const takeNext = 15 + o.waiting / 1_000 + o.takeNextSamples * 0.05;
+  return ceilings + pipeline + steps + takeNext + 10;
+}
+
+function ceilingPlan(o: BenchOptions): CeilingPlan {
+  return o.smoke ? { storeSeconds: 1, bullmqJobs: 500, socketEvents: 2_000 } : { storeSeconds: 5, bullmqJobs: 10_000, socketEvents: 20_000 };
+}
+
+interface RunContext {
+  options: BenchOptions;
+  services: BenchServices;
+  budget: Budget;
+  progress: Progress;
+  log: Logger;
+  tally: LogTally;
+  /** Stem of the results file, for the profiles written beside it. */
+  stem: string;
+}
+
+/** Everything at one history size, on a fresh system and database, stopped at the end whatever happened. */
+async function runHistory(history: number, sizesLeft: number, rc: RunContext): Promise<HistoryRun> {
+  const { options, budget, progress } = rc;
+  const label = `h${history}`;
+  const shareMs = budget.remainingMs() / sizesLeft;
+  progress.line(`history ${history.toLocaleString('en-US')}: starting a system on a fresh database`);
+  const sut = await startSystemUnderTest(rc.services, label, rc.log, process.env);
+  const tracker = new EventTracker();
+  const pool = new AgentPool(sut, tracker);
+  const services = { cpu: rc.services.cpu, tally: rc.tally };
+  const skipped = <T>(note: string): PhaseOutcome<T> => ({ status: 'skipped', seconds: 0, note });
+  const out: HistoryRun = {
+    history,
+    database: sut.name,
+    destinations: [],
+    takeNextUnit: null,
+    preload: skipped('not reached'),
+    ceilings: skipped('not reached'),
+    pipeline: skipped('not reached'),
+    sustained: skipped('not reached'),
+    takeNext: skipped('not reached'),
+    pipelineShareOfStoreInsert: null,
+    agents: 0,
+    stoppedCleanly: false,
+  };
+  try {
+    const ctx = sut.system.ctx;
+    const preloadAllowance = Math.max(20_000, shareMs - plannedSecondsAfterPreload(options) * 1000);
+    out.preload = await runPhase(`${label} preload`, budget, progress, { allowanceMs: preloadAllowance }, async (p) => {
+      const report = await preloadHistory(ctx, history, (done) => { p.progress.status(`${label} preload: ${done.toLocaleString('en-US')}/${history.toLocaleString('en-US')} closed tickets`); }, p.signal);
+      return { result: report, timedOut: report.inserted < history, ...(report.inserted < history ? { note: `reached ${report.inserted} of ${history}` } : {}) };
+    });
+    progress.line(`${label} preload: ${out.preload.result?.inserted ?? 0} closed tickets in ${out.preload.seconds} s`);
+
+    out.ceilings = await runPhase(`${label} ceilings`, budget, progress, { allowanceMs: 90_000 }, async (p) => ({
+      result: await measureCeilings(pool, sut, rc.services.redisUrl, ceilingPlan(options), p),
+    }));
+    const c = out.ceilings.result;
+    progress.line(`${label} ceilings: store ${c?.storeInsert?.perSecond ?? '—'}/s, BullMQ ${c?.bullmq?.perSecond ?? '—'}/s, Socket.IO ${c?.socketViaRedis?.perSecond ?? '—'}/s`);
+
+    const { pipeline: destinations, takeNextUnit } = chooseDestinations(ctx.catalogue);
+    const units = destinations.map((d) => d.unit);
+    out.destinations = destinations.map((d) => ({ unit: d.unit, serviceCode: d.serviceCode }));
+    out.takeNextUnit = takeNextUnit;
+    let poster: HarnessAgent | undefined;
+
+    const drainMs = options.smoke ? 10_000 : 15_000;
+    out.pipeline = await runPhase(
+      `${label} pipeline`,
+      budget,
+      progress,
+      { allowanceMs: 60_000 + options.durationSeconds * 1000 + drainMs, minimumMs: options.durationSeconds * 1000 },
+      async (p) => {
+        // The counter agent who keys the contacts in; its socket sees each `created` event in the office's room.
+        const counter = await pool.recruit({ units: [ctx.catalogue.attentionOffice.code], autoAssign: false, capacity: { phone: 0, email: 0, kiosk: 0, manual: 0 } });
+        poster = counter;
+        await pool.ensureRoom(units, options.rate * options.durationSeconds, (text) => { p.progress.status(`${label} pipeline: ${text}`); });
+        const arrivals = (): Promise<{ result: ArrivalResult; timedOut: boolean }> =>
+          runArrivals(sut, counter, tracker, services, { rate: options.rate, seconds: options.durationSeconds, drainMs, destinations, label: `${label} pipeline` }, p);
+        if (!options.profile) return arrivals();
+        const { value, profile } = await profiled(`${rc.stem}-${label}.cpuprofile`, arrivals);
+        out.profile = profile satisfies ProfileSummary | undefined;
+        return value;
+      },
+    );
+    const pr = out.pipeline.result;
+    if (pr) progress.line(`${label} pipeline: p50 ${pr.latency.p50 ?? '—'} ms, p99 ${pr.latency.p99 ?? '—'} ms, ${pr.assigned}/${pr.planned} assigned`);
+
+    const backlog = pr?.backlog ?? 0;
+    const counter = poster;
+    if (options.steps.length === 0) out.sustained = skipped('no steps asked for');
+    else if (counter === undefined || backlog > 0 || out.pipeline.status !== 'ok') out.sustained = skipped(`the pipeline phase left ${backlog} contacts unassigned: every step would start behind`);
+    else {
+      out.sustained = await runPhase(
+        `${label} sustained`,
+        budget,
+        progress,
+        { allowanceMs: options.steps.length * (options.stepSeconds + 20) * 1000, minimumMs: options.stepSeconds * 1000 + 10_000 },
+        (p) => searchSustainedRate(sut, pool, counter, services, options.steps, options.stepSeconds, destinations, label, p),
+      );
+    }
+    out.pipelineShareOfStoreInsert = pipelineShare(out);
+
+    const lastStep = out.sustained.result?.steps.at(-1);
+    const leftBehind = backlog + (lastStep?.result.backlog ?? 0);
+    if (leftBehind > 0) {
+      // Take-next is measured on its own: the routing and assignment backlog of earlier phases waits meanwhile.
+      await ctx.queues.queue('route').pause();
+      await ctx.queues.queue('assign').pause();
+    }
+    out.takeNext = await runPhase(
+      `${label} take-next`,
+      budget,
+      progress,
+      { allowanceMs: 30_000 + options.waiting * 2 + options.takeNextSamples * 200, minimumMs: 10_000 },
+      async (p) => {
+        const measured = await measureTakeNext(sut, pool, services, takeNextUnit, { waiting: options.waiting, samples: options.takeNextSamples }, p);
+        if (leftBehind === 0) return measured;
+        const paused = `route and assign queues paused meanwhile: ${leftBehind} contacts of earlier phases were still unassigned`;
+        return { ...measured, note: measured.note === undefined ? paused : `${measured.note}; ${paused}` };
+      },
+    );
+    const tn = out.takeNext.result;
+    if (tn) progress.line(`${label} take-next: p50 ${tn.latency.p50 ?? '—'} ms, p99 ${tn.latency.p99 ?? '—'} ms (${tn.latency.samples} calls, ${tn.waiting} waiting)`);
+  } catch (err) {
+    // Something outside any phase (the catalogue, the harness itself): recorded, and the run goes on.
+    out.error = err instanceof Error ? err.message : String(err);
+    progress.line(`${label}: ${out.error}`);
+  } finally {
+    out.agents = pool.agents.length;
+    pool.closeAll();
+    progress.line(`${label}: stopping the system and dropping its database`);
+    out.stoppedCleanly = (await sut.stop(30_000)).stoppedCleanly;
+  }
+  return out;
+}
+
+/**
+ * What makes the run fail (exit 1): a phase that threw or had to be abandoned, a system that did not start, and
+ * any request the system answered with an HTTP error. Slowness is not a failure: it is what the report shows
+ * (a phase cut at its deadline says so, with what it reached; a system still busy when stopped, too).
+ */
+function failuresOf(runs: readonly HistoryRun[]): string[] {
+  const failures: string[] = [];
+  const httpErrors = (errors: Record<string, number> | undefined): string[] =>
+    Object.entries(errors ?? {}).filter(([key]) => key.startsWith('HTTP ')).map(([key, n]) => `${n}× ${key}`);
+  for (const r of runs) {
+    for (const [phase, o] of Object.entries({ preload: r.preload, ceilings: r.ceilings, pipeline: r.pipeline, sustained: r.sustained, takeNext: r.takeNext })) {
+      const abandoned = o.status === 'timeout' && o.note?.includes('abandoned') === true;
+      if (o.status === 'error' || abandoned) failures.push(`h${r.history}.${phase}: ${o.status}${o.note ? ` — ${o.note}` : ''}`);
+    }
+    const answered = [
+      ...httpErrors(r.pipeline.result?.errors),
+      ...(r.sustained.result?.steps.flatMap((s) => httpErrors(s.result.errors)) ?? []),
+      ...httpErrors(r.takeNext.result?.errors),
+    ];
+    if (answered.length > 0) failures.push(`h${r.history}: the system answered errors: ${answered.join(', ')}`);
+    if (r.pipeline.result?.created === 0) failures.push(`h${r.history}.pipeline: no contact was created`);
+    if (r.error !== undefined) failures.push(`h${r.history}: ${r.error}`);
+  }
+  return failures;
+}
+
+async function main(): Promise<number> {
+  let options: BenchOptions;
+  try {
+    const parsed = parseBenchArgs(process.argv.slice(2));
+    if (parsed === 'help') {
+      process.stdout.write(USAGE);
+      return 0;
+    }
+    options = parsed;
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`${err.message}\n\n${USAGE}`);
+    return 2;
+  }
+
+  const startedAt = new Date();
+  const loadAtStart = loadavg();
+  const commit = (await git('rev-parse', '--short=10', 'HEAD')) || 'unknown';
+  const dirty = (await git('status', '--porcelain', '--untracked-files=no')) !== '';
+  const stamp = startedAt.toISOString().slice(0, 16).replace(/[:T]/g, '-');
+  const label = options.smoke ? 'smoke' : 'bench';
+  const jsonPath = resolve(options.jsonPath ?? join(REPO_ROOT, 'bench', 'results', `${stamp}-${commit}${options.smoke ? '-smoke' : ''}.json`));
+  const stem = jsonPath.replace(/\.json$/, '');
+  await mkdir(dirname(jsonPath), { recursive: true });
+
+  const progress = new Progress();
+  const budget = new Budget(options.budgetMinutes * 60_000, options.smoke ? 8_000 : 40_000);
+  let signals = 0;
+  const interrupt = (): void => {
+    signals++;
+    if (signals > 1) process.exit(130);
+    progress.line('interrupted: stopping everything (Ctrl-C again to exit at once)');
+    budget.stop();
+  };
+  process.on('SIGINT', interrupt);
+  process.on('SIGTERM', interrupt);
+  process.on('unhandledRejection', (reason) => {
+    progress.line(`unhandled rejection: ${reason instanceof Error ? reason.message : String(reason)}`);
+  });
+
+  const tally = new LogTally();
+  const log = await createBenchLogger(`${stem}.log`, tally);
+  progress.line(`${label}: history ${options.history.join(', ')}; budget ${options.budgetMinutes} min; results → ${relative(REPO_ROOT, jsonPath)}`);
+  const services = await startServices(process.env, log);
+  progress.line(`services: store ${services.external.mongodb ? 'MONGODB_URI' : 'embedded FerretDB'}, redis ${services.external.redis ? 'REDIS_URL' : 'embedded'}`);
+  const runs: HistoryRun[] = [];
+  const startFailures: string[] = [];
+  try {
+    const rc: RunContext = { options, services, budget, progress, log, tally, stem };
+    for (const [i, history] of options.history.entries()) {
+      if (budget.isInterrupted()) break;
+      try {
+        runs.push(await runHistory(history, options.history.length - i, rc));
+      } catch (err) {
+        startFailures.push(`h${history}: the system did not start: ${err instanceof Error ? err.message : String(err)}`);
+        progress.line(startFailures.at(-1) ?? '');
+      }
+    }
+  } finally {
+    progress.line('stopping the services');
+    await services.stop();
+  }
+
+  const cpu = cpus();
+  const results: BenchResults = {
+    schema: 1,
+    label,
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    commit,
+    dirty,
+    options,
+    machine: { cpus: cpu.length, cpuModel: cpu[0]?.model.trim() ?? 'unknown', memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform}-${process.arch}`,
+      loadAverage: { start: loadAtStart.map((l) => Math.round(l * 100) / 100), end: loadavg().map((l) => Math.round(l * 100) / 100) },
+    },
+    services: {
+      store: services.external.mongodb ? 'MONGODB_URI (external)' : 'embedded FerretDB v1.24.2 on SQLite',
+      redis: services.external.redis ? 'REDIS_URL (external)' : 'embedded redis-server',
+    },
+    logFile: relative(REPO_ROOT, `${stem}.log`),
+    runs,
+    targets: checkTargets(runs, options),
+    failures: [...startFailures, ...failuresOf(runs)],
+  };
+  await writeFile(jsonPath, `${JSON.stringify(results, null, 2)}\n`);
+  process.stdout.write(`${renderTable(results)}\n`);
+  progress.line(`results written to ${relative(REPO_ROOT, jsonPath)}`);
+  if (budget.isInterrupted()) return 130;
+  return results.failures.length > 0 ? 1 : 0;
+}
+
+process.exitCode = await main();
+// Sockets and timers of stopped systems may linger for a moment; the run is over, so the process ends now.
+process.exit();

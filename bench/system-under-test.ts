@@ -1,0 +1,159 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { pino, type Logger } from 'pino';
+import { loadEnv } from '../src/config/env.js';
+import { startEmbedded } from '../src/embedded/index.js';
+import { createRedis } from '../src/queues/redis-client.js';
+import { startSystem, type RunningSystem } from '../src/system.js';
+import { CpuMeter } from './cpu.js';
+import { HttpClient } from './http.js';
+import { pause } from './phase.js';
+
+export const REPO_ROOT = resolve(import.meta.dirname, '..');
+
+/** The store and Redis the systems under test use: embedded (started here) or the servers in the environment. */
+export interface BenchServices {
+  readonly mongodbUri: string;
+  readonly redisUrl: string;
+  /** Which were given by URL (production-sized servers) rather than started here. */
+  readonly external: { mongodb: boolean; redis: boolean };
+  readonly cpu: CpuMeter;
+  stop(): Promise<void>;
+}
+
+/** Warnings and errors the systems under test logged, by message: a failing job shows up here. */
+export class LogTally {
+  readonly counts = new Map<string, number>();
+
+  take(): Record<string, number> {
+    const out = Object.fromEntries([...this.counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, 20));
+    this.counts.clear();
+    return out;
+  }
+}
+
+/**
+ * The systems' logger: warnings and above go to a file beside the results (stdout is for the table) and are
+ * tallied by message so the report can say what went wrong without anyone reading the file.
+ */
+export async function createBenchLogger(file: string, tally: LogTally): Promise<Logger> {
+  await mkdir(dirname(file), { recursive: true });
+  return pino(
+    {
+      level: 'warn',
+      base: { pid: process.pid },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      hooks: {
+        logMethod(args, method) {
+          const message = args.find((a): a is string => typeof a === 'string') ?? 'log';
+          tally.counts.set(message, (tally.counts.get(message) ?? 0) + 1);
+          method.apply(this, args);
+        },
+      },
+    },
+    pino.destination({ dest: file, sync: false, mkdir: true }),
+  );
+}
+
+export async function startServices(env: NodeJS.ProcessEnv, log: Logger): Promise<BenchServices> {
+  const mongodbUri = env.MONGODB_URI === '' ? undefined : env.MONGODB_URI;
+  const redisUrl = env.REDIS_URL === '' ? undefined : env.REDIS_URL;
+  if (mongodbUri !== undefined && redisUrl !== undefined) {
+    return { mongodbUri, redisUrl, external: { mongodb: true, redis: true }, cpu: new CpuMeter({}), stop: () => Promise.resolve() };
+  }
+  const dataDir = await mkdtemp(join(tmpdir(), 'mcc-bench-'));
+  try {
+    const embedded = await startEmbedded({ dataDir, mongodb: mongodbUri === undefined, redis: redisUrl === undefined, log });
+    const uri = mongodbUri ?? embedded.mongodbUri;
+    const url = redisUrl ?? embedded.redisUrl;
+    if (uri === undefined || url === undefined) throw new Error('embedded services did not start');
+    const guardians: Record<string, number> = {};
+    if (embedded.ferretdb) guardians.ferretdb = embedded.ferretdb.process.pid;
+    if (embedded.redis) guardians.redis = embedded.redis.process.pid;
+    return {
+      mongodbUri: uri,
+      redisUrl: url,
+      external: { mongodb: mongodbUri !== undefined, redis: redisUrl !== undefined },
+      cpu: new CpuMeter(guardians),
+      async stop() {
+        await embedded.stop();
+        await rm(dataDir, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    await rm(dataDir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/** One running system on its own database and Redis key prefix, reached over HTTP like any client. */
+export interface SystemUnderTest {
+  readonly system: RunningSystem;
+  readonly url: string;
+  /** Database name and Redis key prefix (the same string). */
+  readonly name: string;
+  readonly http: HttpClient;
+  /** Stops the system (bounded), then drops its database and removes its Redis keys. */
+  stop(timeoutMs: number): Promise<{ stoppedCleanly: boolean }>;
+}
+
+export async function startSystemUnderTest(services: BenchServices, label: string, log: Logger, env: NodeJS.ProcessEnv): Promise<SystemUnderTest> {
+  const name = `bench_${label}_${randomBytes(4).toString('hex')}`;
+  const systemEnv = loadEnv({
+    NODE_ENV: 'test',
+    ROLE: 'all',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    MONGODB_URI: services.mongodbUri,
+    MONGODB_DB: name,
+    REDIS_URL: services.redisUrl,
+    CONFIG_DIR: env.CONFIG_DIR ?? join(REPO_ROOT, 'config'),
+    MONGODB_POOL_SIZE: env.MONGODB_POOL_SIZE,
+    LOG_LEVEL: 'warn',
+    // Agents stay connected for the whole run; a token expiring mid-phase would drop their sockets.
+    AUTH_ACCESS_TTL_SECONDS: String(6 * 3600),
+    // Agents who leave between phases keep their tickets (a drop would hand them back to the queue).
+    PRESENCE_GRACE_MS: String(3_600_000),
+  });
+  const system = await startSystem(systemEnv, { log, queuePrefix: name });
+  if (system.url === undefined) {
+    await system.stop();
+    throw new Error('the system under test serves no HTTP');
+  }
+  const http = new HttpClient(system.url, 128);
+  return {
+    system,
+    url: system.url,
+    name,
+    http,
+    async stop(timeoutMs) {
+      http.close();
+      const within = <T>(work: Promise<T>): Promise<T | 'late'> => Promise.race([work, pause(timeoutMs).then(() => 'late' as const)]);
+      // An embedded store goes away with its temporary folder; on a server given by URL the database is dropped,
+      // before stopping, while the workers may still be busy with a backlog (the data is throw-away).
+      if (services.external.mongodb && system.ctx.store.connection.name === name) {
+        await within(system.ctx.store.connection.dropDatabase().catch(() => undefined));
+      }
+      const stopped = await within(system.stop());
+      if (services.external.redis) await removeKeys(services.redisUrl, name, log);
+      return { stoppedCleanly: stopped !== 'late' };
+    },
+  };
+}
+
+/** Deletes the keys a system under test left in a shared Redis: queues, locks, throttles all carry its name. */
+async function removeKeys(redisUrl: string, name: string, log: Logger): Promise<void> {
+  const redis = createRedis(redisUrl, 'queue', log);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${name}:*`, 'COUNT', 1000);
+      if (keys.length > 0) await redis.unlink(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
