@@ -1,22 +1,26 @@
-import { Router } from 'express';
+import { authenticate } from '../services/auth.service.js';
 import type { AppContext } from '../services/context.js';
+import type { Authenticator } from './auth.middleware.js';
 import { authRoutes } from './auth.routes.js';
 import { notificationRoutes } from './notifications.routes.js';
-import { OPENAPI_DOCUMENT } from './openapi.js';
+import type { RouteGroup } from './route-table.js';
 import { staffRoutes } from './staff.routes.js';
 import { statsRoutes } from './stats.routes.js';
 import { ticketRoutes } from './tickets.routes.js';
 
-/** Everything under `/api/v1`. Each area adds its router here. */
-export function apiRouter(ctx: AppContext): Router {
-  const router = Router();
-  router.get('/openapi.json', (_req, res) => {
-    res.json(OPENAPI_DOCUMENT);
-  });
-  router.use('/auth', authRoutes(ctx));
-  router.use('/staff', staffRoutes(ctx));
-  router.use('/tickets', ticketRoutes(ctx));
-  router.use('/notifications', notificationRoutes(ctx));
-  router.use('/stats', statsRoutes(ctx));
-  return router;
+export const API_PREFIX = '/api/v1';
+
+/** Every route table under `/api/v1`. Each area adds its table here. */
+export function apiRouteGroups(ctx: AppContext): RouteGroup[] {
+  return [
+    { prefix: `${API_PREFIX}/auth`, tag: 'auth', routes: authRoutes(ctx) },
+    { prefix: `${API_PREFIX}/staff`, tag: 'staff', routes: staffRoutes(ctx) },
+    { prefix: `${API_PREFIX}/tickets`, tag: 'tickets', routes: ticketRoutes(ctx) },
+    { prefix: `${API_PREFIX}/notifications`, tag: 'notifications', routes: notificationRoutes(ctx) },
+    { prefix: `${API_PREFIX}/stats`, tag: 'stats', routes: statsRoutes(ctx) },
+  ];
+}
+
+export function staffAuthenticator(ctx: AppContext): Authenticator {
+  return (token) => authenticate(ctx, token);
 }

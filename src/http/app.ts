@@ -3,8 +3,10 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '../logging.js';
 import { errorHandler, notFoundHandler } from './errors.middleware.js';
 import type { AppContext } from '../services/context.js';
-import { apiRouter } from './api.router.js';
+import { API_PREFIX, apiRouteGroups, staffAuthenticator } from './api.router.js';
 import { healthRoutes, type ReadinessProbe } from './health.routes.js';
+import { withOpenApiDocument } from './openapi.js';
+import { mountRoutes } from './route-table.js';
 
 export interface HttpDeps {
   log: Logger;
@@ -34,8 +36,17 @@ export function createHttpApp(deps: HttpDeps): Express {
   app.set('trust proxy', 'loopback');
   app.use(requestLog(deps.log));
   app.use(express.json({ limit: '256kb', strict: true }));
-  app.use(healthRoutes(deps.readiness));
-  if (deps.ctx) app.use('/api/v1', apiRouter(deps.ctx));
+  const groups = withOpenApiDocument(
+    [{ prefix: '', tag: 'system', routes: healthRoutes(deps.readiness) }, ...(deps.ctx ? apiRouteGroups(deps.ctx) : [])],
+    API_PREFIX,
+  );
+  const authenticator = deps.ctx ? staffAuthenticator(deps.ctx) : undefined;
+  for (const group of groups) {
+    const router = express.Router();
+    mountRoutes(router, group.routes, authenticator);
+    if (group.prefix === '') app.use(router);
+    else app.use(group.prefix, router);
+  }
   app.use(notFoundHandler);
   app.use(errorHandler(deps.log));
   return app;

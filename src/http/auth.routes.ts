@@ -1,10 +1,10 @@
-import { Router, type Request, type Response } from 'express';
+import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { isAppError } from '../errors.js';
 import { login, logout, logoutAll, PASSWORD_MAX_LENGTH, refresh, type ClientInfo } from '../services/auth.service.js';
 import type { AppContext } from '../services/context.js';
-import { actorOf, requireAuth } from './auth.middleware.js';
-import { parseInput } from './validation.js';
+import { publicRoute, staffRoute, type ApiRoute } from './route-table.js';
+import { sessionView } from './schemas.js';
 
 export function clientInfo(req: Request): ClientInfo {
   return { ip: req.ip ?? req.socket.remoteAddress ?? 'unknown' };
@@ -22,9 +22,7 @@ export async function withRetryAfter<T>(res: Response, op: () => Promise<T>): Pr
 }
 
 /** Tokens must not be kept by browsers or proxies. */
-function noStore(res: Response): void {
-  res.setHeader('cache-control', 'no-store');
-}
+const NO_STORE = { 'cache-control': 'no-store' } as const;
 
 const loginBody = z.strictObject({
   username: z.string().min(1).max(100),
@@ -35,34 +33,51 @@ const refreshBody = z.strictObject({
   refreshToken: z.string().min(1).max(200),
 });
 
-/** `/api/v1/auth/*`: staff login, token refresh (rotating) and logout. */
-export function authRoutes(ctx: AppContext): Router {
-  const router = Router();
+/** `/api/v1/auth`: staff login, token refresh (rotating) and logout. */
+export function authRoutes(ctx: AppContext): ApiRoute[] {
+  return [
+    publicRoute({
+      method: 'post',
+      path: '/login',
+      summary: 'Log in with username and password',
+      description: 'Repeated failures for a username or from an address are throttled: 429 RATE_LIMITED with `Retry-After`.',
+      body: loginBody,
+      errors: [401, 429],
+      responses: { 200: { description: 'A new session', schema: sessionView } },
+      handle: async ({ body, req, res }) => ({ status: 200, headers: NO_STORE, body: await withRetryAfter(res, () => login(ctx, body, clientInfo(req))) }),
+    }),
 
-  router.post('/login', async (req, res) => {
-    const input = parseInput(loginBody, req.body);
-    const session = await withRetryAfter(res, () => login(ctx, input, clientInfo(req)));
-    noStore(res);
-    res.json(session);
-  });
+    publicRoute({
+      method: 'post',
+      path: '/refresh',
+      summary: 'Exchange a refresh token for a new session (rotation: a token used twice revokes its family)',
+      body: refreshBody,
+      errors: [401],
+      responses: { 200: { description: 'A new session', schema: sessionView } },
+      handle: async ({ body }) => ({ status: 200, headers: NO_STORE, body: await refresh(ctx, body.refreshToken) }),
+    }),
 
-  router.post('/refresh', async (req, res) => {
-    const { refreshToken } = parseInput(refreshBody, req.body);
-    const session = await refresh(ctx, refreshToken);
-    noStore(res);
-    res.json(session);
-  });
+    publicRoute({
+      method: 'post',
+      path: '/logout',
+      summary: 'Revoke the family of a refresh token',
+      body: refreshBody,
+      responses: { 204: { description: 'Logged out' } },
+      handle: async ({ body }) => {
+        await logout(ctx, body.refreshToken);
+        return { status: 204 };
+      },
+    }),
 
-  router.post('/logout', async (req, res) => {
-    const { refreshToken } = parseInput(refreshBody, req.body);
-    await logout(ctx, refreshToken);
-    res.status(204).end();
-  });
-
-  router.post('/logout-all', requireAuth(ctx), async (_req, res) => {
-    await logoutAll(ctx, actorOf(res));
-    res.status(204).end();
-  });
-
-  return router;
+    staffRoute({
+      method: 'post',
+      path: '/logout-all',
+      summary: 'End every session of the caller',
+      responses: { 204: { description: 'Logged out everywhere' } },
+      handle: async ({ actor }) => {
+        await logoutAll(ctx, actor);
+        return { status: 204 };
+      },
+    }),
+  ];
 }

@@ -1,37 +1,47 @@
-import { Router } from 'express';
 import { z } from 'zod';
-import { AppError } from '../errors.js';
 import type { AppContext } from '../services/context.js';
-import { actorOf, requireAuth } from './auth.middleware.js';
-import { parseInput } from './validation.js';
+import { listNotifications, markNotificationRead } from '../services/notification.service.js';
+import { NOTIFICATION_CURSOR } from '../store/notification.repository.js';
+import { staffRoute, type ApiRoute } from './route-table.js';
+import { idParams, notificationView, queryInteger } from './schemas.js';
 
 const listQuery = z.strictObject({
-  unread: z.enum(['true', 'false']).optional(),
-  limit: z.coerce.number().int().min(1).max(100).optional(),
-  after: z.string().max(60).optional(),
+  unread: z.enum(['true', 'false']).optional().meta({ description: '`true`: only those not read yet.' }),
+  limit: queryInteger(1, 100).optional().meta({ description: '20 when absent.' }),
+  after: z.string().regex(NOTIFICATION_CURSOR, 'must be the nextCursor of a previous page').optional().meta({ description: 'The `nextCursor` of the previous page.' }),
 });
 
-/** A staff member's own notifications: SLA escalations, report-backs. Nobody reads another's. */
-export function notificationRoutes(ctx: AppContext): Router {
-  const router = Router();
-  router.use(requireAuth(ctx));
+/** `/api/v1/notifications`: a staff member's own notifications (SLA escalations, report-backs). */
+export function notificationRoutes(ctx: AppContext): ApiRoute[] {
+  return [
+    staffRoute({
+      method: 'get',
+      path: '/',
+      summary: 'Your notifications, newest first',
+      query: listQuery,
+      responses: {
+        200: {
+          description: 'A page; `nextCursor` is absent on the last one',
+          schema: z.object({ items: z.array(notificationView), nextCursor: z.string().regex(NOTIFICATION_CURSOR).optional() }),
+        },
+      },
+      handle: async ({ actor, query }) => ({
+        status: 200,
+        body: await listNotifications(ctx, actor, {
+          ...(query.unread === 'true' ? { unreadOnly: true } : {}),
+          ...(query.limit !== undefined ? { limit: query.limit } : {}),
+          ...(query.after !== undefined ? { after: query.after } : {}),
+        }),
+      }),
+    }),
 
-  router.get('/', async (req, res) => {
-    const q = parseInput(listQuery, req.query, 'query');
-    const page = await ctx.store.notifications.listForRecipient(actorOf(res).id, {
-      ...(q.unread === 'true' ? { unreadOnly: true } : {}),
-      ...(q.limit ? { limit: q.limit } : {}),
-      ...(q.after ? { after: q.after } : {}),
-    });
-    res.json(page);
-  });
-
-  router.post('/:id/read', async (req, res) => {
-    const id = req.params.id;
-    const read = /^[a-f0-9]{24}$/.test(id) ? await ctx.store.notifications.markRead(id, actorOf(res).id, new Date()) : null;
-    if (!read) throw new AppError('NOT_FOUND', 'No such notification.');
-    res.json({ notification: read });
-  });
-
-  return router;
+    staffRoute({
+      method: 'post',
+      path: '/:id/read',
+      summary: 'Mark one of your notifications read (marking it again keeps the first time)',
+      params: idParams('notification'),
+      responses: { 200: { description: 'Read', schema: z.object({ notification: notificationView }) } },
+      handle: async ({ actor, params }) => ({ status: 200, body: { notification: await markNotificationRead(ctx, actor, params.id) } }),
+    }),
+  ];
 }

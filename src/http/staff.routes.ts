@@ -1,15 +1,12 @@
-import { Router, type Request } from 'express';
 import { z } from 'zod';
-import { AppError } from '../errors.js';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../services/auth.service.js';
 import type { AppContext } from '../services/context.js';
-import { setCapacity, setPresence } from '../services/presence.service.js';
-import { canManageStaff, changePassword, createStaff, getVisibleStaff, listStaff, updateStaff } from '../services/staff.service.js';
+import { changePassword, createStaff, getVisibleStaff, listStaff, setStaffCapacity, setStaffPresence, updateStaff } from '../services/staff.service.js';
 import { PRESENCES, STAFF_ROLES } from '../store/staff.model.js';
 import { toView } from '../store/staff.repository.js';
-import { actorOf, requireAuth, requireRole } from './auth.middleware.js';
 import { clientInfo, withRetryAfter } from './auth.routes.js';
-import { parseInput } from './validation.js';
+import { staffRoute, type ApiRoute } from './route-table.js';
+import { emailAddress, idParams, queryInteger, sessionView, staffView, text, unitCodeOf } from './schemas.js';
 
 const username = z
   .string()
@@ -17,8 +14,7 @@ const username = z
   .trim()
   .toLowerCase()
   .regex(/^[a-z0-9._-]{3,40}$/, 'must be 3-40 characters: lowercase letters, digits, ".", "_" or "-"');
-const displayName = z.string().max(500).trim().min(1).max(120);
-const email = z.string().max(200).trim().toLowerCase().pipe(z.email('must be an email address'));
+const displayName = text(120);
 const password = z
   .string()
   .min(PASSWORD_MIN_LENGTH, `must be at least ${PASSWORD_MIN_LENGTH} characters`)
@@ -27,10 +23,10 @@ const roles = z
   .array(z.enum(STAFF_ROLES))
   .min(1, 'at least one role')
   .max(STAFF_ROLES.length)
-  .refine((list) => new Set(list).size === list.length, 'must not repeat a role');
-const units = z.array(z.string().min(1).max(40)).max(50).refine((list) => new Set(list).size === list.length, 'must not repeat a unit');
-const skills = z.array(z.string().max(200).trim().min(1).max(60)).max(50);
-const perChannel = z.number().int().min(0).max(100);
+  .refine((list) => new Set(list).size === list.length, 'must not repeat a role')
+  .meta({ uniqueItems: true });
+const skills = z.array(text(60)).max(50);
+const perChannel = z.int().min(0).max(100);
 const capacity = z.strictObject({
   phone: perChannel.optional(),
   email: perChannel.optional(),
@@ -39,127 +35,174 @@ const capacity = z.strictObject({
 });
 const notEmpty = (value: object): boolean => Object.keys(value).length > 0;
 
-const createBody = z
-  .strictObject({
-    username,
-    displayName,
-    email: email.optional(),
-    password,
-    roles,
-    units: units.default([]),
-    skills: skills.default([]),
-    capacity: capacity.optional(),
-    autoAssign: z.boolean().optional(),
-  })
-  .superRefine((body, issue) => {
-    if (body.password.toLowerCase().includes(body.username)) {
-      issue.addIssue({ code: 'custom', path: ['password'], message: 'must not contain the username' });
-    }
-  });
-
-const patchBody = z
-  .strictObject({
-    displayName: displayName.optional(),
-    email: email.nullable().optional(),
-    roles: roles.optional(),
-    units: units.optional(),
-    skills: skills.optional(),
-    disabled: z.boolean().optional(),
-    autoAssign: z.boolean().optional(),
-  })
-  .refine(notEmpty, 'nothing to change');
-
 const listQuery = z.strictObject({
   unit: z.string().min(1).max(40).optional(),
   role: z.enum(STAFF_ROLES).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(50),
-  offset: z.coerce.number().int().min(0).max(100_000).default(0),
-});
-
-const passwordBody = z.strictObject({
-  currentPassword: z.string().min(1).max(PASSWORD_MAX_LENGTH).optional(),
-  newPassword: password,
+  limit: queryInteger(1, 100).default(50),
+  offset: queryInteger(0, 100_000).default(0),
 });
 
 const presenceBody = z.strictObject({ presence: z.enum(PRESENCES) });
 
-const capacityBody = capacity.refine(notEmpty, 'give the capacity of at least one channel');
+const staffIdParams = idParams('staff');
 
-/** The `:id` path parameter; express always gives a string there, the empty string matches nobody. */
-function idParam(req: Request): string {
-  const id: unknown = req.params.id;
-  return typeof id === 'string' ? id : '';
-}
+/** `/api/v1/staff`: staff accounts, own profile, presence and capacity. Every endpoint needs a login. */
+export function staffRoutes(ctx: AppContext): ApiRoute[] {
+  const units = z
+    .array(unitCodeOf(ctx.catalogue.units))
+    .max(50)
+    .refine((list) => new Set(list).size === list.length, 'must not repeat a unit')
+    .meta({ uniqueItems: true });
 
-/** `/api/v1/staff/*`: staff accounts, own profile, presence and capacity. Every endpoint needs a login. */
-export function staffRoutes(ctx: AppContext): Router {
-  const router = Router();
-  router.use(requireAuth(ctx));
+  const createBody = z
+    .strictObject({
+      username,
+      displayName,
+      email: emailAddress(200).optional(),
+      password: password.meta({ description: 'Must not contain the username.' }),
+      roles,
+      units: units.default([]),
+      skills: skills.default([]),
+      capacity: capacity.optional(),
+      autoAssign: z.boolean().optional(),
+    })
+    .superRefine((body, issue) => {
+      if (body.password.toLowerCase().includes(body.username)) {
+        issue.addIssue({ code: 'custom', path: ['password'], message: 'must not contain the username' });
+      }
+    });
 
-  // `/me` routes come before `/:id` so that "me" is never taken for an id.
-  router.get('/me', async (_req, res) => {
-    res.json(toView(await getVisibleStaff(ctx, actorOf(res), actorOf(res).id)));
-  });
+  const patchBody = z
+    .strictObject({
+      displayName: displayName.optional(),
+      email: emailAddress(200).nullable().optional().meta({ description: '`null` removes the address.' }),
+      roles: roles.optional(),
+      units: units.optional(),
+      skills: skills.optional(),
+      disabled: z.boolean().optional(),
+      autoAssign: z.boolean().optional(),
+    })
+    .refine(notEmpty, 'nothing to change')
+    .meta({ minProperties: 1 });
 
-  router.put('/me/presence', async (req, res) => {
-    const actor = actorOf(res);
-    const { presence } = parseInput(presenceBody, req.body);
-    res.json(toView(await setPresence(ctx, actor, actor.id, presence)));
-  });
+  return [
+    // `/me` routes come before `/:id`; "me" is not an id anyway, so `/:id` would answer it 404.
+    staffRoute({
+      method: 'get',
+      path: '/me',
+      summary: 'Your own profile',
+      responses: { 200: { description: 'You', schema: staffView } },
+      handle: async ({ actor }) => ({ status: 200, body: toView(await getVisibleStaff(ctx, actor, actor.id)) }),
+    }),
 
-  router.post('/', requireRole('admin'), async (req, res) => {
-    const input = parseInput(createBody, req.body);
-    const staff = await createStaff(ctx, actorOf(res), input);
-    res.status(201).location(`${req.baseUrl}/${staff._id.toString()}`).json(toView(staff));
-  });
+    staffRoute({
+      method: 'put',
+      path: '/me/presence',
+      summary: 'Set your presence; available takes work from the queue, offline hands your open tickets back',
+      body: presenceBody,
+      errors: [409],
+      responses: { 200: { description: 'You', schema: staffView } },
+      handle: async ({ actor, body }) => ({ status: 200, body: toView(await setStaffPresence(ctx, actor, actor.id, body.presence)) }),
+    }),
 
-  router.get('/', requireRole('admin', 'supervisor'), async (req, res) => {
-    const query = parseInput(listQuery, req.query, 'query');
-    const { items, total } = await listStaff(ctx, actorOf(res), query);
-    res.json({ items: items.map(toView), total, limit: query.limit, offset: query.offset });
-  });
+    staffRoute({
+      method: 'post',
+      path: '/',
+      summary: 'Create a staff account',
+      roles: ['admin'],
+      body: createBody,
+      errors: [409],
+      responses: {
+        201: {
+          description: 'Created',
+          schema: staffView,
+          headers: { Location: { description: 'The new account', schema: z.string() } },
+        },
+      },
+      handle: async ({ actor, body, req }) => {
+        const staff = await createStaff(ctx, actor, body);
+        return { status: 201, headers: { location: `${req.baseUrl}/${staff._id.toString()}` }, body: toView(staff) };
+      },
+    }),
 
-  router.get('/:id', async (req, res) => {
-    res.json(toView(await getVisibleStaff(ctx, actorOf(res), idParam(req))));
-  });
+    staffRoute({
+      method: 'get',
+      path: '/',
+      summary: 'List staff: everyone for an admin, the staff of their units for a supervisor',
+      description: 'A supervisor asking for a unit that is not theirs is FORBIDDEN.',
+      roles: ['admin', 'supervisor'],
+      query: listQuery,
+      responses: {
+        200: { description: 'A page of staff', schema: z.object({ items: z.array(staffView), total: z.int(), limit: z.int(), offset: z.int() }) },
+      },
+      handle: async ({ actor, query }) => {
+        const { items, total } = await listStaff(ctx, actor, query);
+        return { status: 200, body: { items: items.map(toView), total, limit: query.limit, offset: query.offset } };
+      },
+    }),
 
-  router.patch('/:id', requireRole('admin'), async (req, res) => {
-    const patch = parseInput(patchBody, req.body);
-    res.json(toView(await updateStaff(ctx, actorOf(res), idParam(req), patch)));
-  });
+    staffRoute({
+      method: 'get',
+      path: '/:id',
+      summary: 'One staff member: yourself, staff of the units you supervise, anyone for an admin',
+      params: staffIdParams,
+      responses: { 200: { description: 'The staff member', schema: staffView } },
+      handle: async ({ actor, params }) => ({ status: 200, body: toView(await getVisibleStaff(ctx, actor, params.id)) }),
+    }),
 
-  router.put('/:id/password', async (req, res) => {
-    const input = parseInput(passwordBody, req.body);
-    const id = idParam(req);
-    const session = await withRetryAfter(res, () => changePassword(ctx, actorOf(res), id, input, clientInfo(req)));
-    if (session === null) {
-      res.status(204).end();
-      return;
-    }
-    res.setHeader('cache-control', 'no-store');
-    res.json(session);
-  });
+    staffRoute({
+      method: 'patch',
+      path: '/:id',
+      summary: 'Change profile, roles, units, skills, disabled, autoAssign',
+      description: 'An admin cannot disable themselves or drop their own admin role (VALIDATION_FAILED).',
+      roles: ['admin'],
+      params: staffIdParams,
+      body: patchBody,
+      responses: { 200: { description: 'The staff member', schema: staffView } },
+      handle: async ({ actor, params, body }) => ({ status: 200, body: toView(await updateStaff(ctx, actor, params.id, body)) }),
+    }),
 
-  router.put('/:id/presence', async (req, res) => {
-    const actor = actorOf(res);
-    const { presence } = parseInput(presenceBody, req.body);
-    const target = await getVisibleStaff(ctx, actor, idParam(req));
-    const id = target._id.toString();
-    if (id !== actor.id && !canManageStaff(actor, target)) {
-      throw new AppError('FORBIDDEN', "Only a supervisor of the person's unit or an administrator can change their presence.");
-    }
-    res.json(toView(await setPresence(ctx, actor, id, presence)));
-  });
+    staffRoute({
+      method: 'put',
+      path: '/:id/password',
+      summary: "Change your password (with the current one), or, as an admin, someone else's",
+      description: 'Ends every session of the person. Your own change answers a fresh session; an admin setting another\'s answers 204.',
+      params: staffIdParams,
+      body: z.strictObject({
+        currentPassword: z.string().min(1).max(PASSWORD_MAX_LENGTH).optional().meta({ description: 'Required to change your own.' }),
+        newPassword: password,
+      }),
+      errors: [403, 429],
+      responses: {
+        200: { description: 'Changed; your new session', schema: sessionView },
+        204: { description: "Changed someone else's" },
+      },
+      handle: async ({ actor, params, body, req, res }) => {
+        const session = await withRetryAfter(res, () => changePassword(ctx, actor, params.id, body, clientInfo(req)));
+        return session === null ? { status: 204 } : { status: 200, headers: { 'cache-control': 'no-store' }, body: session };
+      },
+    }),
 
-  router.put('/:id/capacity', async (req, res) => {
-    const actor = actorOf(res);
-    const input = parseInput(capacityBody, req.body);
-    const target = await getVisibleStaff(ctx, actor, idParam(req));
-    if (!canManageStaff(actor, target)) {
-      throw new AppError('FORBIDDEN', "Only a supervisor of the person's unit or an administrator can change their capacity.");
-    }
-    res.json(toView(await setCapacity(ctx, actor, target._id.toString(), input)));
-  });
+    staffRoute({
+      method: 'put',
+      path: '/:id/presence',
+      summary: "Set someone's presence (yourself, or as a supervisor of their unit, or an admin)",
+      params: staffIdParams,
+      body: presenceBody,
+      errors: [403, 409],
+      responses: { 200: { description: 'The staff member', schema: staffView } },
+      handle: async ({ actor, params, body }) => ({ status: 200, body: toView(await setStaffPresence(ctx, actor, params.id, body.presence)) }),
+    }),
 
-  return router;
+    staffRoute({
+      method: 'put',
+      path: '/:id/capacity',
+      summary: "Set someone's capacity per channel (supervisor of their unit, admin)",
+      params: staffIdParams,
+      body: capacity.refine(notEmpty, 'give the capacity of at least one channel').meta({ minProperties: 1 }),
+      errors: [403],
+      responses: { 200: { description: 'The staff member', schema: staffView } },
+      handle: async ({ actor, params, body }) => ({ status: 200, body: toView(await setStaffCapacity(ctx, actor, params.id, body)) }),
+    }),
+  ];
 }

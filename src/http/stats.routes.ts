@@ -1,23 +1,27 @@
-import { Router } from 'express';
+import { z } from 'zod';
 import type { AppContext } from '../services/context.js';
-import { queueStatsFor } from '../services/realtime.service.js';
-import { actorOf, requireAuth } from './auth.middleware.js';
+import { queueStatsFor, supervisedQueueStats } from '../services/realtime.service.js';
+import { staffRoute, type ApiRoute } from './route-table.js';
+import { queueStatsView, unitCodeOf } from './schemas.js';
 
-/** Live queue figures over REST: the same payload supervisors receive as `queue:stats`. */
-export function statsRoutes(ctx: AppContext): Router {
-  const router = Router();
-  router.use(requireAuth(ctx));
+/** `/api/v1/stats`: live queue figures over REST, the same payload supervisors receive as `queue:stats`. */
+export function statsRoutes(ctx: AppContext): ApiRoute[] {
+  return [
+    staffRoute({
+      method: 'get',
+      path: '/units',
+      summary: 'Live queue figures of every unit you supervise (all units for an admin)',
+      responses: { 200: { description: 'Figures per unit', schema: z.object({ items: z.array(queueStatsView) }) } },
+      handle: async ({ actor }) => ({ status: 200, body: { items: await supervisedQueueStats(ctx, actor) } }),
+    }),
 
-  /** Every unit the caller supervises (all units for an admin). */
-  router.get('/units', async (_req, res) => {
-    const actor = actorOf(res);
-    const units = actor.roles.includes('admin') ? ctx.catalogue.units.map((u) => u.code) : actor.roles.includes('supervisor') ? actor.units : [];
-    res.json({ items: await Promise.all(units.map((unit) => queueStatsFor(ctx, actor, unit))) });
-  });
-
-  router.get('/units/:unitCode', async (req, res) => {
-    res.json(await queueStatsFor(ctx, actorOf(res), req.params.unitCode));
-  });
-
-  return router;
+    staffRoute({
+      method: 'get',
+      path: '/units/:unitCode',
+      summary: 'Live queue figures of a unit (its supervisors, admins; NOT_FOUND for anyone else)',
+      params: z.strictObject({ unitCode: unitCodeOf(ctx.catalogue.units) }),
+      responses: { 200: { description: 'Figures of the unit', schema: queueStatsView } },
+      handle: async ({ actor, params }) => ({ status: 200, body: await queueStatsFor(ctx, actor, params.unitCode) }),
+    }),
+  ];
 }

@@ -7,8 +7,8 @@ import { isAppError } from '../errors.js';
 import { createRedis } from '../queues/redis-client.js';
 import { authenticate, type StaffActor } from '../services/auth.service.js';
 import type { AppContext } from '../services/context.js';
-import { setPresence } from '../services/presence.service.js';
 import { syncSince } from '../services/realtime.service.js';
+import { goOfflineAfterConnectionLoss, setStaffPresence } from '../services/staff.service.js';
 import { PRESENCES } from '../store/staff.model.js';
 import { DISPLAY_NAMESPACE, rooms, type AckAnswer, type DisplayEvents, type StaffClientEvents, type StaffEvents } from './events.js';
 import { socketKey } from './publisher.js';
@@ -97,7 +97,7 @@ export function attachSocketServer(httpServer: HttpServer, ctx: AppContext, redi
         done({ ok: false, error: { code: 'VALIDATION_FAILED', message: 'presence must be one of available, busy, away, offline.' } });
         return;
       }
-      setPresence(ctx, actor, actor.id, parsed.data.presence).then(
+      setStaffPresence(ctx, actor, actor.id, parsed.data.presence).then(
         () => { done({ ok: true }); },
         (err: unknown) => { done(failure(err)); },
       );
@@ -122,10 +122,7 @@ export function attachSocketServer(httpServer: HttpServer, ctx: AppContext, redi
       later(ctx.env.PRESENCE_GRACE_MS, async () => {
         const remaining = await io.in(rooms.user(actor.id)).fetchSockets();
         if (remaining.length > 0) return;
-        const staff = await ctx.store.assignment.getStaff(actor.id);
-        if (!staff || staff.presence === 'offline') return;
-        await setPresence(ctx, { kind: 'system', id: 'socket-grace' }, actor.id, 'offline');
-        ctx.log.info({ staffId: actor.id }, 'connection lost: agent set offline');
+        if (await goOfflineAfterConnectionLoss(ctx, actor.id)) ctx.log.info({ staffId: actor.id }, 'connection lost: agent set offline');
       });
     });
   });

@@ -53,6 +53,12 @@ export async function queueStatsFor(ctx: AppContext, actor: Actor, unitCode: str
   return queueStats(ctx, unitCode);
 }
 
+/** The figures of every unit the actor supervises: all units for an admin, none for someone who supervises nothing. */
+export async function supervisedQueueStats(ctx: AppContext, actor: Actor): Promise<QueueStatsPayload[]> {
+  const units = ctx.catalogue.units.map((u) => u.code).filter((unit) => isSupervisorOf(actor, unit));
+  return Promise.all(units.map((unit) => queueStats(ctx, unit)));
+}
+
 /**
  * What a reconnecting client missed: audit events after `since` on tickets it may see (by the tickets' units
  * now), and the tickets assigned to it at this moment. `complete` is false when there was more than one

@@ -1,9 +1,10 @@
 import { AppError, type FieldProblem } from '../errors.js';
-import type { PerChannel, StaffRole } from '../store/staff.model.js';
+import type { PerChannel, Presence, StaffRole } from '../store/staff.model.js';
 import type { Staff, StaffProfilePatch } from '../store/staff.repository.js';
 import { isAdmin } from './actor.js';
 import { checkPassword, hashPassword, startSession, type ClientInfo, type Session, type StaffActor } from './auth.service.js';
 import type { AppContext } from './context.js';
+import { setCapacity, setPresence } from './presence.service.js';
 
 /**
  * Who may see whom: admins everyone; anyone themselves; supervisors the staff of their units. Everyone else is
@@ -148,4 +149,37 @@ export async function changePassword(
   ctx.realtime.disconnectUser(id);
   ctx.log.info({ staffId: id, by: actor.id }, 'password changed');
   return self ? startSession(ctx, updated) : null;
+}
+
+/**
+ * Sets someone's presence: one's own, or, for a supervisor of one of their units or an admin, anyone's. Someone
+ * the actor cannot see is NOT_FOUND.
+ */
+export async function setStaffPresence(ctx: AppContext, actor: StaffActor, id: string, presence: Presence): Promise<Staff> {
+  const target = await getVisibleStaff(ctx, actor, id);
+  const targetId = target._id.toString();
+  if (targetId !== actor.id && !canManageStaff(actor, target)) {
+    throw new AppError('FORBIDDEN', "Only a supervisor of the person's unit or an administrator can change their presence.");
+  }
+  return setPresence(ctx, actor, targetId, presence);
+}
+
+/** Sets someone's capacity per channel: supervisors of one of their units and admins only, never oneself alone. */
+export async function setStaffCapacity(ctx: AppContext, actor: StaffActor, id: string, capacity: Partial<PerChannel>): Promise<Staff> {
+  const target = await getVisibleStaff(ctx, actor, id);
+  if (!canManageStaff(actor, target)) {
+    throw new AppError('FORBIDDEN', "Only a supervisor of the person's unit or an administrator can change their capacity.");
+  }
+  return setCapacity(ctx, actor, target._id.toString(), capacity);
+}
+
+/**
+ * Every connection of a person was lost and the grace period passed: they go offline (their open tickets go
+ * back to the queue). True when this call changed their presence.
+ */
+export async function goOfflineAfterConnectionLoss(ctx: AppContext, id: string): Promise<boolean> {
+  const staff = await ctx.store.staff.get(id);
+  if (staff === null || staff.presence === 'offline') return false;
+  await setPresence(ctx, { kind: 'system', id: 'socket-grace' }, id, 'offline');
+  return true;
 }

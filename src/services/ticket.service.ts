@@ -7,6 +7,7 @@ import type { TicketEvent } from '../store/ticket-event.repository.js';
 import type { TicketDoc } from '../store/ticket.model.js';
 import type { Ticket, TicketChange, TicketSearch } from '../store/ticket.repository.js';
 import { canSeeUnits, isSupervisorOf, type Actor } from './actor.js';
+import { assignTo } from './assignment.service.js';
 import type { AppContext } from './context.js';
 import { recordFirstResponse, slaOnTransition } from './sla.service.js';
 import { notify } from './notification.service.js';
@@ -164,6 +165,15 @@ async function reportBack(ctx: AppContext, ticket: Ticket, officeUnit: string, s
       dedupeKey: `report_back:${ticket._id.toString()}:${staff._id.toString()}:${ticket.version}`,
     });
   }
+}
+
+/** A supervisor of the ticket's unit (or an admin) hands a waiting ticket to a named agent of that unit. */
+export async function assignTicketToStaff(ctx: AppContext, actor: Actor, ticketId: string, staffId: string): Promise<Ticket> {
+  const ticket = await visibleTicket(ctx, actor, ticketId);
+  if (actor.kind !== 'system' && !isSupervisorOf(actor, ticket.unitCode)) {
+    throw new AppError('FORBIDDEN', 'Only a supervisor of the unit can assign tickets.');
+  }
+  return assignTo(ctx, actor, ticket, staffId);
 }
 
 /** Derivación: hands the case to another unit, which works it from its first queue. */

@@ -40,8 +40,11 @@ function encodeCursor(item: Notification): string {
   return `${item.createdAt.getTime()}.${item._id.toString()}`;
 }
 
+/** What a page cursor looks like; anything else is refused with VALIDATION_FAILED. */
+export const NOTIFICATION_CURSOR = /^(\d{1,15})\.([a-f0-9]{24})$/;
+
 function decodeCursor(cursor: string): { createdAt: Date; id: Types.ObjectId } {
-  const match = /^(\d{1,15})\.([a-f0-9]{24})$/.exec(cursor);
+  const match = NOTIFICATION_CURSOR.exec(cursor);
   if (!match?.[1] || !match[2]) {
     throw new AppError('VALIDATION_FAILED', 'The page cursor is not valid.', { fields: [{ path: 'after', message: 'not a cursor from a previous page' }] });
   }

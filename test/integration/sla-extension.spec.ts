@@ -278,6 +278,6 @@ describe('extension (prórroga) of a request for public information (HTTP, Ferre
     expect((await current(id)).sla).to.deep.equal(ticket.sla);
 
     const documented = await call(undefined, 'GET', '/openapi.json');
-    expect(Object.keys((documented.body as { paths: object }).paths)).to.include('/tickets/{id}/sla-extension');
+    expect(Object.keys((documented.body as { paths: object }).paths)).to.include('/api/v1/tickets/{id}/sla-extension');
   });
 });

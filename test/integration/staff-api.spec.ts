@@ -1,11 +1,13 @@
 import { expect } from 'chai';
 import type { Session } from '../../src/services/auth.service.js';
+import { changePassword, createStaff, listStaff, setStaffCapacity, setStaffPresence, updateStaff } from '../../src/services/staff.service.js';
 import type { Staff, StaffView } from '../../src/store/staff.repository.js';
 import { startSystem, type RunningSystem } from '../../src/system.js';
 import { testEnv, testLog } from '../support/services.js';
-import { call, errorCode, fieldPaths, loginAs, seedStaff, type Answer } from '../support/staff-fixtures.js';
+import { actorOf, call, errorCode, fieldPaths, loginAs, refusal, seedStaff, type Answer } from '../support/staff-fixtures.js';
 
 const PASSWORD = 'una-clave-bastante-larga';
+
 const ADMIN_PASSWORD = 'clave-del-administrador-2026';
 
 interface StaffPage {
@@ -323,6 +325,28 @@ describe('staff API (accounts, scope, password, presence, capacity)', () => {
         expect(res.status, JSON.stringify(body)).to.equal(400);
         expect(fieldPaths(res), JSON.stringify(body)).to.deep.equal(paths);
       }
+    });
+  });
+
+  describe('permissions in the use-cases (every caller, not only REST)', () => {
+    it('refuses what the routes refuse when the service is called directly, and changes nothing', async () => {
+      const before = await system.ctx.store.staff.get(agentAStaff._id.toString());
+      const supervisor = actorOf(supervisorAStaff);
+      const agent = actorOf(agentAStaff);
+      const otherAgent = actorOf(agentBStaff);
+      const agentId = agentAStaff._id.toString();
+      const input = { username: 'by.service', displayName: 'Por servicio', password: PASSWORD, roles: ['admin' as const], units: [], skills: [] };
+      expect(await refusal(createStaff(system.ctx, supervisor, input))).to.equal('FORBIDDEN');
+      expect(await refusal(updateStaff(system.ctx, supervisor, agentId, { roles: ['admin'] }))).to.equal('FORBIDDEN');
+      expect(await refusal(listStaff(system.ctx, agent, { limit: 10, offset: 0 }))).to.equal('FORBIDDEN');
+      expect(await refusal(listStaff(system.ctx, supervisor, { unit: 'SG', limit: 10, offset: 0 }))).to.equal('FORBIDDEN');
+      expect(await refusal(setStaffCapacity(system.ctx, agent, agentId, { phone: 9 }))).to.equal('FORBIDDEN');
+      expect(await refusal(setStaffCapacity(system.ctx, supervisor, agentBStaff._id.toString(), { phone: 9 }))).to.equal('NOT_FOUND');
+      expect(await refusal(setStaffPresence(system.ctx, otherAgent, agentId, 'offline'))).to.equal('NOT_FOUND');
+      expect(await refusal(changePassword(system.ctx, supervisor, agentId, { newPassword: 'clave-del-supervisor' }, { ip: '127.0.0.1' }))).to.equal('FORBIDDEN');
+      expect(await system.ctx.store.staff.findByUsername('by.service')).to.equal(null);
+      expect((await system.ctx.store.staff.get(agentId))?.version).to.equal(before?.version);
+      expect((await setStaffCapacity(system.ctx, supervisor, agentId, { phone: 2 })).capacity.phone).to.equal(2);
     });
   });
 

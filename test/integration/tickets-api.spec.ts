@@ -1,9 +1,13 @@
 import { expect } from 'chai';
 import { startSession } from '../../src/services/auth.service.js';
+import { listNotifications, markNotificationRead, notify } from '../../src/services/notification.service.js';
+import { supervisedQueueStats } from '../../src/services/realtime.service.js';
+import { assignTicketToStaff } from '../../src/services/ticket.service.js';
 import type { StaffDoc } from '../../src/store/staff.model.js';
 import { startSystem, type RunningSystem } from '../../src/system.js';
 import { seedStaff, settle } from '../support/seed.js';
 import { testEnv, testLog, uniqueName } from '../support/services.js';
+import { actorOf, refusal } from '../support/staff-fixtures.js';
 
 interface Answer {
   status: number;
@@ -47,7 +51,7 @@ describe('tickets REST API (real HTTP, FerretDB, Redis, workers)', () => {
   it('serves its OpenAPI document', async () => {
     const res = await call('GET', '/openapi.json');
     expect(res.status).to.equal(200);
-    expect(Object.keys(res.body.paths as object)).to.include.members(['/tickets', '/tickets/{id}/transitions', '/tickets/take-next']);
+    expect(Object.keys(res.body.paths as object)).to.include.members(['/api/v1/tickets', '/api/v1/tickets/{id}/transitions', '/api/v1/tickets/take-next']);
   });
 
   it('refuses every ticket endpoint without a token', async () => {
@@ -124,6 +128,35 @@ describe('tickets REST API (real HTTP, FerretDB, Redis, workers)', () => {
     expect(empty.status).to.equal(204);
   });
 
+  it('checks who may assign, read notifications and see queue figures in the use-cases, whatever the caller', async () => {
+    const created = await call('POST', '/tickets', officeAgent, { subject: 'Asignación directa' });
+    const id = (created.body.ticket as { _id: string })._id;
+    await settle(system.ctx.queues, ['route', 'assign']);
+    const staffId = officeAgent._id.toString();
+    expect(await refusal(assignTicketToStaff(system.ctx, actorOf(officeAgent), id, staffId))).to.equal('FORBIDDEN');
+    expect(await refusal(assignTicketToStaff(system.ctx, actorOf(rentasAgent), id, staffId))).to.equal('NOT_FOUND');
+    expect((await system.ctx.store.tickets.get(id))?.status).to.equal('en_cola');
+    await call('PUT', '/staff/me/presence', officeAgent, { presence: 'available' });
+    expect((await assignTicketToStaff(system.ctx, actorOf(supervisor), id, staffId)).assigneeId?.toString()).to.equal(staffId);
+
+    const note = await notify(system.ctx, {
+      recipientId: officeAgent._id,
+      kind: 'report_back',
+      ticketId: id,
+      trackingCode: 'PL-2026-000001',
+      message: 'Prueba',
+      dedupeKey: `test:${id}`,
+    });
+    const noteId = note._id.toString();
+    expect(await refusal(markNotificationRead(system.ctx, actorOf(rentasAgent), noteId))).to.equal('NOT_FOUND');
+    expect((await listNotifications(system.ctx, actorOf(rentasAgent), {})).items.map((n) => n._id.toString())).not.to.include(noteId);
+    expect(await refusal(listNotifications(system.ctx, { kind: 'system' }, {}))).to.equal('FORBIDDEN');
+    expect((await markNotificationRead(system.ctx, actorOf(officeAgent), noteId)).readAt).to.be.instanceOf(Date);
+
+    expect(await supervisedQueueStats(system.ctx, actorOf(officeAgent))).to.deep.equal([]);
+    expect((await supervisedQueueStats(system.ctx, actorOf(supervisor))).map((s) => s.unitCode)).to.deep.equal(['GDVAC']);
+  });
+
   it('answers hostile input on every endpoint with a 4xx and a stable code, never a 500', async () => {
     const created = await call('POST', '/tickets', officeAgent, { subject: 'Objetivo' });
     const id = (created.body.ticket as { _id: string })._id;
@@ -142,6 +175,12 @@ describe('tickets REST API (real HTTP, FerretDB, Redis, workers)', () => {
       ['GET', '/tickets?from=ayer', undefined, 400, 'VALIDATION_FAILED'],
       ['GET', '/tickets?page=-1', undefined, 400, 'VALIDATION_FAILED'],
       ['GET', '/tickets?q[$ne]=x', undefined, 400, 'VALIDATION_FAILED'],
+      ['GET', '/tickets?status=nuevo&status=abierto', undefined, 400, 'VALIDATION_FAILED'],
+      ['GET', '/tickets?status=', undefined, 400, 'VALIDATION_FAILED'],
+      ['POST', '/tickets', { subject: 'ok', citizen: { phone: '------' } }, 400, 'VALIDATION_FAILED'],
+      ['POST', '/tickets', { subject: 'ok', citizen: { email: 'vecino@' } }, 400, 'VALIDATION_FAILED'],
+      ['DELETE', '/tickets', undefined, 405, 'METHOD_NOT_ALLOWED'],
+      ['GET', '/tickets/take-next', undefined, 405, 'METHOD_NOT_ALLOWED'],
       ['GET', '/tickets/not-an-id', undefined, 404, 'NOT_FOUND'],
       ['GET', '/tickets/%24where', undefined, 404, 'NOT_FOUND'],
       ['POST', `/tickets/${id}/transitions`, { action: 'teleport' }, 400, 'VALIDATION_FAILED'],

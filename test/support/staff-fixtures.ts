@@ -1,4 +1,5 @@
-import { hashPassword, type Session } from '../../src/services/auth.service.js';
+import { isAppError, type ErrorCode } from '../../src/errors.js';
+import { hashPassword, type Session, type StaffActor } from '../../src/services/auth.service.js';
 import type { AppContext } from '../../src/services/context.js';
 import type { StaffRole } from '../../src/store/staff.model.js';
 import type { Staff } from '../../src/store/staff.repository.js';
@@ -70,4 +71,20 @@ export async function loginAs(baseUrl: string, username: string, password: strin
   const answer = await call(baseUrl, 'POST', '/api/v1/auth/login', { json: { username, password } });
   if (answer.status !== 200) throw new Error(`login of ${username} failed: ${answer.status} ${JSON.stringify(answer.body)}`);
   return answer.body as Session;
+}
+
+/** A staff member as the use-cases see the caller. */
+export function actorOf(staff: Staff): StaffActor {
+  return { kind: 'staff', id: staff._id.toString(), roles: staff.roles, units: staff.units };
+}
+
+/** The catalogue code `work` was refused with; fails the test when it was not refused. */
+export async function refusal(work: Promise<unknown>): Promise<ErrorCode> {
+  try {
+    await work;
+  } catch (err) {
+    if (isAppError(err)) return err.code;
+    throw err;
+  }
+  throw new Error('the use-case did what it should have refused');
 }

@@ -1,0 +1,322 @@
+import { z } from 'zod';
+import { PRIORITY_CLASSES } from '../domain/priority.js';
+import { TICKET_STATUSES } from '../domain/ticket-lifecycle.js';
+import { CHANNELS, TICKET_TYPES, type Channel } from '../domain/ticket-types.js';
+import { ERROR_CATALOGUE, type ErrorCode } from '../errors.js';
+import { DELIVERY_STATUSES, DIRECTIONS, INTERACTION_KINDS } from '../store/interaction.model.js';
+import { NOTIFICATION_KINDS } from '../store/notification.model.js';
+import { PRESENCES, STAFF_ROLES, type Presence } from '../store/staff.model.js';
+import { ACTOR_KINDS } from '../store/ticket-event.model.js';
+
+/*
+ * Schemas shared by the route tables: request building blocks, and the answers as they travel (ids and dates
+ * as strings). The OpenAPI document is generated from these, and tests validate real answers against it.
+ */
+
+// ---------------------------------------------------------------------------------------------- requests
+
+export const OBJECT_ID = /^[a-f0-9]{24}$/;
+
+/** A store id (24 lowercase hex digits). */
+export const objectId = (what: string) => z.string().regex(OBJECT_ID, `must be a ${what} id`);
+
+/** `{ id }` path parameter of a resource addressed by store id. */
+export const idParams = (what: string) => z.strictObject({ id: objectId(what) });
+
+/** A required piece of text: surrounding blanks are dropped, and something must remain. */
+export const text = (max: number) => z.string().trim().max(max).regex(/\S/, 'must not be blank');
+
+/**
+ * Drops surrounding blanks before `schema` looks at the value. The document states `schema`, so a value that
+ * matches the document is accepted as it is.
+ */
+export function trimmed<T extends z.ZodType>(schema: T) {
+  return z.preprocess((value) => (typeof value === 'string' ? value.trim() : value), schema);
+}
+
+export const emailAddress = (max: number) => trimmed(z.email('must be an email address').max(max));
+
+/** As the citizen store accepts it: 6 to 15 digits, an optional leading `+`, blanks and hyphens between. */
+export const phoneNumber = trimmed(
+  z
+    .string()
+    .max(30)
+    .regex(/^\+?[\s-]*(?:\d[\s-]*){6,15}$/, 'must be a phone number: 6 to 15 digits, optionally + first'),
+);
+
+export const dni = trimmed(
+  z
+    .string()
+    .regex(/^\d{8}(?:\s*-?\s*[0-9A-Ka-k])?$/, 'must be a DNI: 8 digits, optionally its check character')
+    .meta({ description: "8 digits; the card's check character may follow (after a hyphen or not), and then must be RENIEC's." }),
+);
+
+export const ruc = trimmed(
+  z
+    .string()
+    .regex(/^(?:10|15|16|17|20)\d{9}$/, 'must be a RUC: 11 digits starting 10, 15, 16, 17 or 20')
+    .meta({ description: "11 digits starting 10, 15, 16, 17 or 20; the last one is SUNAT's mod-11 check digit." }),
+);
+
+/**
+ * A query parameter holding a list: `a,b` (as documented: form style, not exploded) or the parameter repeated,
+ * `x=a&x=b`; both parse to the same list.
+ */
+export function queryList<T extends z.ZodType>(item: T, maxItems: number) {
+  return z.preprocess(
+    (value) => {
+      if (typeof value === 'string') return value.split(',');
+      if (Array.isArray(value)) return value.flatMap((v: unknown) => (typeof v === 'string' ? v.split(',') : [v]));
+      return value;
+    },
+    z.array(item).min(1).max(maxItems),
+  );
+}
+
+/** A unit code of the catalogue (the document lists them). */
+export function unitCodeOf(units: readonly { code: string }[]) {
+  const [first, ...rest] = units.map((u) => u.code);
+  if (first === undefined) throw new Error('the catalogue has no unit');
+  return z.enum([first, ...rest], { error: 'must be a unit code of the catalogue' });
+}
+
+/** A query parameter that is an integer (query values are text; the parser converts). */
+export const queryInteger = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+// ---------------------------------------------------------------------------------------------- answers
+
+const id = z.string().regex(OBJECT_ID);
+/** A Date as JSON carries it. */
+const instant = z.iso.datetime();
+const perChannelValue = z.int().min(0).max(100);
+const perChannel = z.strictObject({
+  phone: perChannelValue,
+  email: perChannelValue,
+  kiosk: perChannelValue,
+  manual: perChannelValue,
+} satisfies Record<Channel, z.ZodInt>);
+
+export const ticketView = z
+  .object({
+    _id: id,
+    trackingCode: z.string().meta({ examples: ['PL-2026-000123'] }),
+    channel: z.enum(CHANNELS),
+    channelKey: z.string().meta({ description: "The channel's own id of the contact (CallSid, Message-ID, ...)." }),
+    type: z.enum(TICKET_TYPES),
+    serviceCode: z.string().optional(),
+    unitCode: z.string(),
+    queue: z.string(),
+    requiredSkills: z.array(z.string()),
+    originUnitCode: z.string(),
+    status: z.enum(TICKET_STATUSES),
+    priorityClass: z.enum(PRIORITY_CLASSES),
+    priorityScore: z.number(),
+    slaAtRisk: z.boolean(),
+    citizenId: id.optional(),
+    subject: z.string(),
+    description: z.string().optional(),
+    routingHint: z.object({
+      ivrDigits: z.string().optional(),
+      kioskService: z.string().optional(),
+      emailTo: z.string().optional(),
+      serviceCode: z.string().optional(),
+      text: z.string().optional(),
+      ticketType: z.enum(TICKET_TYPES).optional(),
+    }),
+    enqueuedAt: instant.optional(),
+    assigneeId: id.optional(),
+    assignedAt: instant.optional(),
+    referral: z
+      .object({
+        fromUnit: z.string(),
+        toUnit: z.string(),
+        referredBy: z.string(),
+        referredAt: instant,
+        reason: z.string(),
+        reportedBackAt: instant.optional(),
+        acknowledgedAt: instant.optional(),
+        acknowledgedBy: z.string().optional(),
+      })
+      .optional(),
+    resolution: z.object({ summary: z.string(), resolvedBy: z.string(), resolvedAt: instant }).optional(),
+    sla: z
+      .object({
+        policy: z.string(),
+        startedAt: instant,
+        firstResponseDueAt: instant.optional(),
+        resolutionDueAt: instant.optional(),
+        atRiskAt: instant.optional(),
+        pauses: z.array(z.object({ from: instant, to: instant.optional() })),
+        firstRespondedAt: instant.optional(),
+        atRiskNotifiedAt: instant.optional(),
+        firstResponseBreachedAt: instant.optional(),
+        breachedAt: instant.optional(),
+        extension: z
+          .object({
+            businessDays: z.int(),
+            reason: z.string(),
+            by: z.string(),
+            at: instant,
+            previousResolutionDueAt: instant,
+            resolutionDueAt: instant,
+          })
+          .optional(),
+      })
+      .optional(),
+    version: z.int().meta({ description: 'Send it back as `expectedVersion` to act only on what you saw.' }),
+    createdAt: instant,
+    updatedAt: instant,
+  })
+  .meta({ id: 'Ticket' });
+
+export const interactionView = z
+  .object({
+    _id: id,
+    ticketId: id,
+    kind: z.enum(INTERACTION_KINDS),
+    direction: z.enum(DIRECTIONS),
+    channel: z.enum(CHANNELS),
+    authorKind: z.enum(ACTOR_KINDS),
+    authorId: z.string().optional(),
+    subject: z.string().optional(),
+    body: z.string(),
+    externalId: z.string().optional(),
+    attachments: z.array(z.object({ filename: z.string(), contentType: z.string(), size: z.int() })),
+    deliveryStatus: z.enum(DELIVERY_STATUSES).optional(),
+    dedupeKey: z.string(),
+    raw: z.unknown().optional().meta({ description: "The vendor's original payload." }),
+    at: instant,
+  })
+  .meta({ id: 'Interaction' });
+
+export const ticketEventView = z
+  .object({
+    _id: id,
+    ticketId: id,
+    type: z.string(),
+    actorKind: z.enum(ACTOR_KINDS),
+    actorId: z.string().optional(),
+    fromStatus: z.enum(TICKET_STATUSES).optional(),
+    toStatus: z.enum(TICKET_STATUSES).optional(),
+    reason: z.string().optional(),
+    data: z.record(z.string(), z.unknown()).optional(),
+    at: instant,
+  })
+  .meta({ id: 'TicketEvent' });
+
+export const citizenView = z
+  .object({
+    _id: id,
+    dni: z.string().optional(),
+    ruc: z.string().optional(),
+    firstNames: z.string().optional(),
+    lastNames: z.string().optional(),
+    emails: z.array(z.string()),
+    phones: z.array(z.string()),
+    preferential: z.boolean(),
+    vpp: z.boolean(),
+    createdAt: instant,
+    updatedAt: instant,
+  })
+  .meta({ id: 'Citizen' });
+
+export const staffView = z
+  .object({
+    id,
+    username: z.string(),
+    displayName: z.string(),
+    email: z.string().optional(),
+    roles: z.array(z.enum(STAFF_ROLES)),
+    units: z.array(z.string()),
+    skills: z.array(z.string()),
+    presence: z.enum(PRESENCES),
+    presenceChangedAt: instant,
+    capacity: perChannel,
+    load: perChannel,
+    autoAssign: z.boolean(),
+    lastAssignedAt: instant.optional(),
+    disabled: z.boolean(),
+    version: z.int(),
+    createdAt: instant,
+    updatedAt: instant,
+  })
+  .meta({ id: 'Staff' });
+
+export const sessionView = z
+  .object({
+    accessToken: z.string().meta({ description: 'JWT for `Authorization: Bearer`.' }),
+    tokenType: z.literal('Bearer'),
+    expiresIn: z.int().meta({ description: 'Seconds until the access token expires.' }),
+    refreshToken: z.string().meta({ description: 'Single use: exchange it at `/auth/refresh` for a new session.' }),
+    refreshExpiresIn: z.int(),
+    staff: staffView,
+  })
+  .meta({ id: 'Session' });
+
+export const notificationView = z
+  .object({
+    _id: id,
+    recipientId: id,
+    kind: z.enum(NOTIFICATION_KINDS),
+    ticketId: id,
+    trackingCode: z.string(),
+    message: z.string(),
+    dedupeKey: z.string(),
+    createdAt: instant,
+    readAt: instant.optional(),
+  })
+  .meta({ id: 'Notification' });
+
+export const queueStatsView = z
+  .object({
+    unitCode: z.string(),
+    queues: z.array(
+      z.object({
+        queue: z.string().meta({ description: '`*` is the whole unit.' }),
+        waiting: z.int(),
+        longestWaitSeconds: z.number(),
+        averageWaitTodaySeconds: z.number(),
+        atRisk: z.int(),
+        answeredToday: z.int(),
+        abandonedToday: z.int(),
+      }),
+    ),
+    agents: z.strictObject({ available: z.int(), busy: z.int(), away: z.int(), offline: z.int() } satisfies Record<Presence, z.ZodInt>),
+    at: instant,
+  })
+  .meta({ id: 'QueueStats' });
+
+/** The catalogue codes a status (or `5XX`, every server error) stands for. */
+export function codesOf(status: number | '5XX'): ErrorCode[] {
+  // Object.keys widens to string; the keys are the catalogue's codes.
+  return (Object.keys(ERROR_CATALOGUE) as ErrorCode[]).filter((code) => {
+    const answered: number = ERROR_CATALOGUE[code].status;
+    return status === '5XX' ? answered >= 500 : answered === status;
+  });
+}
+
+// One schema per status: an id may name one schema only.
+const errorViews = new Map<string, z.ZodType>();
+
+/** The one error shape, `{ error: { code, message, details? } }`, with `code` narrowed to the codes of `status`. */
+export function errorView(status: number | '5XX'): z.ZodType {
+  const key = String(status);
+  const known = errorViews.get(key);
+  if (known) return known;
+  const [first, ...rest] = codesOf(status);
+  if (first === undefined) throw new Error(`no catalogue code answers ${key}`);
+  const schema = z
+    .object({
+      error: z.object({
+        code: z.enum([first, ...rest]),
+        message: z.string(),
+        details: z
+          .record(z.string(), z.unknown())
+          .optional()
+          .meta({ description: '`fields: [{path, message}]` for VALIDATION_FAILED; other codes say what they carry.' }),
+      }),
+    })
+    .meta({ id: `Error${key}` });
+  errorViews.set(key, schema);
+  return schema;
+}
