@@ -122,7 +122,7 @@ export function attachSocketServer(httpServer: HttpServer, ctx: AppContext, redi
       later(ctx.env.PRESENCE_GRACE_MS, async () => {
         const remaining = await io.in(rooms.user(actor.id)).fetchSockets();
         if (remaining.length > 0) return;
-        const staff = await ctx.store.assignment.getStaff(actor.id);
+        const staff = await ctx.store.staffPresence.getStaff(actor.id);
         if (!staff || staff.presence === 'offline') return;
         await setPresence(ctx, { kind: 'system', id: 'socket-grace' }, actor.id, 'offline');
         ctx.log.info({ staffId: actor.id }, 'connection lost: agent set offline');

@@ -1,4 +1,5 @@
-import { hashPassword, type Session } from '../../src/services/auth.service.js';
+import type { Session } from '../../src/services/auth.service.js';
+import { hashPassword } from '../../src/services/password-hash.js';
 import type { AppContext } from '../../src/services/context.js';
 import type { StaffRole } from '../../src/store/staff.model.js';
 import type { Staff } from '../../src/store/staff.repository.js';
