@@ -9,12 +9,14 @@ import { createLogger, type Logger } from './logging.js';
 import { HEARTBEAT_EVERY_MS, MAINTENANCE_EVERY_MS, SLA_RECONCILE_EVERY_MS } from './queues/jobs.js';
 import { createQueues } from './queues/producer.js';
 import { createRedis, pingRedis } from './queues/redis-client.js';
+import { createWorkerHeartbeats } from './queues/worker-heartbeats.js';
 import { createRealtimePublisher } from './realtime/publisher.js';
 import { attachSocketServer, type SocketServer } from './realtime/socket-server.js';
-import { ensureBootstrapAdmin } from './services/auth.service.js';
+import { ensureBootstrapAdmin } from './services/bootstrap-admin.service.js';
 import type { AppContext } from './services/context.js';
 import { connectStore } from './store/connection.js';
 import { redisDocumentLocks } from './store/document-lock.js';
+import { createLoginThrottleRepository } from './store/login-throttle.repository.js';
 
 export interface SystemOptions {
   log?: Logger;
@@ -67,7 +69,17 @@ export async function startSystem(env: Env, options: SystemOptions = {}): Promis
     const queues = createQueues(redis, log, prefix);
     cleanups.push(() => queues.close());
     const realtime = createRealtimePublisher(redis, prefix, log);
-    const ctx: AppContext = { env, log, catalogue, store, redis, queues, realtime, instanceId: `${hostname()}:${process.pid}` };
+    const ctx: AppContext = {
+      env,
+      log,
+      catalogue,
+      store,
+      queues,
+      loginThrottle: createLoginThrottleRepository(redis, env.MONGODB_DB),
+      heartbeats: createWorkerHeartbeats(redis, prefix),
+      realtime,
+      instanceId: `${hostname()}:${process.pid}`,
+    };
     await ensureBootstrapAdmin(ctx);
 
     let httpServer: HttpServer | undefined;

@@ -1,11 +1,10 @@
 import { purgeExpiredRefreshTokens } from '../src/services/auth.service.js';
-import { recordHeartbeat } from '../src/services/heartbeat.service.js';
 import type { QueueHandlers } from './registry.js';
 
 /** Handlers of the `system` queue. */
 export const systemHandlers: QueueHandlers<'system'> = {
   'system.heartbeat': async (_payload, ctx) => {
-    await recordHeartbeat(ctx.redis, ctx.queues.prefix, ctx.instanceId, new Date());
+    await ctx.heartbeats.record(ctx.instanceId, new Date());
   },
   'system.maintenance': async (_payload, ctx) => {
     const purged = await purgeExpiredRefreshTokens(ctx);

@@ -48,7 +48,7 @@ type ClaimOutcome = 'assigned' | 'agent_changed' | 'ticket_taken';
 /** Steps 1–3 above for one agent and one ticket. */
 async function claim(ctx: AppContext, agent: StaffDoc, ticket: Ticket, actor: Actor, options: { requireAvailable: boolean }): Promise<ClaimOutcome> {
   const at = new Date();
-  const reserved = await ctx.store.assignment.reserve(agent, ticket.channel, at, options);
+  const reserved = await ctx.store.staffPresence.reserve(agent, ticket.channel, at, options);
   if (!reserved) return 'agent_changed';
   const assigned = await ctx.store.tickets.compareAndSet(
     ticket._id,
@@ -56,13 +56,13 @@ async function claim(ctx: AppContext, agent: StaffDoc, ticket: Ticket, actor: Ac
     { set: { status: 'asignado', assigneeId: agent._id, assignedAt: at } },
   );
   if (!assigned) {
-    await ctx.store.assignment.release(agent._id, ticket.channel);
+    await ctx.store.staffPresence.release(agent._id, ticket.channel);
     return 'ticket_taken';
   }
   await recordEvent(ctx, assigned, actor, 'assigned', { from: ticket.status, to: 'asignado', data: { assigneeId: agent._id.toString() } });
   // The agent may have gone offline between the reservation and the claim; its offline sweep may already
   // have run, so this side checks too. Whichever sees the other returns the ticket.
-  const now = await ctx.store.assignment.getStaff(agent._id);
+  const now = await ctx.store.staffPresence.getStaff(agent._id);
   if (!now || now.presence === 'offline' || now.disabled) await returnToQueue(ctx, assigned, 'agent_offline');
   return 'assigned';
 }
@@ -80,7 +80,7 @@ async function bestTicketFor(ctx: AppContext, agent: StaffDoc, channels: readonl
 export async function drainAgent(ctx: AppContext, staffId: string | StaffDoc['_id']): Promise<number> {
   let assigned = 0;
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    const agent = await ctx.store.assignment.getStaff(staffId);
+    const agent = await ctx.store.staffPresence.getStaff(staffId);
     if (!agent || agent.disabled || agent.presence !== 'available' || !agent.autoAssign) return assigned;
     const channels = CHANNELS.filter((c) => hasRoom(agent, c));
     const ticket = channels.length > 0 ? await bestTicketFor(ctx, agent, channels) : undefined;
@@ -102,7 +102,7 @@ export async function assignTicket(ctx: AppContext, ticketId: string): Promise<'
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const ticket = await ctx.store.tickets.get(ticketId);
     if (!ticket || !WAITING_STATUSES.includes(ticket.status)) return round === 0 ? 'not_waiting' : 'assigned';
-    const agents = (await ctx.store.assignment.availableAgents(ticket.unitCode))
+    const agents = (await ctx.store.staffPresence.availableAgents(ticket.unitCode))
       .filter((a) => hasRoom(a, ticket.channel) && hasSkills(a, ticket.requiredSkills))
       .sort(byBestAgent(ticket.channel));
     const agent = agents[0];
@@ -118,7 +118,7 @@ export async function assignTicket(ctx: AppContext, ticketId: string): Promise<'
 export async function takeNext(ctx: AppContext, actor: Actor, channel?: Channel): Promise<Ticket | null> {
   if (actor.kind !== 'staff') throw new AppError('FORBIDDEN');
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    const agent = await ctx.store.assignment.getStaff(actor.id);
+    const agent = await ctx.store.staffPresence.getStaff(actor.id);
     if (!agent || agent.disabled) throw new AppError('UNAUTHENTICATED');
     if (agent.presence === 'offline') throw new AppError('CONFLICT', 'Set your presence before taking work.');
     const channels = (channel ? [channel] : CHANNELS).filter((c) => hasRoom(agent, c));
@@ -135,7 +135,7 @@ export async function assignTo(ctx: AppContext, actor: Actor, ticket: Ticket, st
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const current = await ctx.store.tickets.get(ticket._id.toString());
     if (!current || !WAITING_STATUSES.includes(current.status)) throw new AppError('ILLEGAL_TRANSITION', 'Only a waiting ticket can be assigned.');
-    const agent = await ctx.store.assignment.getStaff(staffId);
+    const agent = await ctx.store.staffPresence.getStaff(staffId);
     if (!agent || agent.disabled || !agent.units.includes(current.unitCode)) {
       throw new AppError('VALIDATION_FAILED', 'That person does not work in the unit of this ticket.', { fields: [{ path: 'staffId', message: 'not a member of the ticket unit' }] });
     }
@@ -161,7 +161,7 @@ export async function returnToQueue(ctx: AppContext, ticket: Ticket, reason: str
   );
   if (!back) return false;
   await recordEvent(ctx, back, SYSTEM_ACTOR, 'unassigned', { from: ticket.status, to: 'en_cola', reason });
-  if (assigneeId) await ctx.store.assignment.release(assigneeId, ticket.channel);
+  if (assigneeId) await ctx.store.staffPresence.release(assigneeId, ticket.channel);
   await ctx.queues.enqueue('assign.ticket', { ticketId: back._id.toString() });
   return true;
 }

@@ -1,10 +1,11 @@
-import type { Redis } from 'ioredis';
 import type { Catalogue } from '../config/catalogue.js';
 import type { Env } from '../config/env.js';
 import type { Logger } from '../logging.js';
 import type { QueueSet } from '../queues/producer.js';
+import type { WorkerHeartbeats } from '../queues/worker-heartbeats.js';
 import type { RealtimePublisher } from '../realtime/publisher.js';
 import type { Store } from '../store/connection.js';
+import type { LoginThrottleRepository } from '../store/login-throttle.repository.js';
 
 /** What use-cases are handed at the composition root: the same in API and worker processes. */
 export interface AppContext {
@@ -12,9 +13,11 @@ export interface AppContext {
   readonly log: Logger;
   readonly catalogue: Catalogue;
   readonly store: Store;
-  /** General-purpose Redis connection (queues, heartbeats). */
-  readonly redis: Redis;
   readonly queues: QueueSet;
+  /** Failed-login counters (Redis). */
+  readonly loginThrottle: LoginThrottleRepository;
+  /** Worker processes' liveness (Redis). */
+  readonly heartbeats: WorkerHeartbeats;
   /** Live pushes to Socket.IO clients, from any process. */
   readonly realtime: RealtimePublisher;
   /** Identifies this process in heartbeats and logs: `<hostname>:<pid>`. */

@@ -13,7 +13,7 @@ function mayManage(actor: Actor, staff: StaffDoc): boolean {
 }
 
 async function loadStaff(ctx: AppContext, actor: Actor, staffId: string): Promise<StaffDoc> {
-  const staff = await ctx.store.assignment.getStaff(staffId);
+  const staff = await ctx.store.staffPresence.getStaff(staffId);
   const self = actor.kind === 'staff' && actor.id === staffId;
   // Someone outside the actor's scope is reported as not found, like a ticket.
   if (!staff || (!self && !mayManage(actor, staff))) throw new AppError('NOT_FOUND', 'No such staff member.');
@@ -27,7 +27,7 @@ async function loadStaff(ctx: AppContext, actor: Actor, staffId: string): Promis
 export async function setPresence(ctx: AppContext, actor: Actor, staffId: string, presence: Presence): Promise<StaffDoc> {
   const before = await loadStaff(ctx, actor, staffId);
   if (before.disabled) throw new AppError('CONFLICT', 'This account is disabled.', { reason: 'disabled' });
-  const after = await ctx.store.assignment.setPresence(before._id, presence, new Date());
+  const after = await ctx.store.staffPresence.setPresence(before._id, presence, new Date());
   if (!after) throw new AppError('NOT_FOUND', 'No such staff member.');
   if (presence === 'available') await ctx.queues.enqueue('assign.drain-agent', { staffId });
   if (presence === 'offline') {
@@ -44,7 +44,7 @@ export async function setPresence(ctx: AppContext, actor: Actor, staffId: string
 export async function setCapacity(ctx: AppContext, actor: Actor, staffId: string, capacity: Partial<PerChannel>): Promise<StaffDoc> {
   const staff = await loadStaff(ctx, actor, staffId);
   if (!mayManage(actor, staff)) throw new AppError('FORBIDDEN', 'Only a supervisor of the unit can change capacity.');
-  const after = await ctx.store.assignment.setCapacity(staff._id, capacity);
+  const after = await ctx.store.staffPresence.setCapacity(staff._id, capacity);
   if (!after) throw new AppError('NOT_FOUND', 'No such staff member.');
   await ctx.queues.enqueue('assign.drain-agent', { staffId });
   await announcePresence(ctx, after);

@@ -30,7 +30,7 @@ export async function announceTicketEvent(ctx: AppContext, ticket: Ticket, event
 
 export async function queueStats(ctx: AppContext, unitCode: string, now = new Date()): Promise<QueueStatsPayload> {
   const today = startOfLocalDay(now, ctx.catalogue.calendar.utcOffsetMinutes);
-  const [figures, staff] = await Promise.all([ctx.store.tickets.unitFigures(unitCode, today), ctx.store.assignment.presenceOfUnit(unitCode)]);
+  const [figures, staff] = await Promise.all([ctx.store.tickets.unitFigures(unitCode, today), ctx.store.staffPresence.presenceOfUnit(unitCode)]);
   const agents: Record<Presence, number> = { available: 0, busy: 0, away: 0, offline: 0 };
   for (const s of staff) agents[s.presence]++;
   const declared = ctx.catalogue.routing.queues.filter((q) => q.unit === unitCode).map((q) => q.code);

@@ -2,8 +2,9 @@ import { AppError, type FieldProblem } from '../errors.js';
 import type { PerChannel, Presence, StaffRole } from '../store/staff.model.js';
 import type { Staff, StaffProfilePatch } from '../store/staff.repository.js';
 import { isAdmin } from './actor.js';
-import { checkPassword, hashPassword, startSession, type ClientInfo, type Session, type StaffActor } from './auth.service.js';
+import { checkPassword, startSession, type ClientInfo, type Session, type StaffActor } from './auth.service.js';
 import type { AppContext } from './context.js';
+import { hashPassword } from './password-hash.js';
 import { setCapacity, setPresence } from './presence.service.js';
 
 /**

@@ -101,7 +101,7 @@ export async function applyTransition(ctx: AppContext, actor: Actor, ticket: Tic
   });
   const leftAgent = OWNED_STATUSES.includes(from) && !OWNED_STATUSES.includes(to) && ticket.assigneeId !== undefined;
   if (leftAgent && ticket.assigneeId) {
-    await ctx.store.assignment.release(ticket.assigneeId, ticket.channel);
+    await ctx.store.staffPresence.release(ticket.assigneeId, ticket.channel);
     await ctx.queues.enqueue('assign.drain-agent', { staffId: ticket.assigneeId.toString() });
   }
   if (entersQueue) await ctx.queues.enqueue('assign.ticket', { ticketId: after._id.toString() });
@@ -153,7 +153,7 @@ function withOptional(input: { reason?: string; expectedVersion?: number }): Tra
 async function reportBack(ctx: AppContext, ticket: Ticket, officeUnit: string, summary: string): Promise<void> {
   const unitName = ctx.catalogue.unitByCode(ticket.unitCode)?.name ?? ticket.unitCode;
   await recordEvent(ctx, ticket, { kind: 'system', id: 'report-back' }, 'reported_back', { data: { toUnit: officeUnit, fromUnit: ticket.unitCode } });
-  const recipients = await ctx.store.assignment.staffOfUnit(officeUnit, ['agent', 'supervisor']);
+  const recipients = await ctx.store.staffPresence.staffOfUnit(officeUnit, ['agent', 'supervisor']);
   const short = summary.length > 200 ? `${summary.slice(0, 197)}...` : summary;
   for (const staff of recipients) {
     await notify(ctx, {

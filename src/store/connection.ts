@@ -1,18 +1,14 @@
 import mongoose, { type Connection } from 'mongoose';
 import type { Logger } from '../logging.js';
 import type { DocumentLocks } from './document-lock.js';
-import { createAssignmentRepository, type AssignmentRepository } from './assignment.repository.js';
+import { createStaffPresenceRepository, type StaffPresenceRepository } from './staff-presence.repository.js';
 import { createCitizenRepository, type CitizenRepository } from './citizen.repository.js';
 import { createCounterRepository, type CounterRepository } from './counter.repository.js';
 import { createInteractionRepository, type InteractionRepository } from './interaction.repository.js';
 import { registerModels, type Models } from './models.js';
 import { createNotificationRepository, type NotificationRepository } from './notification.repository.js';
-import {
-  createRefreshTokenRepository,
-  createStaffRepository,
-  type RefreshTokenRepository,
-  type StaffRepository,
-} from './staff.repository.js';
+import { createRefreshTokenRepository, type RefreshTokenRepository } from './refresh-token.repository.js';
+import { createStaffRepository, type StaffRepository } from './staff.repository.js';
 import { createTicketEventRepository, type TicketEventRepository } from './ticket-event.repository.js';
 import { createTicketSlaRepository, type TicketSlaRepository } from './ticket-sla.repository.js';
 import { createTicketRepository, type TicketRepository } from './ticket.repository.js';
@@ -38,7 +34,7 @@ export interface Store {
   readonly refreshTokens: RefreshTokenRepository;
   readonly interactions: InteractionRepository;
   readonly counters: CounterRepository;
-  readonly assignment: AssignmentRepository;
+  readonly staffPresence: StaffPresenceRepository;
   readonly ticketSla: TicketSlaRepository;
   readonly notifications: NotificationRepository;
   /** True when the server answers a ping within `timeoutMs`. */
@@ -74,7 +70,7 @@ export async function connectStore(options: StoreOptions): Promise<Store> {
     refreshTokens: createRefreshTokenRepository(models),
     interactions: createInteractionRepository(models),
     counters: createCounterRepository(models, options.locks),
-    assignment: createAssignmentRepository(models, options.locks),
+    staffPresence: createStaffPresenceRepository(models, options.locks),
     ticketSla: createTicketSlaRepository(models, options.locks),
     notifications: createNotificationRepository(models),
     async ping(timeoutMs = 1_000) {

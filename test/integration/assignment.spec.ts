@@ -171,7 +171,7 @@ describe('assignment under concurrency (real FerretDB + Redis + BullMQ workers)'
     const next = await takeNext(system.ctx, me, 'email');
     expect(next?._id.toString()).to.equal(mail.ticket._id.toString());
     expect(await takeNext(system.ctx, me, 'manual')).to.equal(null);
-    const staff = await store.assignment.getStaff(agent._id);
+    const staff = await store.staffPresence.getStaff(agent._id);
     expect(staff?.load).to.deep.include({ phone: 1, email: 1 });
   });
 });

@@ -1,7 +1,6 @@
 import { expect } from 'chai';
 import { QueueEvents } from 'bullmq';
 import { JOBS } from '../../src/queues/jobs.js';
-import { listHeartbeats } from '../../src/services/heartbeat.service.js';
 import { startSystem, type RunningSystem } from '../../src/system.js';
 import { assertRegistryComplete, HANDLERS, RegistryError, type HandlerRegistry } from '../../workers/registry.js';
 import { testEnv, testLog, uniqueName } from '../support/services.js';
@@ -26,7 +25,7 @@ describe('queues and the worker registry on real Redis', () => {
     const jobId = await system.ctx.queues.enqueue('system.heartbeat', {}, { jobId: 'beat-test-1' });
     const job = await system.ctx.queues.queue('system').getJob(jobId);
     await job?.waitUntilFinished(events, 15_000);
-    const beats = await listHeartbeats(system.ctx.redis, prefix, new Date());
+    const beats = await system.ctx.heartbeats.list(new Date());
     expect(beats.map((b) => b.instanceId)).to.include(system.ctx.instanceId);
     expect(beats.find((b) => b.instanceId === system.ctx.instanceId)?.alive).to.equal(true);
   });

@@ -134,7 +134,7 @@ describe('live updates over Socket.IO (two API nodes + a worker, real Redis and 
     await setPresence(worker.ctx, SYSTEM, staying._id.toString(), 'available');
 
     client.socket.disconnect();
-    await eventually(async () => (await worker.ctx.store.assignment.getStaff(leaving._id))?.presence === 'offline', 'agent set offline after the grace period');
+    await eventually(async () => (await worker.ctx.store.staffPresence.getStaff(leaving._id))?.presence === 'offline', 'agent set offline after the grace period');
     await settle(worker.ctx.queues, ['route', 'assign']);
     expect((await worker.ctx.store.tickets.get(ticket._id.toString()))?.assigneeId?.toString()).to.equal(staying._id.toString());
   });
@@ -178,7 +178,7 @@ describe('live updates over Socket.IO (two API nodes + a worker, real Redis and 
     await connected(open(nodeB, { token: await token(agent) }));
     first.socket.disconnect();
     await new Promise((resolve) => setTimeout(resolve, 800));
-    expect((await worker.ctx.store.assignment.getStaff(agent._id))?.presence).to.equal('available');
+    expect((await worker.ctx.store.staffPresence.getStaff(agent._id))?.presence).to.equal('available');
   });
 
   it('disconnects a disabled user and a socket whose token expired', async () => {

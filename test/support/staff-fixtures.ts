@@ -1,5 +1,6 @@
 import { isAppError, type ErrorCode } from '../../src/errors.js';
-import { hashPassword, type Session, type StaffActor } from '../../src/services/auth.service.js';
+import type { Session, StaffActor } from '../../src/services/auth.service.js';
+import { hashPassword } from '../../src/services/password-hash.js';
 import type { AppContext } from '../../src/services/context.js';
 import type { StaffRole } from '../../src/store/staff.model.js';
 import type { Staff } from '../../src/store/staff.repository.js';

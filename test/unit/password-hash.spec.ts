@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { hashPassword, verifyPassword } from '../../src/services/auth.service.js';
+import { hashPassword, verifyPassword } from '../../src/services/password-hash.js';
 
 describe('password hashing (scrypt)', () => {
   const password = 'correct horse battery staple';

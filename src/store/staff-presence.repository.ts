@@ -10,11 +10,12 @@ import { storeCall } from './store-errors.js';
 export const ASSIGNABLE_ROLES = ['agent', 'area_staff'] as const;
 
 /**
- * The staff side of assignment. Capacity is never exceeded because `load` only grows through
- * {@link reserve}, a compare-and-set on the staff document's `version` under its document lock: it succeeds
- * only if nothing about the agent (presence, capacity, load) changed since the caller read them and saw room.
+ * Staff presence, capacity and load: what assignment reads and reserves, and what presence changes. Capacity is
+ * never exceeded because `load` only grows through {@link reserve}, a compare-and-set on the staff document's
+ * `version` under its document lock: it succeeds only if nothing about the agent (presence, capacity, load)
+ * changed since the caller read them and saw room.
  */
-export function createAssignmentRepository(models: Models, locks: DocumentLocks) {
+export function createStaffPresenceRepository(models: Models, locks: DocumentLocks) {
   const { Staff } = models;
   return {
     async getStaff(id: Types.ObjectId | string): Promise<StaffDoc | null> {
@@ -67,4 +68,4 @@ export function createAssignmentRepository(models: Models, locks: DocumentLocks)
   };
 }
 
-export type AssignmentRepository = ReturnType<typeof createAssignmentRepository>;
+export type StaffPresenceRepository = ReturnType<typeof createStaffPresenceRepository>;
