@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Catalogue } from '../config/catalogue.js';
 import type { Env } from '../config/env.js';
+import type { RoutingStateRepository } from '../live/routing-state.repository.js';
 import type { Logger } from '../logging.js';
 import type { QueueSet } from '../queues/producer.js';
 import type { RealtimePublisher } from '../realtime/publisher.js';
@@ -15,6 +16,8 @@ export interface AppContext {
   /** General-purpose Redis connection (queues, heartbeats). */
   readonly redis: Redis;
   readonly queues: QueueSet;
+  /** The live routing state in Redis: queues, agents' presence and room, claims (src/live). */
+  readonly live: RoutingStateRepository;
   /** Live pushes to Socket.IO clients, from any process. */
   readonly realtime: RealtimePublisher;
   /** Identifies this process in heartbeats and logs: `<hostname>:<pid>`. */
