@@ -122,8 +122,13 @@ export async function reconcileLiveState(ctx: AppContext, now = new Date()): Pro
   const openIds = new Set(open.map((t) => t._id.toString()));
   for (const ticket of open) {
     const id = ticket._id.toString();
+    if (ticket.status === 'nuevo') {
+      // Its route job may have been lost with Redis: ask again (the job id makes a repeat harmless).
+      if (now.getTime() - ticket.createdAt.getTime() > STALE_CLAIM_MS) await ctx.queues.enqueue('route.ticket', { ticketId: id }, { jobId: id });
+      continue;
+    }
     if (!WAITING_STATUSES.includes(ticket.status)) {
-      if (!OWNED_STATUSES.includes(ticket.status) && ticket.status !== 'nuevo') await ctx.store.openTickets.remove(id);
+      if (!OWNED_STATUSES.includes(ticket.status)) await ctx.store.openTickets.remove(id);
       continue;
     }
     if ((await ctx.live.locate(id)) === null) {
