@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { io, type Socket } from 'socket.io-client';
 import type { StaffClientEvents, StaffEvents, TicketEventPayload } from '../src/realtime/events.js';
-import { hashPassword } from '../src/services/auth.service.js';
+import { hashPassword } from '../src/services/password-hash.js';
 import type { PerChannel, StaffRole } from '../src/store/staff.model.js';
 import { stringAt } from './http.js';
 import { nowMs } from './stats.js';
@@ -98,13 +98,13 @@ export class AgentPool {
   ) {}
 
   async recruit(spec: RecruitSpec): Promise<HarnessAgent> {
-    this.hash ??= hashPassword(this.password);
+    const hash = (this.hash ??= hashPassword(this.password));
     this.serial += 1;
     const username = `bench.${spec.units[0]?.toLowerCase() ?? 'x'}.${this.serial}`;
     const staff = await this.sut.system.ctx.store.staff.create({
       username,
       displayName: `Agente ${this.serial}`,
-      passwordHash: await this.hash,
+      passwordHash: await hash,
       roles: spec.roles ?? ['agent'],
       units: spec.units,
       capacity: spec.capacity,

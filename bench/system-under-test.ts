@@ -70,8 +70,8 @@ export async function startServices(env: NodeJS.ProcessEnv, log: Logger): Promis
     const url = redisUrl ?? embedded.redisUrl;
     if (uri === undefined || url === undefined) throw new Error('embedded services did not start');
     const guardians: Record<string, number> = {};
-    if (embedded.ferretdb) guardians.ferretdb = embedded.ferretdb.process.pid;
-    if (embedded.redis) guardians.redis = embedded.redis.process.pid;
+    if (embedded.ferretdb) guardians.ferretdb = embedded.ferretdb.pid;
+    if (embedded.redis) guardians.redis = embedded.redis.pid;
     return {
       mongodbUri: uri,
       redisUrl: url,

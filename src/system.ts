@@ -2,17 +2,19 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import { hostname } from 'node:os';
 import { HANDLERS, startWorkers, type HandlerRegistry, type WorkerSet } from '../workers/registry.js';
 import { loadCatalogue } from './config/catalogue.js';
+import { createRoutingStateRepository } from './live/routing-state.repository.js';
 import type { Env } from './config/env.js';
 import { startEmbedded, type EmbeddedServices } from './embedded/index.js';
 import { createHttpApp } from './http/app.js';
 import { createLogger, type Logger } from './logging.js';
-import { HEARTBEAT_EVERY_MS, MAINTENANCE_EVERY_MS, SLA_RECONCILE_EVERY_MS } from './queues/jobs.js';
+import { HEARTBEAT_EVERY_MS, LIVE_FULL_RECONCILE_EVERY_MS, LIVE_RECONCILE_EVERY_MS, MAINTENANCE_EVERY_MS, SLA_RECONCILE_EVERY_MS } from './queues/jobs.js';
 import { createQueues } from './queues/producer.js';
 import { createRedis, pingRedis } from './queues/redis-client.js';
 import { createWorkerHeartbeats } from './queues/worker-heartbeats.js';
 import { createRealtimePublisher } from './realtime/publisher.js';
 import { attachSocketServer, type SocketServer } from './realtime/socket-server.js';
 import { ensureBootstrapAdmin } from './services/bootstrap-admin.service.js';
+import { ensureLiveState } from './services/live-state.service.js';
 import type { AppContext } from './services/context.js';
 import { connectStore } from './store/connection.js';
 import { redisDocumentLocks } from './store/document-lock.js';
@@ -69,12 +71,14 @@ export async function startSystem(env: Env, options: SystemOptions = {}): Promis
     const queues = createQueues(redis, log, prefix);
     cleanups.push(() => queues.close());
     const realtime = createRealtimePublisher(redis, prefix, log);
+    const live = createRoutingStateRepository(redis, prefix);
     const ctx: AppContext = {
       env,
       log,
       catalogue,
       store,
       queues,
+      live,
       loginThrottle: createLoginThrottleRepository(redis, env.MONGODB_DB),
       heartbeats: createWorkerHeartbeats(redis, prefix),
       realtime,
@@ -131,6 +135,10 @@ export async function startSystem(env: Env, options: SystemOptions = {}): Promis
       await queues.queue('system').upsertJobScheduler('system.heartbeat', { every: HEARTBEAT_EVERY_MS }, { name: 'system.heartbeat', data: {} });
       await queues.queue('system').upsertJobScheduler('system.maintenance', { every: MAINTENANCE_EVERY_MS }, { name: 'system.maintenance', data: {} });
       await queues.queue('sla').upsertJobScheduler('sla.reconcile', { every: SLA_RECONCILE_EVERY_MS }, { name: 'sla.reconcile', data: {} });
+      await queues.queue('system').upsertJobScheduler('system.live-reconcile', { every: LIVE_RECONCILE_EVERY_MS }, { name: 'system.live-reconcile', data: { full: false } });
+      await queues.queue('system').upsertJobScheduler('system.live-reconcile-full', { every: LIVE_FULL_RECONCILE_EVERY_MS }, { name: 'system.live-reconcile', data: { full: true } });
+      // Build the live routing state before taking work if Redis came up empty (first boot, Redis restarted).
+      await ensureLiveState(ctx, 120_000);
       log.info('workers started');
     }
 

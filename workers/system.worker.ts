@@ -1,4 +1,5 @@
 import { purgeExpiredRefreshTokens } from '../src/services/auth.service.js';
+import { reconcileLiveState, settleLiveState } from '../src/services/live-state.service.js';
 import type { QueueHandlers } from './registry.js';
 
 /** Handlers of the `system` queue. */
@@ -9,5 +10,9 @@ export const systemHandlers: QueueHandlers<'system'> = {
   'system.maintenance': async (_payload, ctx) => {
     const purged = await purgeExpiredRefreshTokens(ctx);
     if (purged > 0) ctx.log.info({ purged }, 'expired refresh tokens deleted');
+  },
+  'system.live-reconcile': async ({ full }, ctx) => {
+    const report = await (full ? reconcileLiveState(ctx) : settleLiveState(ctx));
+    if (report.rebuilt || report.staleClaims + report.requeued + report.dropped > 0) ctx.log.info(report, 'live routing state reconciled');
   },
 };

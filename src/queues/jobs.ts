@@ -45,6 +45,14 @@ export const JOBS = {
     payload: z.object({ staffId: objectId }).strict(),
   },
   /**
+   * Repairs the live routing state against the store (live-state.service.ts). `full: false` only settles stale
+   * claims and rebuilds a state Redis lost; `full: true` also compares every open ticket.
+   */
+  'system.live-reconcile': {
+    queue: 'system',
+    payload: z.object({ full: z.boolean() }).strict(),
+  },
+  /**
    * A delayed SLA check. `dueAt` is the instant the job was scheduled for; when the ticket's due date has
    * moved since, the job is stale and does nothing. jobId = `sla:<ticketId>:<kind>`.
    */
@@ -80,3 +88,7 @@ export const HEARTBEAT_EVERY_MS = 30_000;
 export const MAINTENANCE_EVERY_MS = 3_600_000;
 /** A missed SLA check is found at most this late; one scan reads every open ticket, so not much more often. */
 export const SLA_RECONCILE_EVERY_MS = 5 * 60_000;
+/** How soon a claim whose worker died is settled, and a live state Redis lost is rebuilt without traffic. */
+export const LIVE_RECONCILE_EVERY_MS = 15_000;
+/** The full comparison reads every open ticket by `_id`: often enough to bound drift, rarely enough to cost nothing. */
+export const LIVE_FULL_RECONCILE_EVERY_MS = 10 * 60_000;

@@ -1,158 +1,187 @@
-import { compareQueueEntries } from '../domain/priority.js';
-import { WAITING_STATUSES } from '../domain/ticket-lifecycle.js';
+import { isOpenStatus, OWNED_STATUSES, WAITING_STATUSES } from '../domain/ticket-lifecycle.js';
 import { CHANNELS, type Channel } from '../domain/ticket-types.js';
-import { AppError } from '../errors.js';
+import { AppError, isAppError } from '../errors.js';
+import type { Claim, LiveAgent, RoutingEntry } from '../live/routing-state.repository.js';
+import { ASSIGNABLE_ROLES } from '../store/staff-presence.repository.js';
 import type { StaffDoc } from '../store/staff.model.js';
 import type { Ticket } from '../store/ticket.repository.js';
 import type { Actor } from './actor.js';
+import { calendarOf } from './calendar.js';
 import type { AppContext } from './context.js';
+import { ensureLiveState } from './live-state.service.js';
 import { recordEvent } from './ticket-events.js';
 
 /*
- * Assignment without races, without transactions:
- * 1. reserve a unit of the agent's capacity with a compare-and-set on the agent's version (never over capacity);
- * 2. claim the ticket with a compare-and-set on its version and waiting status (never assigned twice);
- * 3. if the claim loses, give the reservation back.
- * Both a newly queued ticket and an agent with new room look for the other only after making themselves
- * visible, so one of them always finds the other: nothing waits while an eligible agent has room.
+ * Assignment on the live routing state (src/live): the claim — best waiting ticket for an agent with room, or
+ * best agent for a new ticket — is one atomic Lua script in Redis, so nothing is assigned twice and no agent
+ * goes over capacity, with no lock held and no query over the ticket history. The store write that follows is
+ * keyed by `_id`, guarded on the ticket still waiting, and idempotent; until it is confirmed the claim stays
+ * pending in the live state, so a worker that dies in between leaves a claim the reconcile completes or
+ * releases (live-state.service.ts).
  */
 
-const MAX_ROUNDS = 50;
+const SYSTEM_ACTOR: Actor = { kind: 'system', id: 'assignment' };
 
-function hasSkills(agent: StaffDoc, required: readonly string[]): boolean {
-  return required.every((skill) => agent.skills.includes(skill));
+/** The local day (Lima) that daily figures count in. */
+function dayOf(ctx: AppContext, at: Date): string {
+  return calendarOf(ctx).toLocalDate(at);
 }
 
-function hasRoom(agent: StaffDoc, channel: Channel): boolean {
-  return agent.load[channel] < agent.capacity[channel];
-}
-
-/** Least loaded (as a share of capacity) first, then the one idle longest, then a stable id order. */
-function byBestAgent(channel: Channel) {
-  return (a: StaffDoc, b: StaffDoc): number => {
-    const ratio = (s: StaffDoc) => s.load[channel] / Math.max(1, s.capacity[channel]);
-    const idle = (s: StaffDoc) => s.lastAssignedAt?.getTime() ?? 0;
-    return ratio(a) - ratio(b) || idle(a) - idle(b) || a._id.toString().localeCompare(b._id.toString());
+export function routingEntryOf(ticket: Ticket): RoutingEntry {
+  return {
+    ticketId: ticket._id.toString(),
+    unitCode: ticket.unitCode,
+    queue: ticket.queue,
+    channel: ticket.channel,
+    requiredSkills: ticket.requiredSkills,
+    priorityScore: ticket.priorityScore,
+    enqueuedAt: ticket.enqueuedAt ?? ticket.createdAt,
   };
 }
 
-function queueOrder(a: Ticket, b: Ticket): number {
-  return compareQueueEntries(
-    { score: a.priorityScore, enqueuedAt: a.enqueuedAt ?? a.createdAt, id: a._id.toString() },
-    { score: b.priorityScore, enqueuedAt: b.enqueuedAt ?? b.createdAt, id: b._id.toString() },
-  );
-}
-
-type ClaimOutcome = 'assigned' | 'agent_changed' | 'ticket_taken';
-
-/** Steps 1–3 above for one agent and one ticket. */
-async function claim(ctx: AppContext, agent: StaffDoc, ticket: Ticket, actor: Actor, options: { requireAvailable: boolean }): Promise<ClaimOutcome> {
-  const at = new Date();
-  const reserved = await ctx.store.staffPresence.reserve(agent, ticket.channel, at, options);
-  if (!reserved) return 'agent_changed';
-  const assigned = await ctx.store.tickets.compareAndSet(
-    ticket._id,
-    { version: ticket.version, status: ticket.status },
-    { set: { status: 'asignado', assigneeId: agent._id, assignedAt: at } },
-  );
-  if (!assigned) {
-    await ctx.store.staffPresence.release(agent._id, ticket.channel);
-    return 'ticket_taken';
-  }
-  await recordEvent(ctx, assigned, actor, 'assigned', { from: ticket.status, to: 'asignado', data: { assigneeId: agent._id.toString() } });
-  // The agent may have gone offline between the reservation and the claim; its offline sweep may already
-  // have run, so this side checks too. Whichever sees the other returns the ticket.
-  const now = await ctx.store.staffPresence.getStaff(agent._id);
-  if (!now || now.presence === 'offline' || now.disabled) await returnToQueue(ctx, assigned, 'agent_offline');
-  return 'assigned';
-}
-
-/** The best waiting ticket this agent may take now, or undefined. */
-async function bestTicketFor(ctx: AppContext, agent: StaffDoc, channels: readonly Channel[]): Promise<Ticket | undefined> {
-  const candidates = await ctx.store.tickets.listWaiting({ unitCodes: agent.units, channels, limit: 100 });
-  return candidates.filter((t) => hasSkills(agent, t.requiredSkills)).sort(queueOrder)[0];
+export function liveAgentOf(staff: StaffDoc): LiveAgent {
+  return {
+    staffId: staff._id.toString(),
+    presence: staff.presence,
+    autoAssign: staff.autoAssign,
+    takesWork: !staff.disabled && staff.roles.some((r) => (ASSIGNABLE_ROLES as readonly string[]).includes(r)),
+    units: staff.units,
+    skills: staff.skills,
+    capacity: staff.capacity,
+  };
 }
 
 /**
- * Fills one agent's free capacity from their units' waiting tickets, best first. Runs when the agent gains
- * room: became available, finished or handed over a case, capacity raised.
+ * Runs a live-state operation; when Redis lost the state (restarted empty), rebuilds it from the store first and
+ * tries once more. A rebuild already running elsewhere is waited for.
  */
-export async function drainAgent(ctx: AppContext, staffId: string | StaffDoc['_id']): Promise<number> {
-  let assigned = 0;
-  for (let round = 0; round < MAX_ROUNDS; round++) {
-    const agent = await ctx.store.staffPresence.getStaff(staffId);
-    if (!agent || agent.disabled || agent.presence !== 'available' || !agent.autoAssign) return assigned;
-    const channels = CHANNELS.filter((c) => hasRoom(agent, c));
-    const ticket = channels.length > 0 ? await bestTicketFor(ctx, agent, channels) : undefined;
-    if (!ticket) return assigned;
-    const outcome = await claim(ctx, agent, ticket, SYSTEM_ACTOR, { requireAvailable: true });
-    if (outcome === 'assigned') assigned++;
+async function withLive<T>(ctx: AppContext, op: () => Promise<T>): Promise<T> {
+  try {
+    return await op();
+  } catch (err) {
+    if (!isAppError(err, 'SERVICE_UNAVAILABLE') || err.details?.reason !== 'live_state_rebuilding') throw err;
+    await ensureLiveState(ctx);
+    return op();
   }
-  // Still contended after many rounds: try again later rather than spin.
-  await ctx.queues.enqueue('assign.drain-agent', { staffId: staffId.toString() }, { delay: 500 });
+}
+
+/**
+ * Writes one claim to the store: the ticket, still waiting, becomes the agent's. A claim the store cannot take
+ * (the ticket was closed, moved or taken meanwhile) is given back, so the agent's room is not lost. Returns the
+ * assigned ticket, or null when the claim was given back.
+ */
+export async function completeClaim(ctx: AppContext, claim: Pick<Claim, 'ticketId' | 'staffId'>, actor: Actor = SYSTEM_ACTOR): Promise<Ticket | null> {
+  const ticket = await ctx.store.tickets.get(claim.ticketId);
+  if (ticket?.assigneeId?.toString() === claim.staffId && OWNED_STATUSES.includes(ticket.status)) {
+    await ctx.live.confirm(claim.ticketId, claim.staffId);
+    return ticket;
+  }
+  const at = new Date();
+  const assigned =
+    ticket && WAITING_STATUSES.includes(ticket.status)
+      ? await ctx.store.tickets.assignTo(ticket._id, { version: ticket.version, status: ticket.status }, claim.staffId, at)
+      : null;
+  if (!assigned || !ticket) {
+    await giveBack(ctx, claim);
+    return null;
+  }
+  await ctx.live.confirm(claim.ticketId, claim.staffId);
+  await recordEvent(ctx, assigned, actor, 'assigned', { from: ticket.status, to: 'asignado', data: { assigneeId: claim.staffId } });
+  // The agent may have gone offline after the claim and before this write, and their hand-back may have run
+  // already: whichever side sees the other returns the ticket.
+  const agent = await ctx.store.staffPresence.getStaff(claim.staffId);
+  if (!agent || agent.presence === 'offline' || agent.disabled) await returnToQueue(ctx, assigned, 'agent_offline');
   return assigned;
 }
 
+/** Undoes a claim the store did not take: the agent's room comes back and the ticket is routed as it is now. */
+async function giveBack(ctx: AppContext, claim: Pick<Claim, 'ticketId' | 'staffId'>): Promise<void> {
+  await ctx.live.remove(claim.ticketId);
+  const now = await ctx.store.tickets.get(claim.ticketId);
+  if (now && WAITING_STATUSES.includes(now.status)) await queueTicket(ctx, now);
+  else if (now?.assigneeId && OWNED_STATUSES.includes(now.status)) await ctx.live.hold(routingEntryOf(now), now.assigneeId.toString(), now.assignedAt ?? new Date());
+  await drainAgent(ctx, claim.staffId);
+}
+
+async function completeAll(ctx: AppContext, claims: readonly Claim[]): Promise<void> {
+  for (const claim of claims) await completeClaim(ctx, claim);
+}
+
 /**
- * Finds an agent for a waiting ticket. It serves the queue in order: the chosen agent takes the best
- * ticket waiting for them, which may be an older or more urgent one; the loop continues until this ticket is
- * assigned or no eligible agent has room.
+ * A waiting ticket joins the live queue; if an eligible agent has room it is assigned at once (or the agent
+ * takes an older, more urgent ticket first, and this one waits its turn).
  */
+export async function queueTicket(ctx: AppContext, ticket: Ticket): Promise<'assigned' | 'waiting'> {
+  const now = new Date();
+  const claims = await withLive(ctx, () => ctx.live.place(routingEntryOf(ticket), now, dayOf(ctx, now)));
+  if (claims === 'assigned') return 'assigned';
+  await completeAll(ctx, claims);
+  return claims.some((c) => c.ticketId === ticket._id.toString()) ? 'assigned' : 'waiting';
+}
+
+/** The `assign.ticket` job: a ticket that is waiting in the store is put (again) in the live queue. */
 export async function assignTicket(ctx: AppContext, ticketId: string): Promise<'assigned' | 'waiting' | 'not_waiting'> {
-  for (let round = 0; round < MAX_ROUNDS; round++) {
-    const ticket = await ctx.store.tickets.get(ticketId);
-    if (!ticket || !WAITING_STATUSES.includes(ticket.status)) return round === 0 ? 'not_waiting' : 'assigned';
-    const agents = (await ctx.store.staffPresence.availableAgents(ticket.unitCode))
-      .filter((a) => hasRoom(a, ticket.channel) && hasSkills(a, ticket.requiredSkills))
-      .sort(byBestAgent(ticket.channel));
-    const agent = agents[0];
-    if (!agent) return 'waiting';
-    const next = (await bestTicketFor(ctx, agent, [ticket.channel])) ?? ticket;
-    await claim(ctx, agent, next, SYSTEM_ACTOR, { requireAvailable: true });
-  }
-  await ctx.queues.enqueue('assign.ticket', { ticketId }, { delay: 500 });
-  return 'waiting';
+  const ticket = await ctx.store.tickets.get(ticketId);
+  if (!ticket || !WAITING_STATUSES.includes(ticket.status)) return 'not_waiting';
+  return queueTicket(ctx, ticket);
+}
+
+/** Fills one agent's free room from their units' queues, best ticket first. */
+export async function drainAgent(ctx: AppContext, staffId: string | StaffDoc['_id']): Promise<number> {
+  const now = new Date();
+  const claims = await withLive(ctx, () => ctx.live.drain(staffId.toString(), now, dayOf(ctx, now)));
+  await completeAll(ctx, claims);
+  return claims.length;
+}
+
+/** The live state learns an agent's presence, units, skills and capacity as the store now has them. */
+export async function syncAgent(ctx: AppContext, staff: StaffDoc): Promise<void> {
+  const takesWork = await withLive(ctx, () => ctx.live.upsertAgent(liveAgentOf(staff)));
+  if (takesWork && staff.presence === 'available' && staff.autoAssign) await drainAgent(ctx, staff._id);
 }
 
 /** "Take next": the agent asks for the best waiting ticket of their units on a channel they have room for. */
 export async function takeNext(ctx: AppContext, actor: Actor, channel?: Channel): Promise<Ticket | null> {
   if (actor.kind !== 'staff') throw new AppError('FORBIDDEN');
-  for (let round = 0; round < MAX_ROUNDS; round++) {
-    const agent = await ctx.store.staffPresence.getStaff(actor.id);
-    if (!agent || agent.disabled) throw new AppError('UNAUTHENTICATED');
-    if (agent.presence === 'offline') throw new AppError('CONFLICT', 'Set your presence before taking work.');
-    const channels = (channel ? [channel] : CHANNELS).filter((c) => hasRoom(agent, c));
-    if (channels.length === 0) throw new AppError('CONFLICT', 'You are at full capacity on that channel.', { reason: 'at_capacity' });
-    const ticket = await bestTicketFor(ctx, agent, channels);
-    if (!ticket) return null;
-    if ((await claim(ctx, agent, ticket, actor, { requireAvailable: false })) === 'assigned') return ctx.store.tickets.get(ticket._id.toString());
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const now = new Date();
+    const claim = await withLive(ctx, () => ctx.live.take(actor.id, channel ? [channel] : CHANNELS, now, dayOf(ctx, now)));
+    if (claim === 'empty') return null;
+    if (claim === 'offline') throw new AppError('CONFLICT', 'Set your presence before taking work.', { reason: 'offline' });
+    if (claim === 'at_capacity') throw new AppError('CONFLICT', 'You are at full capacity on that channel.', { reason: 'at_capacity' });
+    if (claim === 'not_agent') throw new AppError('FORBIDDEN', 'You do not take tickets.', { reason: 'not_agent' });
+    const ticket = await completeClaim(ctx, claim, actor);
+    if (ticket) return ticket;
   }
   throw new AppError('CONFLICT', 'The queue is busy; try again.');
 }
 
 /** A supervisor hands a waiting ticket to a named agent; the agent's capacity still applies. */
-export async function assignTo(ctx: AppContext, actor: Actor, ticket: Ticket, staffId: string): Promise<Ticket> {
-  for (let round = 0; round < MAX_ROUNDS; round++) {
-    const current = await ctx.store.tickets.get(ticket._id.toString());
-    if (!current || !WAITING_STATUSES.includes(current.status)) throw new AppError('ILLEGAL_TRANSITION', 'Only a waiting ticket can be assigned.');
-    const agent = await ctx.store.staffPresence.getStaff(staffId);
-    if (!agent || agent.disabled || !agent.units.includes(current.unitCode)) {
-      throw new AppError('VALIDATION_FAILED', 'That person does not work in the unit of this ticket.', { fields: [{ path: 'staffId', message: 'not a member of the ticket unit' }] });
-    }
-    if (agent.presence === 'offline') throw new AppError('CONFLICT', 'That person is offline.', { reason: 'agent_offline' });
-    if (!hasRoom(agent, current.channel)) throw new AppError('CONFLICT', 'That person is at full capacity.', { reason: 'at_capacity' });
-    const outcome = await claim(ctx, agent, current, actor, { requireAvailable: false });
-    if (outcome === 'assigned') {
-      const done = await ctx.store.tickets.get(current._id.toString());
-      if (done) return done;
-    }
+export async function assignTo(ctx: AppContext, actor: Actor, seen: Ticket, staffId: string): Promise<Ticket> {
+  const ticket = (await ctx.store.tickets.get(seen._id.toString())) ?? seen;
+  if (!WAITING_STATUSES.includes(ticket.status)) throw new AppError('ILLEGAL_TRANSITION', 'Only a waiting ticket can be assigned.');
+  const agent = await ctx.store.staffPresence.getStaff(staffId);
+  if (!agent || agent.disabled || !agent.units.includes(ticket.unitCode)) {
+    throw new AppError('VALIDATION_FAILED', 'That person does not work in the unit of this ticket.', { fields: [{ path: 'staffId', message: 'not a member of the ticket unit' }] });
   }
-  throw new AppError('CONFLICT');
+  const now = new Date();
+  let claim = await withLive(ctx, () => ctx.live.assign(ticket._id.toString(), staffId, now, dayOf(ctx, now)));
+  if (claim === 'not_waiting') {
+    // The live queue may not know it yet (routing job still running): put it there, then try again.
+    await ctx.live.enqueue(routingEntryOf(ticket));
+    claim = await ctx.live.assign(ticket._id.toString(), staffId, now, dayOf(ctx, now));
+  }
+  if (claim === 'not_waiting') throw new AppError('ILLEGAL_TRANSITION', 'Only a waiting ticket can be assigned.');
+  if (claim === 'not_member') throw new AppError('VALIDATION_FAILED', 'That person does not take tickets of this unit.', { fields: [{ path: 'staffId', message: 'not an agent of the ticket unit' }] });
+  if (claim === 'offline') throw new AppError('CONFLICT', 'That person is offline.', { reason: 'agent_offline' });
+  if (claim === 'at_capacity') throw new AppError('CONFLICT', 'That person is at full capacity.', { reason: 'at_capacity' });
+  const done = await completeClaim(ctx, claim, actor);
+  if (!done) throw new AppError('CONFLICT');
+  return done;
 }
 
-/** Sends a ticket back to the queue (its agent went offline) and frees the agent's capacity. */
+/** Sends a ticket back to the queue (its agent went offline), keeping its place, and frees the agent's room. */
 export async function returnToQueue(ctx: AppContext, ticket: Ticket, reason: string): Promise<boolean> {
-  const assigneeId = ticket.assigneeId;
   const back = await ctx.store.tickets.compareAndSet(
     ticket._id,
     { version: ticket.version, status: ['asignado', 'en_atencion'] },
@@ -161,9 +190,43 @@ export async function returnToQueue(ctx: AppContext, ticket: Ticket, reason: str
   );
   if (!back) return false;
   await recordEvent(ctx, back, SYSTEM_ACTOR, 'unassigned', { from: ticket.status, to: 'en_cola', reason });
-  if (assigneeId) await ctx.store.staffPresence.release(assigneeId, ticket.channel);
-  await ctx.queues.enqueue('assign.ticket', { ticketId: back._id.toString() });
+  const was = await ctx.live.remove(back._id.toString());
+  await queueTicket(ctx, back);
+  if (was?.staffId) await drainAgent(ctx, was.staffId);
   return true;
 }
 
-const SYSTEM_ACTOR: Actor = { kind: 'system', id: 'assignment' };
+/**
+ * The ticket left its agent or its queue in the store (resolved, cancelled, referred, waiting on the citizen
+ * no longer counts...): the live state follows, and an agent who got room back is filled again.
+ */
+export async function followTicket(ctx: AppContext, after: Ticket, options: { abandoned?: boolean } = {}): Promise<void> {
+  const id = after._id.toString();
+  if (WAITING_STATUSES.includes(after.status)) {
+    const was = await ctx.live.remove(id);
+    await queueTicket(ctx, after);
+    if (was?.staffId) await drainAgent(ctx, was.staffId);
+    return;
+  }
+  if (OWNED_STATUSES.includes(after.status) && after.assigneeId) {
+    await ctx.live.hold(routingEntryOf(after), after.assigneeId.toString(), after.assignedAt ?? new Date());
+    return;
+  }
+  const now = new Date();
+  const was = await ctx.live.remove(id, options.abandoned ? dayOf(ctx, now) : undefined);
+  if (was?.staffId) await drainAgent(ctx, was.staffId);
+}
+
+/** The SLA raised or reset a ticket's rank: the live queue re-orders it (it keeps its arrival time). */
+export async function followPriority(ctx: AppContext, ticket: Ticket): Promise<void> {
+  const id = ticket._id.toString();
+  await ctx.live.setPriority(id, ticket.priorityScore);
+  await ctx.live.setAtRisk(ticket.unitCode, id, ticket.slaAtRisk && isOpenStatus(ticket.status));
+}
+
+/** Tickets an agent holds now, from the live state (no query over the history). */
+export async function heldTickets(ctx: AppContext, staffId: string): Promise<Ticket[]> {
+  const ids = await ctx.live.held(staffId);
+  const tickets = await Promise.all(ids.map((id) => ctx.store.tickets.get(id)));
+  return tickets.filter((t): t is Ticket => t !== null && t.assigneeId?.toString() === staffId && OWNED_STATUSES.includes(t.status));
+}

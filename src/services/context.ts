@@ -1,5 +1,6 @@
 import type { Catalogue } from '../config/catalogue.js';
 import type { Env } from '../config/env.js';
+import type { RoutingStateRepository } from '../live/routing-state.repository.js';
 import type { Logger } from '../logging.js';
 import type { QueueSet } from '../queues/producer.js';
 import type { WorkerHeartbeats } from '../queues/worker-heartbeats.js';
@@ -18,6 +19,8 @@ export interface AppContext {
   readonly loginThrottle: LoginThrottleRepository;
   /** Worker processes' liveness (Redis). */
   readonly heartbeats: WorkerHeartbeats;
+  /** The live routing state in Redis: queues, agents' presence and room, claims (src/live). */
+  readonly live: RoutingStateRepository;
   /** Live pushes to Socket.IO clients, from any process. */
   readonly realtime: RealtimePublisher;
   /** Identifies this process in heartbeats and logs: `<hostname>:<pid>`. */

@@ -7,8 +7,9 @@ import { CHANNELS, TICKET_TYPES, type Channel } from '../domain/ticket-types.js'
 import { AppError, isAppError } from '../errors.js';
 import type { Citizen } from '../store/citizen.repository.js';
 import type { InteractionKind } from '../store/interaction.model.js';
-import type { Ticket } from '../store/ticket.repository.js';
+import { ticketIdFor, type Ticket } from '../store/ticket.repository.js';
 import type { Actor } from './actor.js';
+import { routingEntryOf } from './assignment.service.js';
 import { calendarOf } from './calendar.js';
 import type { AppContext } from './context.js';
 import { recordEvent } from './ticket-events.js';
@@ -148,6 +149,8 @@ export async function intake(ctx: AppContext, input: NormalizedContact, options:
     const priorityClass = priorityClassOf({ preferential: (contact.citizen.preferential ?? false) || (citizen?.preferential ?? false), vpp: citizen?.vpp ?? false });
     const office = ctx.catalogue.attentionOffice.code;
     try {
+      // Listed as open before it exists: a crash in between leaves a stale entry, never an unlisted ticket.
+      await ctx.store.openTickets.add(ticketIdFor(contact.channel, contact.externalId), contact.receivedAt);
       ticket = await ctx.store.tickets.insert({
         trackingCode: formatTrackingCode(ctx.env.TRACKING_CODE_PREFIX, localYear(ctx, contact.receivedAt), seq),
         channel: contact.channel,
@@ -166,6 +169,7 @@ export async function intake(ctx: AppContext, input: NormalizedContact, options:
         routingHint: { ...contact.hint, ...(contact.ticketType ? { ticketType: contact.ticketType } : {}) },
       });
       created = true;
+      await ctx.live.arrive(routingEntryOf(ticket));
       await recordEvent(ctx, ticket, actor, 'created', {
         to: 'nuevo',
         data: { channel: contact.channel, ...(dropped.length > 0 ? { droppedIdentifiers: dropped } : {}) },

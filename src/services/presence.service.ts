@@ -1,7 +1,7 @@
 import { AppError } from '../errors.js';
 import type { PerChannel, Presence, StaffDoc } from '../store/staff.model.js';
 import { isAdmin, type Actor } from './actor.js';
-import { returnToQueue } from './assignment.service.js';
+import { heldTickets, returnToQueue, syncAgent } from './assignment.service.js';
 import type { AppContext } from './context.js';
 import { requestQueueStats } from './realtime.service.js';
 
@@ -29,10 +29,10 @@ export async function setPresence(ctx: AppContext, actor: Actor, staffId: string
   if (before.disabled) throw new AppError('CONFLICT', 'This account is disabled.', { reason: 'disabled' });
   const after = await ctx.store.staffPresence.setPresence(before._id, presence, new Date());
   if (!after) throw new AppError('NOT_FOUND', 'No such staff member.');
-  if (presence === 'available') await ctx.queues.enqueue('assign.drain-agent', { staffId });
+  await syncAgent(ctx, after);
   if (presence === 'offline') {
-    for (const ticket of await ctx.store.tickets.listOwnedBy(after._id, ['asignado', 'en_atencion'])) {
-      await returnToQueue(ctx, ticket, 'agent_offline');
+    for (const ticket of await heldTickets(ctx, staffId)) {
+      if (ticket.status === 'asignado' || ticket.status === 'en_atencion') await returnToQueue(ctx, ticket, 'agent_offline');
     }
   }
   if (before.presence !== presence) ctx.log.info({ staffId, from: before.presence, to: presence }, 'presence changed');
@@ -46,13 +46,13 @@ export async function setCapacity(ctx: AppContext, actor: Actor, staffId: string
   if (!mayManage(actor, staff)) throw new AppError('FORBIDDEN', 'Only a supervisor of the unit can change capacity.');
   const after = await ctx.store.staffPresence.setCapacity(staff._id, capacity);
   if (!after) throw new AppError('NOT_FOUND', 'No such staff member.');
-  await ctx.queues.enqueue('assign.drain-agent', { staffId });
+  await syncAgent(ctx, after);
   await announcePresence(ctx, after);
   return after;
 }
 
 /** Supervisors see presence and capacity live, and their units' agent counts change. */
 async function announcePresence(ctx: AppContext, staff: StaffDoc): Promise<void> {
-  ctx.realtime.presenceChanged(staff);
+  ctx.realtime.presenceChanged({ ...staff, load: await ctx.live.load(staff._id.toString()) });
   for (const unit of staff.units) await requestQueueStats(ctx, unit);
 }

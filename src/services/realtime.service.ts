@@ -1,11 +1,11 @@
-import { OWNED_STATUSES } from '../domain/ticket-lifecycle.js';
-import { computeQueueFigures, startOfLocalDay } from '../domain/queue-stats.js';
+import { figuresFromCounters } from '../domain/queue-stats.js';
 import { AppError } from '../errors.js';
 import type { QueueStatsPayload, SyncAnswer, TicketEventPayload } from '../realtime/events.js';
 import { ticketSummary } from '../realtime/publisher.js';
-import type { Presence } from '../store/staff.model.js';
 import type { Ticket } from '../store/ticket.repository.js';
 import { canSeeUnits, isSupervisorOf, type Actor } from './actor.js';
+import { heldTickets } from './assignment.service.js';
+import { calendarOf } from './calendar.js';
 import type { AppContext } from './context.js';
 
 /** Most events one `sync` returns; a client that missed more reloads its lists over REST. */
@@ -29,15 +29,13 @@ export async function announceTicketEvent(ctx: AppContext, ticket: Ticket, event
 }
 
 export async function queueStats(ctx: AppContext, unitCode: string, now = new Date()): Promise<QueueStatsPayload> {
-  const today = startOfLocalDay(now, ctx.catalogue.calendar.utcOffsetMinutes);
-  const [figures, staff] = await Promise.all([ctx.store.tickets.unitFigures(unitCode, today), ctx.store.staffPresence.presenceOfUnit(unitCode)]);
-  const agents: Record<Presence, number> = { available: 0, busy: 0, away: 0, offline: 0 };
-  for (const s of staff) agents[s.presence]++;
+  // Read from the live routing state's counters: the same cost with a thousand or a million tickets stored.
+  const live = await ctx.live.figures(unitCode, calendarOf(ctx).toLocalDate(now));
   const declared = ctx.catalogue.routing.queues.filter((q) => q.unit === unitCode).map((q) => q.code);
   return {
     unitCode,
-    queues: computeQueueFigures(declared, figures, now),
-    agents,
+    queues: figuresFromCounters(declared, live.queues, now),
+    agents: live.agents,
     at: now.toISOString(),
   };
 }
@@ -77,6 +75,6 @@ export async function syncSince(ctx: AppContext, actor: Actor, since: Date): Pro
     const ticket = tickets.get(e.ticketId.toString());
     if (visible(ticket)) payloads.push({ eventId: e._id.toString(), kind: e.type, at: e.at.toISOString(), ticket: ticketSummary(ticket) });
   }
-  const assigned = await ctx.store.tickets.listOwnedBy(actor.id, OWNED_STATUSES);
+  const assigned = await heldTickets(ctx, actor.id);
   return { events: payloads, assigned: assigned.map(ticketSummary), complete };
 }

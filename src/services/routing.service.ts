@@ -1,7 +1,8 @@
 import { priorityClassOf, priorityScore } from '../domain/priority.js';
 import { routeContact } from '../domain/routing.js';
-import { nextStatus } from '../domain/ticket-lifecycle.js';
+import { nextStatus, WAITING_STATUSES } from '../domain/ticket-lifecycle.js';
 import type { Actor } from './actor.js';
+import { queueTicket } from './assignment.service.js';
 import type { AppContext } from './context.js';
 import { startSla } from './sla.service.js';
 import { recordEvent } from './ticket-events.js';
@@ -62,5 +63,7 @@ export async function routeTicket(ctx: AppContext, ticketId: string): Promise<'r
 
 async function afterRouting(ctx: AppContext, ticketId: string, at: Date): Promise<void> {
   await startSla(ctx, ticketId, at);
-  await ctx.queues.enqueue('assign.ticket', { ticketId });
+  // Straight into the live queue: an agent with room gets it within this job, no second hop.
+  const ticket = await ctx.store.tickets.get(ticketId);
+  if (ticket && WAITING_STATUSES.includes(ticket.status)) await queueTicket(ctx, ticket);
 }

@@ -31,6 +31,7 @@ import { onceEventId, type SlaPriority } from '../store/ticket-sla.repository.js
 import type { TicketSla } from '../store/ticket.model.js';
 import type { Ticket } from '../store/ticket.repository.js';
 import { calendarOf } from './calendar.js';
+import { followPriority } from './assignment.service.js';
 import type { AppContext } from './context.js';
 import { notify } from './notification.service.js';
 import { announceTicketEvent } from './realtime.service.js';
@@ -206,6 +207,7 @@ async function changeSla(
     const change = decide(ticket);
     if (!change) return undefined;
     const after = await ctx.store.ticketSla.replace(ticket._id, ticket.version, change.sla, change.priority);
+    if (after && change.priority) await followPriority(ctx, after);
     if (after) return { before: ticket, after };
   }
   throw new AppError('CONFLICT', 'The ticket kept changing while its SLA was updated; try again.');
@@ -440,13 +442,16 @@ export async function storeSlaExtension(ctx: AppContext, ticketId: string, reque
 
 async function recordOutcome(ctx: AppContext, ticket: SlaTicket, kind: SlaCheckKind, dueAt: Date, now: Date): Promise<Ticket | null> {
   switch (kind) {
-    case 'at_risk':
-      return ctx.store.ticketSla.recordAtRisk(
+    case 'at_risk': {
+      const after = await ctx.store.ticketSla.recordAtRisk(
         ticket._id,
         { atRiskAt: dueAt, priorityClass: ticket.priorityClass },
         now,
         priorityScore({ priorityClass: ticket.priorityClass, slaAtRisk: true }),
       );
+      if (after) await followPriority(ctx, after);
+      return after;
+    }
     case 'first_response':
       return ctx.store.ticketSla.recordFirstResponseBreach(ticket._id, dueAt, now);
     case 'resolution':

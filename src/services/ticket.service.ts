@@ -1,4 +1,4 @@
-import { allowedActions, nextStatus, OWNED_STATUSES, WAITING_STATUSES, type TicketAction } from '../domain/ticket-lifecycle.js';
+import { allowedActions, isOpenStatus, nextStatus, OWNED_STATUSES, WAITING_STATUSES, type TicketAction } from '../domain/ticket-lifecycle.js';
 import type { Channel } from '../domain/ticket-types.js';
 import { AppError } from '../errors.js';
 import type { Citizen } from '../store/citizen.repository.js';
@@ -7,7 +7,7 @@ import type { TicketEvent } from '../store/ticket-event.repository.js';
 import type { TicketDoc } from '../store/ticket.model.js';
 import type { Ticket, TicketChange, TicketSearch } from '../store/ticket.repository.js';
 import { canSeeUnits, isSupervisorOf, type Actor } from './actor.js';
-import { assignTo } from './assignment.service.js';
+import { assignTo, followTicket } from './assignment.service.js';
 import type { AppContext } from './context.js';
 import { recordFirstResponse, slaOnTransition } from './sla.service.js';
 import { notify } from './notification.service.js';
@@ -90,8 +90,11 @@ export async function applyTransition(ctx: AppContext, actor: Actor, ticket: Tic
   const entersQueue = WAITING_STATUSES.includes(to);
   const set: TicketChange['set'] = { ...options.change?.set, status: to, ...(to === 'en_cola' && action === 'reopen' ? { enqueuedAt: now } : {}) };
   const unset = [...(options.change?.unset ?? []), ...(entersQueue ? (['assigneeId', 'assignedAt'] as const) : [])];
+  // The open-ticket index lists a ticket before it is stored open and delists it after it is stored closed.
+  if (!isOpenStatus(from) && isOpenStatus(to)) await ctx.store.openTickets.add(ticket._id, now);
   const after = await ctx.store.tickets.compareAndSet(ticket._id, { version: ticket.version, status: from }, { set, unset });
   if (!after) throw new AppError('CONFLICT');
+  if (isOpenStatus(from) && !isOpenStatus(to)) await ctx.store.openTickets.remove(ticket._id);
 
   await recordEvent(ctx, after, actor, action === 'refer' ? 'referred' : 'status_changed', {
     from,
@@ -99,12 +102,8 @@ export async function applyTransition(ctx: AppContext, actor: Actor, ticket: Tic
     ...(options.reason ? { reason: options.reason } : {}),
     data: { action },
   });
-  const leftAgent = OWNED_STATUSES.includes(from) && !OWNED_STATUSES.includes(to) && ticket.assigneeId !== undefined;
-  if (leftAgent && ticket.assigneeId) {
-    await ctx.store.staffPresence.release(ticket.assigneeId, ticket.channel);
-    await ctx.queues.enqueue('assign.drain-agent', { staffId: ticket.assigneeId.toString() });
-  }
-  if (entersQueue) await ctx.queues.enqueue('assign.ticket', { ticketId: after._id.toString() });
+  const routingChanged = entersQueue || WAITING_STATUSES.includes(from) || (OWNED_STATUSES.includes(from) && !OWNED_STATUSES.includes(to));
+  if (routingChanged) await followTicket(ctx, after, { abandoned: to === 'anulado' && WAITING_STATUSES.includes(from) });
   await slaOnTransition(ctx, after._id.toString(), from, to, now);
   if (action === 'start' && (ticket.channel === 'phone' || ticket.channel === 'kiosk')) await recordFirstResponse(ctx, after._id.toString(), now);
   return after;

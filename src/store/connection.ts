@@ -7,6 +7,8 @@ import { createCounterRepository, type CounterRepository } from './counter.repos
 import { createInteractionRepository, type InteractionRepository } from './interaction.repository.js';
 import { registerModels, type Models } from './models.js';
 import { createNotificationRepository, type NotificationRepository } from './notification.repository.js';
+import { createOpenTicketRepository, type OpenTicketRepository } from './open-ticket.repository.js';
+import type { WriteFilters } from './guarded-update.js';
 import { createRefreshTokenRepository, type RefreshTokenRepository } from './refresh-token.repository.js';
 import { createStaffRepository, type StaffRepository } from './staff.repository.js';
 import { createTicketEventRepository, type TicketEventRepository } from './ticket-event.repository.js';
@@ -37,6 +39,9 @@ export interface Store {
   readonly staffPresence: StaffPresenceRepository;
   readonly ticketSla: TicketSlaRepository;
   readonly notifications: NotificationRepository;
+  readonly openTickets: OpenTicketRepository;
+  /** How guarded writes address documents on this server (see guarded-update.ts). */
+  readonly filters: WriteFilters;
   /** True when the server answers a ping within `timeoutMs`. */
   ping(timeoutMs?: number): Promise<boolean>;
   close(): Promise<void>;
@@ -58,20 +63,25 @@ export async function connectStore(options: StoreOptions): Promise<Store> {
   await connection.asPromise();
   const models = registerModels(connection);
   await Promise.all(Object.values(models).map((model) => model.createIndexes()));
-  options.log.info({ db: options.dbName }, 'store connected, indexes ensured');
+  const info = await connection.db?.admin().command({ buildInfo: 1 });
+  // FerretDB says so in buildInfo; it answers only exact `_id` filters from an index (see guarded-update.ts).
+  const filters: WriteFilters = { exactIdOnly: info !== undefined && 'ferretdbVersion' in info };
+  options.log.info({ db: options.dbName, exactIdOnly: filters.exactIdOnly }, 'store connected, indexes ensured');
 
   return {
     connection,
     models,
     citizens: createCitizenRepository(models, options.locks),
-    tickets: createTicketRepository(models, options.locks),
+    tickets: createTicketRepository(models, options.locks, filters),
     ticketEvents: createTicketEventRepository(models),
     staff: createStaffRepository(models, options.locks),
     refreshTokens: createRefreshTokenRepository(models),
     interactions: createInteractionRepository(models),
     counters: createCounterRepository(models, options.locks),
     staffPresence: createStaffPresenceRepository(models, options.locks),
-    ticketSla: createTicketSlaRepository(models, options.locks),
+    ticketSla: createTicketSlaRepository(models, options.locks, filters),
+    openTickets: createOpenTicketRepository(models),
+    filters,
     notifications: createNotificationRepository(models),
     async ping(timeoutMs = 1_000) {
       const db = connection.db;

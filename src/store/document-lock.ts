@@ -18,6 +18,7 @@ export interface DocumentLocks {
 }
 
 const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
+const RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
 
 export interface RedisLockOptions {
   prefix: string;
@@ -41,9 +42,16 @@ export function redisDocumentLocks(redis: Redis, options: RedisLockOptions): Doc
         await sleep(pause + Math.random() * pause);
         pause = Math.min(pause * 2, 20);
       }
+      // The TTL only frees the lock of a holder that died. A live holder keeps renewing it, so a slow store
+      // call can never outlast the lock and let a second writer in while the first is still writing.
+      const renewal = setInterval(() => {
+        redis.eval(RENEW, 1, name, token, ttlMs).catch(() => undefined);
+      }, Math.max(50, Math.floor(ttlMs / 3)));
+      renewal.unref();
       try {
         return await work();
       } finally {
+        clearInterval(renewal);
         await redis.eval(RELEASE, 1, name, token);
       }
     },

@@ -3,6 +3,7 @@ import { registerCitizenModels } from './citizen.model.js';
 import { registerCounterModel } from './counter.model.js';
 import { registerInteractionModel } from './interaction.model.js';
 import { registerNotificationModel } from './notification.model.js';
+import { registerOpenTicketModel } from './open-ticket.model.js';
 import { registerRefreshTokenModel } from './refresh-token.model.js';
 import { registerStaffModel } from './staff.model.js';
 import { registerTicketEventModel } from './ticket-event.model.js';
@@ -18,6 +19,7 @@ export function registerModels(connection: Connection) {
     RefreshToken: registerRefreshTokenModel(connection),
     Counter: registerCounterModel(connection),
     Notification: registerNotificationModel(connection),
+    OpenTicket: registerOpenTicketModel(connection),
   };
 }
 

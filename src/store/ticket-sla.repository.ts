@@ -4,6 +4,7 @@ import type { PriorityClass } from '../domain/priority.js';
 import { isSlaRunning } from '../domain/sla-policy.js';
 import { isOpenStatus, TICKET_STATUSES, WAITING_STATUSES, type TicketStatus } from '../domain/ticket-lifecycle.js';
 import type { DocumentLocks } from './document-lock.js';
+import { updateGuarded, type WriteFilters } from './guarded-update.js';
 import type { Models } from './models.js';
 import { isDuplicateKeyError, storeCall, toAppError } from './store-errors.js';
 import type { ActorKind, TicketEventDoc } from './ticket-event.model.js';
@@ -70,41 +71,38 @@ export function onceEventId(onceKey: string, timestampOf: Date): Types.ObjectId 
  * increments `version`, so it never overwrites a change it did not see. `null` means the guard did not hold.
  * Each runs under the ticket's document lock (see document-lock.ts).
  */
-export function createTicketSlaRepository(models: Models, locks: DocumentLocks) {
+export function createTicketSlaRepository(models: Models, locks: DocumentLocks, filters: WriteFilters) {
   const { Ticket, TicketEvent } = models;
 
-  async function update(ticketId: Id, filter: Record<string, unknown>, set: Record<string, unknown>, validate = false): Promise<Ticket | null> {
+  /**
+   * The guard is a predicate on the ticket as read under its lock: FerretDB v1 would read the whole collection
+   * for any filter but an exact `_id` (see guarded-update.ts).
+   */
+  async function update(ticketId: Id, guard: (current: Ticket) => boolean, set: Record<string, unknown>, validate = false): Promise<Ticket | null> {
     const _id = objectId(ticketId);
     if (_id === undefined) return null;
-    // The same lock as every other ticket write: on FerretDB a guarded update is not atomic by itself.
-    // The version is read under the lock and written as a value: FerretDB v1 runs `$inc` ten times slower.
-    return locks.withLock(`ticket:${_id.toString()}`, async () => {
-      const current = await storeCall('ticket', () => Ticket.findById(_id, { version: 1 }).lean());
-      if (!current) return null;
-      if (filter.version !== undefined && filter.version !== current.version) return null;
-      return storeCall('ticket', () =>
-        Ticket.findOneAndUpdate({ ...filter, _id, version: current.version }, { $set: { ...set, version: current.version + 1, updatedAt: new Date() } }, {
-          returnDocument: 'after',
-          runValidators: validate,
-        }).lean(),
-      );
+    return updateGuarded(Ticket, locks, filters, 'ticket', _id, (current) => (guard(current) ? { set: { ...set, updatedAt: new Date() } } : null), {
+      runValidators: validate,
     });
   }
+
+  const running = (t: Ticket): boolean => RUNNING_STATUSES.includes(t.status);
+  const same = (a: Date | undefined, b: Date): boolean => a !== undefined && a.getTime() === b.getTime();
 
   return {
     /** Sets the SLA of a ticket that has none yet; `null` if it already has one (started before). */
     async start(ticketId: Id, sla: TicketSla): Promise<Ticket | null> {
-      return update(ticketId, { sla: { $exists: false } }, { sla: withoutUndefined(sla) }, true);
+      return update(ticketId, (t) => t.sla === undefined, { sla: withoutUndefined(sla) }, true);
     },
 
     /** Replaces the whole SLA state (pause, resume, restart) if the ticket is still at `expectedVersion`. */
     async replace(ticketId: Id, expectedVersion: number, sla: TicketSla, priority?: SlaPriority): Promise<Ticket | null> {
-      return update(ticketId, { version: expectedVersion }, { sla: withoutUndefined(sla), ...priority }, true);
+      return update(ticketId, (t) => t.version === expectedVersion, { sla: withoutUndefined(sla), ...priority }, true);
     },
 
     /** Records the first answer to the citizen, once. */
     async recordFirstResponse(ticketId: Id, at: Date): Promise<Ticket | null> {
-      return update(ticketId, { sla: { $exists: true }, 'sla.firstRespondedAt': { $exists: false } }, { 'sla.firstRespondedAt': at });
+      return update(ticketId, (t) => t.sla !== undefined && t.sla.firstRespondedAt === undefined, { 'sla.firstRespondedAt': at });
     },
 
     /**
@@ -114,13 +112,12 @@ export function createTicketSlaRepository(models: Models, locks: DocumentLocks) 
     async recordAtRisk(ticketId: Id, guard: { atRiskAt: Date; priorityClass: PriorityClass }, at: Date, priorityScore: number): Promise<Ticket | null> {
       return update(
         ticketId,
-        {
-          status: { $in: RUNNING_STATUSES },
-          priorityClass: guard.priorityClass,
-          'sla.atRiskAt': guard.atRiskAt,
-          'sla.atRiskNotifiedAt': { $exists: false },
-          'sla.breachedAt': { $exists: false },
-        },
+        (t) =>
+          running(t) &&
+          t.priorityClass === guard.priorityClass &&
+          same(t.sla?.atRiskAt, guard.atRiskAt) &&
+          t.sla?.atRiskNotifiedAt === undefined &&
+          t.sla?.breachedAt === undefined,
         { 'sla.atRiskNotifiedAt': at, slaAtRisk: true, priorityScore },
       );
     },
@@ -129,12 +126,11 @@ export function createTicketSlaRepository(models: Models, locks: DocumentLocks) 
     async recordFirstResponseBreach(ticketId: Id, dueAt: Date, at: Date): Promise<Ticket | null> {
       return update(
         ticketId,
-        {
-          status: { $in: RUNNING_STATUSES },
-          'sla.firstResponseDueAt': dueAt,
-          'sla.firstRespondedAt': { $exists: false },
-          'sla.firstResponseBreachedAt': { $exists: false },
-        },
+        (t) =>
+          running(t) &&
+          same(t.sla?.firstResponseDueAt, dueAt) &&
+          t.sla?.firstRespondedAt === undefined &&
+          t.sla?.firstResponseBreachedAt === undefined,
         { 'sla.firstResponseBreachedAt': at },
       );
     },
@@ -143,7 +139,7 @@ export function createTicketSlaRepository(models: Models, locks: DocumentLocks) 
     async recordBreach(ticketId: Id, dueAt: Date, at: Date): Promise<Ticket | null> {
       return update(
         ticketId,
-        { status: { $in: RUNNING_STATUSES }, 'sla.resolutionDueAt': dueAt, 'sla.breachedAt': { $exists: false } },
+        (t) => running(t) && same(t.sla?.resolutionDueAt, dueAt) && t.sla?.breachedAt === undefined,
         { 'sla.breachedAt': at },
       );
     },

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { Types } from 'mongoose';
-import { isOpenStatus, WAITING_STATUSES, type TicketStatus } from '../domain/ticket-lifecycle.js';
+import type { TicketStatus } from '../domain/ticket-lifecycle.js';
 import type { Channel, TicketType } from '../domain/ticket-types.js';
 import type { DocumentLocks } from './document-lock.js';
+import { updateGuarded, type WriteFilters } from './guarded-update.js';
 import type { TicketDoc } from './ticket.model.js';
 import type { Models } from './models.js';
 import { AppError } from '../errors.js';
@@ -48,7 +49,7 @@ function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-export function createTicketRepository(models: Models, locks: DocumentLocks) {
+export function createTicketRepository(models: Models, locks: DocumentLocks, filters: WriteFilters) {
   const { Ticket } = models;
 
   async function findByChannelKey(channel: TicketDoc['channel'], channelKey: string): Promise<Ticket | null> {
@@ -56,31 +57,24 @@ export function createTicketRepository(models: Models, locks: DocumentLocks) {
     return found && found.channel === channel && found.channelKey === channelKey ? found : null;
   }
 
+  async function compareAndSet(id: Types.ObjectId | string, guard: { version: number; status?: TicketStatus | TicketStatus[] }, change: TicketChange): Promise<Ticket | null> {
+    const statuses = guard.status === undefined ? undefined : Array.isArray(guard.status) ? guard.status : [guard.status];
+    return updateGuarded(Ticket, locks, filters, 'ticket', new Types.ObjectId(id), (current) => {
+      if (current.version !== guard.version || (statuses && !statuses.includes(current.status))) return null;
+      return { set: { ...change.set, updatedAt: new Date() }, ...(change.unset ? { unset: change.unset } : {}) };
+    }, { runValidators: true });
+  }
+
   return {
     /**
      * The one way a ticket changes after creation: a single atomic update guarded on the version read
      * (and the status, when given). Returns null when someone else changed it first.
      */
-    async compareAndSet(id: Types.ObjectId | string, guard: { version: number; status?: TicketStatus | TicketStatus[] }, change: TicketChange): Promise<Ticket | null> {
-      const filter: Record<string, unknown> = { _id: new Types.ObjectId(id), version: guard.version };
-      if (guard.status !== undefined) filter.status = Array.isArray(guard.status) ? { $in: guard.status } : guard.status;
-      // version is set, not $inc'ed: FerretDB v1 runs $inc ten times slower, and the guard pins the value.
-      const update: Record<string, unknown> = { $set: { ...change.set, version: guard.version + 1, updatedAt: new Date() } };
-      if (change.unset && change.unset.length > 0) update.$unset = Object.fromEntries(change.unset.map((k) => [k, 1]));
-      return locks.withLock(`ticket:${id.toString()}`, () =>
-        storeCall('ticket', () => Ticket.findOneAndUpdate(filter, update, { returnDocument: 'after', runValidators: true }).lean()),
-      );
-    },
+    compareAndSet,
 
-    /** Waiting tickets an agent of these units could take on these channels, best first. */
-    async listWaiting(filter: { unitCodes: readonly string[]; channels: readonly Channel[]; limit: number }): Promise<Ticket[]> {
-      if (filter.unitCodes.length === 0 || filter.channels.length === 0) return [];
-      return storeCall('ticket', () =>
-        Ticket.find({ status: { $in: WAITING_STATUSES }, unitCode: { $in: filter.unitCodes }, channel: { $in: filter.channels } })
-          .sort({ priorityScore: -1, enqueuedAt: 1, _id: 1 })
-          .limit(filter.limit)
-          .lean(),
-      );
+    /** The ticket becomes the agent's, if it is still as the caller read it. */
+    async assignTo(id: Types.ObjectId | string, guard: { version: number; status: TicketStatus }, staffId: string, at: Date): Promise<Ticket | null> {
+      return compareAndSet(id, guard, { set: { status: 'asignado', assigneeId: new Types.ObjectId(staffId), assignedAt: at } });
     },
 
     async listOwnedBy(staffId: Types.ObjectId | string, statuses: readonly TicketStatus[]): Promise<Ticket[]> {
@@ -140,35 +134,6 @@ export function createTicketRepository(models: Models, locks: DocumentLocks) {
     async getMany(ids: readonly (Types.ObjectId | string)[]): Promise<Ticket[]> {
       if (ids.length === 0) return [];
       return storeCall('ticket', () => Ticket.find({ _id: { $in: ids.map((id) => new Types.ObjectId(id)) } }).lean());
-    },
-
-    /**
-     * What live queue figures need about a unit's tickets, in one query (one collection scan on FerretDB):
-     * waiting now (new tickets not yet routed count: the citizen is waiting all the same), at SLA risk now,
-     * assigned today, cancelled today while unassigned.
-     */
-    async unitFigures(unitCode: string, since: Date) {
-      const waitingStatuses: TicketStatus[] = ['nuevo', ...WAITING_STATUSES];
-      const rows = await storeCall('ticket', () =>
-        Ticket.find(
-          {
-            unitCode,
-            $or: [
-              { status: { $in: waitingStatuses } },
-              { slaAtRisk: true, status: { $nin: ['resuelto', 'cerrado', 'anulado'] } },
-              { assignedAt: { $gte: since } },
-              { status: 'anulado', updatedAt: { $gte: since } },
-            ],
-          },
-          { queue: 1, status: 1, enqueuedAt: 1, assignedAt: 1, createdAt: 1, updatedAt: 1, slaAtRisk: 1, assigneeId: 1 },
-        ).lean(),
-      );
-      return {
-        waiting: rows.filter((t) => waitingStatuses.includes(t.status)),
-        atRisk: rows.filter((t) => t.slaAtRisk && isOpenStatus(t.status)),
-        assignedToday: rows.filter((t) => t.assignedAt !== undefined && t.assignedAt >= since),
-        abandonedToday: rows.filter((t) => t.status === 'anulado' && t.updatedAt >= since && t.assigneeId === undefined),
-      };
     },
 
     async findByTrackingCode(trackingCode: string): Promise<Ticket | null> {

@@ -90,13 +90,13 @@ describe('ticket lifecycle: atomic transitions, referral and report-back, access
     const ticket = await assignedTicket('refer-1');
     const me = actorFor(officeAgent);
     await transitionTicket(system.ctx, me, ticket._id.toString(), { action: 'start' });
-    const loadBefore = (await system.ctx.store.staffPresence.getStaff(officeAgent._id))?.load.email ?? 0;
+    const loadBefore = (await system.ctx.live.load(officeAgent._id.toString())).email;
     const referred = await referTicket(system.ctx, me, ticket._id.toString(), { unitCode: 'SGLP', reason: 'Recojo de desmonte corresponde a Limpieza Pública' });
     expect(referred.status).to.equal('derivado');
     expect(referred.unitCode).to.equal('SGLP');
     expect(referred.assigneeId).to.equal(undefined);
     expect(referred.referral).to.deep.include({ fromUnit: 'GDVAC', toUnit: 'SGLP' });
-    expect((await system.ctx.store.staffPresence.getStaff(officeAgent._id))?.load.email).to.equal(loadBefore - 1);
+    expect((await system.ctx.live.load(officeAgent._id.toString())).email).to.equal(loadBefore - 1);
 
     // The office still sees the case it referred; another unit does not.
     expect((await visibleTicket(system.ctx, actorFor(officeColleague), ticket._id.toString()))._id.toString()).to.equal(ticket._id.toString());
@@ -139,9 +139,8 @@ describe('ticket lifecycle: atomic transitions, referral and report-back, access
     expect(back?.status).to.equal('en_cola');
     expect(back?.assigneeId).to.equal(undefined);
     expect(back?.enqueuedAt?.getTime()).to.equal(ticket.enqueuedAt?.getTime());
-    const staff = await system.ctx.store.staffPresence.getStaff(officeAgent._id);
     const owned = await system.ctx.store.tickets.listOwnedBy(officeAgent._id, ['asignado', 'en_atencion', 'esperando_vecino']);
-    expect(staff?.load.email).to.equal(owned.filter((t) => t.channel === 'email').length);
+    expect((await system.ctx.live.load(officeAgent._id.toString())).email).to.equal(owned.filter((t) => t.channel === 'email').length);
     await setPresence(system.ctx, actorFor(officeAgent), officeAgent._id.toString(), 'available');
   });
 });

@@ -1,0 +1,369 @@
+-- The live routing state: every operation that reads and changes it runs here, atomically (one script,
+-- dispatched on ARGV[1]). KEYS[1] is the base of every key, e.g. "{mcc:rt}": the braces make every key share
+-- one hash slot, so the same script runs on a single Redis, under Sentinel, or on Redis Cluster.
+--
+-- Keys (B = KEYS[1]):
+--   B:built                 present once the state was rebuilt from the store (absent after a Redis restart)
+--   B:t:<ticket>            hash: u unit, q queue, c channel, g skill signature ('' = none, else sorted csv),
+--                           p priority score, e enqueued at (ms), st 'n' new (not routed yet: counted as waiting,
+--                           not claimable) | 'w' waiting | 'a' assigned, a agent, at (ms)
+--   B:w:<unit>:<chan>:<sig> zset of waiting tickets, score = order (higher priority, then older, first)
+--   B:g:<unit>:<chan>       set of skill signatures that have waiting tickets
+--   B:wq:<unit>:<queue>     zset of waiting tickets by enqueued-at (figures: count and longest wait)
+--   B:qs:<unit>             set of queues that ever had a ticket (figures)
+--   B:a:<staff>             hash: p presence, au auto-assign 0|1, x takes work 0|1, un units csv, sk skills csv,
+--                           cap:<chan>, load:<chan>, last (ms of the last assignment)
+--   B:av:<unit>             set of staff who are available, auto-assigned and take work
+--   B:st:<unit>             set of staff of the unit who take work (figures: agents by presence)
+--   B:o:<staff>             set of tickets the agent holds
+--   B:pend                  zset ticket -> claim time: claims whose store write is not confirmed yet
+--   B:risk:<unit>           set of open tickets at SLA risk
+--   B:d:<day>:<unit>        hash answered:<q>, waitms:<q>, abandoned:<q> (expires after three days)
+
+local B = KEYS[1]
+local op = ARGV[1]
+
+local function split(s)
+  local out = {}
+  if s == nil or s == false or s == '' then return out end
+  for part in string.gmatch(s, '[^,]+') do out[#out + 1] = part end
+  return out
+end
+
+local function hgetall(key)
+  local raw = redis.call('HGETALL', key)
+  if #raw == 0 then return nil end
+  local h = {}
+  for i = 1, #raw, 2 do h[raw[i]] = raw[i + 1] end
+  return h
+end
+
+local function num(v) return tonumber(v or '0') or 0 end
+
+local function hasSkills(skillsCsv, sig)
+  if sig == '' then return true end
+  local have = {}
+  for _, s in ipairs(split(skillsCsv)) do have[s] = true end
+  for _, s in ipairs(split(sig)) do
+    if not have[s] then return false end
+  end
+  return true
+end
+
+local function hasRoom(a, c) return num(a['load:' .. c]) < num(a['cap:' .. c]) end
+
+local function inUnit(a, unit)
+  for _, u in ipairs(split(a.un)) do
+    if u == unit then return true end
+  end
+  return false
+end
+
+-- Higher priority first, then older; members with equal scores order by id (zset lexicographic order).
+local function orderScore(p, e) return (4 - num(p)) * 1e13 + num(e) end
+
+local function waitingKey(t) return B .. ':w:' .. t.u .. ':' .. t.c .. ':' .. t.g end
+
+local function addWaiting(id, t)
+  redis.call('ZADD', waitingKey(t), orderScore(t.p, t.e), id)
+  redis.call('SADD', B .. ':g:' .. t.u .. ':' .. t.c, t.g)
+  redis.call('ZADD', B .. ':wq:' .. t.u .. ':' .. t.q, num(t.e), id)
+  redis.call('SADD', B .. ':qs:' .. t.u, t.q)
+end
+
+local function dropWaiting(id, t)
+  local key = waitingKey(t)
+  redis.call('ZREM', key, id)
+  if redis.call('ZCARD', key) == 0 then redis.call('SREM', B .. ':g:' .. t.u .. ':' .. t.c, t.g) end
+  redis.call('ZREM', B .. ':wq:' .. t.u .. ':' .. t.q, id)
+end
+
+local function dropOwner(id, t)
+  local sid = t.a
+  if sid == nil or sid == '' then return end
+  if redis.call('SREM', B .. ':o:' .. sid, id) == 1 then
+    local akey = B .. ':a:' .. sid
+    if num(redis.call('HGET', akey, 'load:' .. t.c)) > 0 then redis.call('HINCRBY', akey, 'load:' .. t.c, -1) end
+  end
+end
+
+local function dayCount(day, unit, field, by)
+  if day == nil or day == '' then return end
+  local key = B .. ':d:' .. day .. ':' .. unit
+  redis.call('HINCRBY', key, field, by)
+  redis.call('EXPIRE', key, 259200)
+end
+
+-- The best waiting ticket this agent may take on any of `channels`: their units, room, skills.
+local function bestTicketFor(a, channels)
+  local best, bestScore, bestChannel
+  for _, u in ipairs(split(a.un)) do
+    for _, c in ipairs(channels) do
+      if hasRoom(a, c) then
+        for _, g in ipairs(redis.call('SMEMBERS', B .. ':g:' .. u .. ':' .. c)) do
+          if hasSkills(a.sk, g) then
+            local top = redis.call('ZRANGE', B .. ':w:' .. u .. ':' .. c .. ':' .. g, 0, 0, 'WITHSCORES')
+            if #top > 0 then
+              local score = tonumber(top[2])
+              if best == nil or score < bestScore or (score == bestScore and top[1] < best) then
+                best, bestScore, bestChannel = top[1], score, c
+              end
+            end
+          end
+        end
+      end
+    end
+  end
+  return best, bestChannel
+end
+
+-- Least loaded (as a share of capacity) first, then the one idle longest, then the smaller id.
+local function bestAgentFor(t)
+  local bestId, best, bestRatio
+  for _, sid in ipairs(redis.call('SMEMBERS', B .. ':av:' .. t.u)) do
+    local a = hgetall(B .. ':a:' .. sid)
+    if a and hasRoom(a, t.c) and hasSkills(a.sk, t.g) then
+      local ratio = num(a['load:' .. t.c]) / math.max(1, num(a['cap:' .. t.c]))
+      local better = best == nil or ratio < bestRatio
+        or (ratio == bestRatio and (num(a.last) < num(best.last) or (num(a.last) == num(best.last) and sid < bestId)))
+      if better then bestId, best, bestRatio = sid, a, ratio end
+    end
+  end
+  return bestId, best
+end
+
+-- Moves one waiting ticket to an agent. The caller checked eligibility; `a` is updated in place.
+local function claim(id, sid, a, now, day, out)
+  local tkey = B .. ':t:' .. id
+  local t = hgetall(tkey)
+  dropWaiting(id, t)
+  redis.call('HSET', tkey, 'st', 'a', 'a', sid, 'at', now)
+  redis.call('SADD', B .. ':o:' .. sid, id)
+  redis.call('HINCRBY', B .. ':a:' .. sid, 'load:' .. t.c, 1)
+  redis.call('HSET', B .. ':a:' .. sid, 'last', now)
+  a['load:' .. t.c] = tostring(num(a['load:' .. t.c]) + 1)
+  a.last = now
+  redis.call('ZADD', B .. ':pend', now, id)
+  dayCount(day, t.u, 'answered:' .. t.q, 1)
+  dayCount(day, t.u, 'waitms:' .. t.q, math.max(0, num(now) - num(t.e)))
+  out[#out + 1] = id
+  out[#out + 1] = sid
+  out[#out + 1] = t.c
+end
+
+local function requireBuilt()
+  if redis.call('EXISTS', B .. ':built') == 0 then
+    return redis.error_reply('NOTBUILT live routing state is being rebuilt')
+  end
+  return nil
+end
+
+-- Fills an agent's room from the queues of their units, best ticket first.
+local function drain(sid, channels, now, day, out)
+  local a = hgetall(B .. ':a:' .. sid)
+  if not a or a.x ~= '1' or a.p ~= 'available' or a.au ~= '1' then return end
+  for _ = 1, 10000 do
+    local id = bestTicketFor(a, channels)
+    if not id then return end
+    claim(id, sid, a, now, day, out)
+  end
+end
+
+local ops = {}
+
+-- place id unit queue channel sig priority enqueuedMs now day: a ticket joins the queue and, while an eligible
+-- agent has room, agents take the best tickets for them until this one is taken or nobody has room.
+-- Returns the claims made ({ticket, agent, channel, ...}); {} when it waits; 'assigned' if it was already taken.
+ops.place = function()
+  local err = requireBuilt()
+  if err then return err end
+  local id = ARGV[2]
+  local tkey = B .. ':t:' .. id
+  local st = redis.call('HGET', tkey, 'st')
+  if st == 'a' then return 'assigned' end
+  local t = { u = ARGV[3], q = ARGV[4], c = ARGV[5], g = ARGV[6], p = ARGV[7], e = ARGV[8] }
+  local old = hgetall(tkey)
+  if old then dropWaiting(id, old) end
+  redis.call('HSET', tkey, 'u', t.u, 'q', t.q, 'c', t.c, 'g', t.g, 'p', t.p, 'e', t.e, 'st', 'w')
+  addWaiting(id, t)
+  local now, day, out = ARGV[9], ARGV[10], {}
+  for _ = 1, 10000 do
+    if redis.call('HGET', tkey, 'st') ~= 'w' then break end
+    local sid, a = bestAgentFor(t)
+    if not sid then break end
+    local next = bestTicketFor(a, { t.c })
+    if not next then break end
+    claim(next, sid, a, now, day, out)
+  end
+  return out
+end
+
+-- enqueue id unit queue channel sig priority enqueuedMs: a waiting ticket joins its queue without matching
+-- (rebuild: agents drain once everything is in). Idempotent; a held ticket is left alone.
+ops.enqueue = function()
+  local id = ARGV[2]
+  local tkey = B .. ':t:' .. id
+  local old = hgetall(tkey)
+  if old and old.st == 'a' then return 0 end
+  if old then dropWaiting(id, old) end
+  local t = { u = ARGV[3], q = ARGV[4], c = ARGV[5], g = ARGV[6], p = ARGV[7], e = ARGV[8] }
+  redis.call('HSET', tkey, 'u', t.u, 'q', t.q, 'c', t.c, 'g', t.g, 'p', t.p, 'e', t.e, 'st', 'w')
+  addWaiting(id, t)
+  return 1
+end
+
+-- arrive id unit queue channel sig priority enqueuedMs: a new ticket, not routed yet, is counted as waiting in
+-- the figures of the unit that received it. It becomes claimable when `place` routes it.
+ops.arrive = function()
+  local id = ARGV[2]
+  local tkey = B .. ':t:' .. id
+  if redis.call('EXISTS', tkey) == 1 then return 0 end
+  local t = { u = ARGV[3], q = ARGV[4] }
+  redis.call('HSET', tkey, 'u', t.u, 'q', t.q, 'c', ARGV[5], 'g', ARGV[6], 'p', ARGV[7], 'e', ARGV[8], 'st', 'n')
+  redis.call('ZADD', B .. ':wq:' .. t.u .. ':' .. t.q, num(ARGV[8]), id)
+  redis.call('SADD', B .. ':qs:' .. t.u, t.q)
+  return 1
+end
+
+-- drain staff channelsCsv now day: an agent gained room.
+ops.drain = function()
+  local err = requireBuilt()
+  if err then return err end
+  local out = {}
+  drain(ARGV[2], split(ARGV[3]), ARGV[4], ARGV[5], out)
+  return out
+end
+
+-- take staff channelsCsv now day: "take next", whatever the agent's presence short of offline.
+ops.take = function()
+  local err = requireBuilt()
+  if err then return err end
+  local sid = ARGV[2]
+  local a = hgetall(B .. ':a:' .. sid)
+  if not a or a.x ~= '1' then return 'not_agent' end
+  if a.p == 'offline' then return 'offline' end
+  local channels, roomy = split(ARGV[3]), {}
+  for _, c in ipairs(channels) do
+    if hasRoom(a, c) then roomy[#roomy + 1] = c end
+  end
+  if #roomy == 0 then return 'at_capacity' end
+  local id = bestTicketFor(a, roomy)
+  if not id then return 'empty' end
+  local out = {}
+  claim(id, sid, a, ARGV[4], ARGV[5], out)
+  return out
+end
+
+-- assign ticket staff now day: a supervisor hands a waiting ticket to a named agent.
+ops.assign = function()
+  local err = requireBuilt()
+  if err then return err end
+  local id, sid = ARGV[2], ARGV[3]
+  local t = hgetall(B .. ':t:' .. id)
+  if not t or t.st ~= 'w' then return 'not_waiting' end
+  local a = hgetall(B .. ':a:' .. sid)
+  if not a or a.x ~= '1' or not inUnit(a, t.u) then return 'not_member' end
+  if a.p == 'offline' then return 'offline' end
+  if not hasRoom(a, t.c) then return 'at_capacity' end
+  local out = {}
+  claim(id, sid, a, ARGV[4], ARGV[5], out)
+  return out
+end
+
+-- remove ticket abandonedDay: the ticket left routing (closed, cancelled, resolved, or about to be placed
+-- elsewhere). Returns {state, agent, channel} as it was, or {} when unknown.
+ops.remove = function()
+  local id = ARGV[2]
+  local tkey = B .. ':t:' .. id
+  local t = hgetall(tkey)
+  if not t then return {} end
+  if t.st ~= 'a' then
+    dropWaiting(id, t)
+    dayCount(ARGV[3], t.u, 'abandoned:' .. t.q, 1)
+  else
+    dropOwner(id, t)
+  end
+  redis.call('ZREM', B .. ':pend', id)
+  redis.call('SREM', B .. ':risk:' .. t.u, id)
+  redis.call('DEL', tkey)
+  return { t.st, t.a or '', t.c }
+end
+
+-- hold ticket staff unit queue channel sig priority enqueuedMs: the store says this agent holds the ticket
+-- (rebuild, reconcile). Idempotent.
+ops.hold = function()
+  local id, sid = ARGV[2], ARGV[3]
+  local tkey = B .. ':t:' .. id
+  local old = hgetall(tkey)
+  if old then
+    if old.st == 'a' and old.a == sid then return 0 end
+    if old.st ~= 'a' then dropWaiting(id, old) else dropOwner(id, old) end
+  end
+  redis.call('HSET', tkey, 'u', ARGV[4], 'q', ARGV[5], 'c', ARGV[6], 'g', ARGV[7], 'p', ARGV[8], 'e', ARGV[9], 'st', 'a', 'a', sid, 'at', ARGV[10])
+  if redis.call('SADD', B .. ':o:' .. sid, id) == 1 then redis.call('HINCRBY', B .. ':a:' .. sid, 'load:' .. ARGV[6], 1) end
+  return 1
+end
+
+-- agent staff presence auto takesWork unitsCsv skillsCsv capacityCsv(chan=n,...): upsert an agent as the store
+-- has them. Load is the live state's own (it follows claims and releases). Returns 1 when they could take work.
+ops.agent = function()
+  local sid = ARGV[2]
+  local akey = B .. ':a:' .. sid
+  local old = hgetall(akey)
+  if old then
+    for _, u in ipairs(split(old.un)) do
+      redis.call('SREM', B .. ':av:' .. u, sid)
+      redis.call('SREM', B .. ':st:' .. u, sid)
+    end
+  end
+  redis.call('HSET', akey, 'p', ARGV[3], 'au', ARGV[4], 'x', ARGV[5], 'un', ARGV[6], 'sk', ARGV[7])
+  for _, pair in ipairs(split(ARGV[8])) do
+    local c, n = string.match(pair, '([^=]+)=(%d+)')
+    redis.call('HSET', akey, 'cap:' .. c, n)
+  end
+  if ARGV[5] ~= '1' then return 0 end
+  for _, u in ipairs(split(ARGV[6])) do
+    redis.call('SADD', B .. ':st:' .. u, sid)
+    if ARGV[3] == 'available' and ARGV[4] == '1' then redis.call('SADD', B .. ':av:' .. u, sid) end
+  end
+  return 1
+end
+
+-- priority ticket score: the SLA lifted (or reset) a ticket's rank; it keeps its arrival time.
+ops.priority = function()
+  local id = ARGV[2]
+  local tkey = B .. ':t:' .. id
+  local t = hgetall(tkey)
+  if not t then return 0 end
+  redis.call('HSET', tkey, 'p', ARGV[3])
+  if t.st == 'w' then redis.call('ZADD', waitingKey(t), orderScore(ARGV[3], t.e), id) end
+  return 1
+end
+
+-- done ticket agent: the store now records this claim.
+ops.done = function()
+  local t = hgetall(B .. ':t:' .. ARGV[2])
+  if not t or t.st ~= 'a' or t.a == ARGV[3] then redis.call('ZREM', B .. ':pend', ARGV[2]) end
+  return 1
+end
+
+-- recount staff: load per channel from the tickets the agent holds (repairs drift after a crash).
+ops.recount = function()
+  local sid = ARGV[2]
+  local akey = B .. ':a:' .. sid
+  local counts = {}
+  for _, id in ipairs(redis.call('SMEMBERS', B .. ':o:' .. sid)) do
+    local t = hgetall(B .. ':t:' .. id)
+    if t and t.st == 'a' and t.a == sid then
+      counts[t.c] = (counts[t.c] or 0) + 1
+    else
+      redis.call('SREM', B .. ':o:' .. sid, id)
+    end
+  end
+  for _, c in ipairs(split(ARGV[3])) do redis.call('HSET', akey, 'load:' .. c, counts[c] or 0) end
+  return 1
+end
+
+local fn = ops[op]
+if not fn then return redis.error_reply('ERR unknown routing-state operation ' .. tostring(op)) end
+return fn()

@@ -1,0 +1,53 @@
+import type { Model, Types, UpdateQuery } from 'mongoose';
+import type { DocumentLocks } from './document-lock.js';
+import { storeCall } from './store-errors.js';
+
+/**
+ * How a guarded write addresses its document. FerretDB v1 answers only an exact `{_id: value}` filter from an
+ * index; any other filter (`{_id, version}` included) reads the whole collection, and its guarded updates are not
+ * atomic anyway. There the guard is checked in code under the document lock and the write names only `_id`.
+ * MongoDB gets the version in the filter as well, which it enforces atomically on its own.
+ */
+export interface WriteFilters {
+  readonly exactIdOnly: boolean;
+}
+
+export interface GuardedDocument {
+  _id: Types.ObjectId;
+  version: number;
+}
+
+export interface GuardedChange {
+  set: Record<string, unknown>;
+  unset?: readonly string[];
+}
+
+/**
+ * The one way a shared document changes: under its lock, read it by `_id`, let `decide` say what to change from
+ * what is there (null: the guard does not hold, nothing is written), and write it with `version + 1`. Costs two
+ * `_id` operations whatever the size of the collection.
+ */
+export async function updateGuarded<T extends GuardedDocument>(
+  model: Model<T>,
+  locks: DocumentLocks,
+  filters: WriteFilters,
+  what: string,
+  id: Types.ObjectId,
+  decide: (current: T) => GuardedChange | null,
+  options: { runValidators?: boolean } = {},
+): Promise<T | null> {
+  return locks.withLock(`${what}:${id.toString()}`, async () => {
+    const current = await storeCall(what, () => model.findById(id).lean<T>());
+    if (!current) return null;
+    const change = decide(current);
+    if (!change) return null;
+    const update: Record<string, unknown> = { $set: { ...change.set, version: current.version + 1 } };
+    if (change.unset && change.unset.length > 0) update.$unset = Object.fromEntries(change.unset.map((k) => [k, 1]));
+    const filter = filters.exactIdOnly ? { _id: id } : { _id: id, version: current.version };
+    return storeCall(what, () =>
+      model
+        .findOneAndUpdate(filter, update as UpdateQuery<T>, { returnDocument: 'after', runValidators: options.runValidators ?? false })
+        .lean<T>(),
+    );
+  });
+}
