@@ -12,8 +12,6 @@
 
 /** What the code declares about one template id. */
 export interface TemplateSpec {
-  /** Who reads it, for whoever edits the file: a citizen, or staff (notifications). */
-  readonly audience: 'citizen' | 'staff';
   /** Every placeholder the code fills in for this id. */
   readonly placeholders: readonly string[];
   /** Placeholders the text must use (in the subject or the body). */
@@ -29,32 +27,27 @@ export interface TemplateSpec {
  */
 export const MESSAGE_TEMPLATES = {
   'sla.extension_notice': {
-    audience: 'citizen',
     placeholders: ['trackingCode', 'dueDate', 'reason'],
     // TUO de la Ley 27806, art. 11 lit. g: the citizen is told the reason and the new date.
     required: ['trackingCode', 'dueDate', 'reason'],
     subject: true,
   },
   'notification.sla_at_risk': {
-    audience: 'staff',
     placeholders: ['trackingCode', 'dueAt'],
     required: ['trackingCode'],
     subject: false,
   },
   'notification.first_response_breached': {
-    audience: 'staff',
     placeholders: ['trackingCode', 'dueAt'],
     required: ['trackingCode'],
     subject: false,
   },
   'notification.sla_breached': {
-    audience: 'staff',
     placeholders: ['trackingCode', 'dueAt'],
     required: ['trackingCode'],
     subject: false,
   },
   'notification.report_back': {
-    audience: 'staff',
     placeholders: ['unitName', 'trackingCode', 'summary'],
     required: ['trackingCode'],
     subject: false,
@@ -62,7 +55,6 @@ export const MESSAGE_TEMPLATES = {
 } as const satisfies Record<string, TemplateSpec>;
 
 export type TemplateId = keyof typeof MESSAGE_TEMPLATES;
-
 
 /** The values a template of `Id` is rendered with: one string per declared placeholder. */
 export type TemplateValues<Id extends TemplateId> = Readonly<Record<(typeof MESSAGE_TEMPLATES)[Id]['placeholders'][number], string>>;
