@@ -2,6 +2,35 @@
 import tseslint from 'typescript-eslint';
 import mochaPlugin from 'eslint-plugin-mocha';
 
+// ─── layering (README, "Layout"); test/unit/lint-layering.spec.ts proves each rule reports ──────────────────────
+
+const ENV_MESSAGE = 'Read configuration from the validated env (src/config/env.ts), handed in through the context; process.env is read only in src/config and src/embedded.';
+
+// Restricted imports, one set per layering rule.
+const MONGOOSE = {
+  patterns: [{ group: ['mongoose', 'mongoose/*', 'mongodb', 'mongodb/*'], message: 'mongoose and the MongoDB driver are used only in src/store: call a repository.' }],
+};
+const REDIS_AND_QUEUES = {
+  patterns: [{ group: ['ioredis', 'bullmq'], message: 'Use cases reach Redis and BullMQ through a repository (src/store) or the queues module (src/queues).' }],
+};
+const PROCESS_ENV = {
+  paths: ['process', 'node:process'].map((name) => ({ name, importNames: ['env'], message: ENV_MESSAGE })),
+};
+const DOMAIN_ONLY = {
+  patterns: [{ regex: '^(?!\\./)', message: 'src/domain is pure: it imports only other domain modules (no I/O, no packages, no outer layer); pass what it needs in.' }],
+};
+
+/**
+ * One `no-restricted-imports` setting: a later config block replaces the options of an earlier one, so each area
+ * lists all it forbids.
+ * @param {...{ paths?: object[], patterns?: object[] }} rules
+ */
+function forbidImports(...rules) {
+  return ['error', { paths: rules.flatMap((rule) => rule.paths ?? []), patterns: rules.flatMap((rule) => rule.patterns ?? []) }];
+}
+
+const PRODUCTION_CODE = ['src/**/*.ts', 'channels/**/*.ts', 'workers/**/*.ts'];
+
 export default tseslint.config(
   { ignores: ['node_modules/', '.cache/', 'data/', 'dist/'] },
   ...tseslint.configs.strictTypeChecked,
@@ -35,5 +64,29 @@ export default tseslint.config(
   {
     files: ['**/*.js'],
     ...tseslint.configs.disableTypeChecked,
+  },
+  {
+    files: PRODUCTION_CODE,
+    rules: {
+      'no-restricted-imports': forbidImports(MONGOOSE, PROCESS_ENV),
+      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: ENV_MESSAGE }],
+    },
+  },
+  {
+    files: ['src/store/**/*.ts'],
+    rules: { 'no-restricted-imports': forbidImports(PROCESS_ENV) },
+  },
+  {
+    files: ['src/services/**/*.ts'],
+    rules: { 'no-restricted-imports': forbidImports(MONGOOSE, REDIS_AND_QUEUES, PROCESS_ENV) },
+  },
+  {
+    files: ['src/domain/**/*.ts'],
+    rules: { 'no-restricted-imports': forbidImports(DOMAIN_ONLY, PROCESS_ENV) },
+  },
+  {
+    // The env schema and the embedded services' launcher are where the process environment is read.
+    files: ['src/config/**/*.ts', 'src/embedded/**/*.ts'],
+    rules: { 'no-restricted-imports': forbidImports(MONGOOSE), 'no-restricted-properties': 'off' },
   },
 );

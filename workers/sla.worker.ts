@@ -1,5 +1,5 @@
 import { reconcileSla } from '../src/services/sla-reconcile.service.js';
-import { handleSlaCheck } from '../src/services/sla.service.js';
+import { handleSlaCheck } from '../src/services/sla-escalation.service.js';
 import type { QueueHandlers } from './registry.js';
 
 /** Handlers of the `sla` queue. */

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import type { CalendarConfig } from '../domain/calendar.types.js';
 import { CHANNELS, TICKET_TYPES } from '../domain/ticket-types.js';
 import { EXTENDABLE_TICKET_TYPES } from '../domain/sla-extension.js';
+import { isTemplateId, TEMPLATE_IDS, templateProblems } from '../domain/message-templates.js';
 import type { SlaPolicy } from '../domain/sla-policy.js';
 import { normalizeForMatching, SERVICE_ROUTE_ID, TRIAGE_ROUTE_ID, type RoutingConfig } from '../domain/routing.js';
 
@@ -780,3 +781,50 @@ export type SlaFile = z.output<ReturnType<typeof createSlaFileSchema>>;
 
 /** Compile-time proof that a validated policy is what the domain's SLA functions take. */
 export type SlaSchemaFitsDomain = AssertTrue<[SlaFile['policies'][number]] extends [SlaPolicy] ? true : false>;
+
+// ─── templates.json ─────────────────────────────────────────────────────────────────────────────────────────────
+
+const templateTextSchema = z.string().trim().min(1, { error: 'must not be empty' });
+
+const templateSchema = z.strictObject({
+  /** For whoever edits the file: where the message is used and what each placeholder holds. */
+  note: nameSchema.optional(),
+  subject: templateTextSchema.optional(),
+  body: templateTextSchema,
+});
+
+const templatesShape = z.object({ templates: z.record(z.string(), z.unknown()) });
+
+// Each template is checked against what the code declares for its id (see `MESSAGE_TEMPLATES`): a template the
+// code does not know would never be sent, and one it needs but does not find would fail when first used. A
+// template that failed its own validation is skipped here; the others are still checked.
+function checkTemplates(file: z.output<typeof templatesShape>, ctx: z.core.$RefinementCtx): void {
+  for (const [id, entry] of Object.entries(file.templates)) {
+    if (!isTemplateId(id)) {
+      ctx.addIssue({ code: 'custom', path: ['templates', id], message: `unknown template "${id}" (known: ${TEMPLATE_IDS.join(', ')})` });
+      continue;
+    }
+    const template = templateSchema.safeParse(entry);
+    if (!template.success) continue;
+    for (const problem of templateProblems(id, template.data)) {
+      ctx.addIssue({ code: 'custom', path: ['templates', id, ...(problem.field ? [problem.field] : [])], message: problem.message });
+    }
+  }
+  const missing = TEMPLATE_IDS.filter((id) => !Object.hasOwn(file.templates, id));
+  if (missing.length > 0) {
+    ctx.addIssue({ code: 'custom', path: ['templates'], message: `missing ${missing.map((id) => `"${id}"`).join(', ')}` });
+  }
+}
+
+/**
+ * `config/templates.json`: `{ "locale": "es-PE", "templates": { "<id>": { "subject"?, "body", "note"? } } }`, every
+ * template the code renders and no other, each using only the placeholders its id offers and all those it requires.
+ */
+export const templatesFileSchema = z
+  .strictObject({
+    locale: z.literal('es-PE'),
+    templates: z.record(z.string(), templateSchema),
+  })
+  .superRefine(checkTemplates, whenValid(templatesShape));
+
+export type TemplatesFile = z.output<typeof templatesFileSchema>;

@@ -1,18 +1,21 @@
 /**
- * Loads the configuration catalogue (`units.json`, `services.json`, `calendar.json`, `routing.json`, ...) once at
- * boot. Every problem in every file is collected and thrown together as one {@link CatalogueError}, so whoever edits
- * the JSON fixes the whole list in one pass instead of restarting once per mistake.
+ * Loads the configuration catalogue (`units.json`, `services.json`, `calendar.json`, `routing.json`, `sla.json`,
+ * `templates.json`) once at boot. Every problem in every file is collected and thrown together as one
+ * {@link CatalogueError}, so whoever edits the JSON fixes the whole list in one pass instead of restarting once per
+ * mistake.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { CalendarConfig } from '../domain/calendar.types.js';
+import type { MessageTemplates } from '../domain/message-templates.js';
 import type { RoutingConfig } from '../domain/routing.js';
 import {
   calendarConfigSchema,
   createRoutingFileSchema,
   createServicesFileSchema,
   createSlaFileSchema,
+  templatesFileSchema,
   unitsFileSchema,
   type ServiceConfig,
   type SlaFile,
@@ -48,6 +51,8 @@ export interface Catalogue {
   readonly routing: RoutingConfig;
   /** SLA targets per ticket type and unit (`config/sla.json`), exactly one default policy among them. */
   readonly sla: SlaCatalogue;
+  /** What citizens and staff read, es-PE, by template id (`config/templates.json`); render with `renderMessage`. */
+  readonly templates: MessageTemplates;
   /** The one unit with `isAttentionOffice: true`: it takes contacts in and answers for them to the citizen. */
   readonly attentionOffice: Unit;
   unitByCode(code: string): Unit | undefined;
@@ -171,6 +176,7 @@ export async function loadCatalogue(configDir: string): Promise<Catalogue> {
     calendar: join(configDir, 'calendar.json'),
     routing: join(configDir, 'routing.json'),
     sla: join(configDir, 'sla.json'),
+    templates: join(configDir, 'templates.json'),
   };
   const [unitsRead, servicesRead, calendarRead, routingRead] = await Promise.all([
     readJson(files.units),
@@ -179,7 +185,7 @@ export async function loadCatalogue(configDir: string): Promise<Catalogue> {
     readJson(files.routing),
   ]);
 
-  const slaRead = await readJson(files.sla);
+  const [slaRead, templatesRead] = await Promise.all([readJson(files.sla), readJson(files.templates)]);
   const problems: CatalogueProblem[] = [];
   const unitsFile = validate(unitsFileSchema, unitsRead, files.units, problems);
   const servicesSchema = createServicesFileSchema({ unitCodes: declaredUnitCodes(unitsRead) });
@@ -191,6 +197,7 @@ export async function loadCatalogue(configDir: string): Promise<Catalogue> {
   });
   const routingFile = validate(routingSchema, routingRead, files.routing, problems);
   const slaFile = validate(createSlaFileSchema({ unitCodes: declaredUnitCodes(unitsRead) }), slaRead, files.sla, problems);
+  const templatesFile = validate(templatesFileSchema, templatesRead, files.templates, problems);
 
   if (
     unitsFile === undefined ||
@@ -200,7 +207,7 @@ export async function loadCatalogue(configDir: string): Promise<Catalogue> {
   ) {
     throw new CatalogueError(problems);
   }
-  if (slaFile === undefined) throw new CatalogueError(problems);
+  if (slaFile === undefined || templatesFile === undefined) throw new CatalogueError(problems);
 
   const units = deepFreeze(unitsFile.units);
   const services = deepFreeze(servicesFile.services);
@@ -211,6 +218,7 @@ export async function loadCatalogue(configDir: string): Promise<Catalogue> {
   deepFreeze(calendar);
   const routing: RoutingConfig = deepFreeze(routingFile);
   const sla = deepFreeze(slaFile);
+  const templates: MessageTemplates = deepFreeze(templatesFile.templates);
   const unitsByCode = new Map(units.map((unit) => [unit.code, unit]));
   const servicesByCode = new Map(services.map((service) => [service.code, service]));
   const attentionOffice = units.find((unit) => unit.isAttentionOffice === true);
@@ -225,6 +233,7 @@ export async function loadCatalogue(configDir: string): Promise<Catalogue> {
     calendar,
     routing,
     sla,
+    templates,
     attentionOffice,
     unitByCode: (code: string) => unitsByCode.get(code),
     serviceByCode: (code: string) => servicesByCode.get(code),

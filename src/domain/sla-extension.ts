@@ -1,4 +1,5 @@
 import type { BusinessCalendar } from './business-calendar.js';
+import { renderMessage, type MessageTemplates, type RenderedMessage } from './message-templates.js';
 import { computeDueAt } from './sla.js';
 import { formatLocalDateTime, type SlaExtensionRule, type SlaPolicy } from './sla-policy.js';
 import { isOpenStatus, isSlaPaused, type TicketStatus } from './ticket-lifecycle.js';
@@ -12,7 +13,7 @@ import type { TicketType } from './ticket-types.js';
  * `extension.maxBusinessDays` in `config/sla.json` is the office's own.
  *
  * The notice window as implemented, and why:
- * - "Receiving the request" is the start of the SLA clock, `sla.startedAt`: routing starts it at the ticket's
+ * - "Receiving the request" is the start of the SLA clock, `sla.startedAt`: intake starts it at the ticket's
  *   creation, the moment the contact reached the office, not when a worker got to it.
  * - Days are counted as every term in days (TUO de la Ley 27444, arts. 144-145): the filing day is not counted,
  *   day 1 is the next business day, weekends and the holidays of the calendar are skipped. A filing on a
@@ -104,15 +105,17 @@ export function formatLocalDate(instant: Date, utcOffsetMinutes: number): string
   return formatLocalDateTime(instant, utcOffsetMinutes).slice(0, 10);
 }
 
-/** The notice that tells the citizen of the extension (es-PE): the reason and the new date, as the law asks. */
-export function extensionNotice(input: { trackingCode: string; dueAt: Date; utcOffsetMinutes: number; reason: string }): { subject: string; body: string } {
-  const date = formatLocalDate(input.dueAt, input.utcOffsetMinutes);
-  const reason = /[.!?]$/.test(input.reason) ? input.reason : `${input.reason}.`;
-  return {
-    subject: `Prórroga del plazo de su solicitud ${input.trackingCode}`,
-    body:
-      `Estimado(a) vecino(a): le comunicamos que, conforme al artículo 11 del TUO de la Ley 27806, Ley de ` +
-      `Transparencia y Acceso a la Información Pública, el plazo para atender su solicitud ${input.trackingCode} ` +
-      `se prorroga hasta el ${date} por el siguiente motivo: ${reason}`,
-  };
+/**
+ * The notice that tells the citizen of the extension: template `sla.extension_notice` (es-PE) with the reason and the
+ * new date, as the law asks. The reason, typed by staff, is ended with a full stop if it has no final punctuation.
+ */
+export function extensionNotice(
+  templates: MessageTemplates,
+  input: { trackingCode: string; dueAt: Date; utcOffsetMinutes: number; reason: string },
+): RenderedMessage {
+  return renderMessage(templates, 'sla.extension_notice', {
+    trackingCode: input.trackingCode,
+    dueDate: formatLocalDate(input.dueAt, input.utcOffsetMinutes),
+    reason: /[.!?]$/.test(input.reason) ? input.reason : `${input.reason}.`,
+  });
 }

@@ -29,7 +29,10 @@ export const JOBS = {
     queue: 'realtime',
     payload: z.object({ unitCode: z.string().min(1).max(40) }).strict(),
   },
-  /** Decide unit, queue, skills, priority and SLA of a new ticket, then queue it. jobId = ticket id. */
+  /**
+   * Queue a new ticket (intake placed it and started its SLA): priority from the citizen's standing, SLA checks
+   * scheduled, an agent sought. jobId = ticket id.
+   */
   'route.ticket': {
     queue: 'route',
     payload: z.object({ ticketId: objectId }).strict(),

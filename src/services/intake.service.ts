@@ -12,6 +12,8 @@ import type { Actor } from './actor.js';
 import { routingEntryOf } from './assignment.service.js';
 import { calendarOf } from './calendar.js';
 import type { AppContext } from './context.js';
+import { placeContact } from './routing.service.js';
+import { initialSla } from './sla.service.js';
 import { recordEvent } from './ticket-events.js';
 
 const text = (max: number) => z.string().trim().max(max);
@@ -128,7 +130,11 @@ function localYear(ctx: AppContext, at: Date): number {
 
 /**
  * Turns a contact into a ticket, exactly once per channel key: creates or finds the citizen, numbers the
- * ticket, records the first interaction and asks the router to route it (job id = ticket id).
+ * ticket, records the first interaction and asks the router to queue it (job id = ticket id).
+ * What the catalogue knows from the contact alone is set on the new ticket, so the answer already states it and
+ * a channel may acknowledge from it: the unit, queue and type the routing rules give (see `placeContact`), and the
+ * SLA policy and due dates, the clock started at the ticket's creation. The SLA checks are scheduled by the route
+ * job (or the SLA reconciliation), which leaves all of that as it is.
  * Safe to repeat after a crash at any step: each step finds what an earlier attempt did.
  */
 export async function intake(ctx: AppContext, input: NormalizedContact, options: IntakeOptions = {}): Promise<IntakeResult> {
@@ -147,7 +153,9 @@ export async function intake(ctx: AppContext, input: NormalizedContact, options:
     const { citizen, dropped } = await resolveCitizen(ctx, contact.citizen, options.strictIdentity ?? false);
     const seq = await ctx.store.counters.next(`tracking:${ctx.env.TRACKING_CODE_PREFIX}:${localYear(ctx, contact.receivedAt)}`);
     const priorityClass = priorityClassOf({ preferential: (contact.citizen.preferential ?? false) || (citizen?.preferential ?? false), vpp: citizen?.vpp ?? false });
-    const office = ctx.catalogue.attentionOffice.code;
+    const routingHint = { ...contact.hint, ...(contact.ticketType ? { ticketType: contact.ticketType } : {}) };
+    const placement = placeContact(ctx, contact.channel, routingHint, 'consulta');
+    const createdAt = new Date();
     try {
       // Listed as open before it exists: a crash in between leaves a stale entry, never an unlisted ticket.
       await ctx.store.openTickets.add(ticketIdFor(contact.channel, contact.externalId), contact.receivedAt);
@@ -155,24 +163,23 @@ export async function intake(ctx: AppContext, input: NormalizedContact, options:
         trackingCode: formatTrackingCode(ctx.env.TRACKING_CODE_PREFIX, localYear(ctx, contact.receivedAt), seq),
         channel: contact.channel,
         channelKey: contact.externalId,
-        type: contact.ticketType ?? 'consulta',
-        unitCode: office,
-        originUnitCode: office,
-        queue: ctx.catalogue.routing.triage.queue,
-        requiredSkills: [],
+        ...placement.fields,
+        originUnitCode: ctx.catalogue.attentionOffice.code,
+        sla: initialSla(ctx, { ...placement.fields, channel: contact.channel, status: 'nuevo' }, createdAt),
+        createdAt,
         priorityClass,
         priorityScore: priorityScore({ priorityClass, slaAtRisk: false }),
         slaAtRisk: false,
         ...(citizen ? { citizenId: citizen._id } : {}),
         subject: contact.subject,
         ...(contact.body ? { description: contact.body } : {}),
-        routingHint: { ...contact.hint, ...(contact.ticketType ? { ticketType: contact.ticketType } : {}) },
+        routingHint,
       });
       created = true;
       await ctx.live.arrive(routingEntryOf(ticket));
       await recordEvent(ctx, ticket, actor, 'created', {
         to: 'nuevo',
-        data: { channel: contact.channel, ...(dropped.length > 0 ? { droppedIdentifiers: dropped } : {}) },
+        data: { channel: contact.channel, rule: placement.ruleId, ...(dropped.length > 0 ? { droppedIdentifiers: dropped } : {}) },
       });
     } catch (err) {
       // The same contact delivered twice at once: the other delivery won; use its ticket.

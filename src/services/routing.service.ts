@@ -1,6 +1,9 @@
 import { priorityClassOf, priorityScore } from '../domain/priority.js';
 import { routeContact } from '../domain/routing.js';
 import { nextStatus, WAITING_STATUSES } from '../domain/ticket-lifecycle.js';
+import type { Channel, TicketType } from '../domain/ticket-types.js';
+import type { RoutingHint } from '../store/ticket.model.js';
+import type { Ticket } from '../store/ticket.repository.js';
 import type { Actor } from './actor.js';
 import { queueTicket } from './assignment.service.js';
 import type { AppContext } from './context.js';
@@ -9,16 +12,46 @@ import { recordEvent } from './ticket-events.js';
 
 const ROUTER: Actor = { kind: 'system', id: 'router' };
 
+/** Where the routing rules put a contact, and what it is. */
+export interface Placement {
+  /** The ticket fields it decides. */
+  fields: Pick<Ticket, 'unitCode' | 'queue' | 'requiredSkills' | 'type' | 'serviceCode'>;
+  /** The rule that decided (see `routeContact`), for the audit trail. */
+  ruleId: string;
+}
+
 /**
- * Routes a new ticket: the rules in config pick unit, queue and skills; the citizen's standing picks the
- * priority class; the SLA clock starts; the ticket joins the queue and an agent is sought. A ticket that is
- * no longer new (the job ran before) is left alone.
+ * Places a contact by the rules in config: unit, queue and skills, and its type: the one the channel stated, else
+ * the one the rule or service gives, else `fallbackType`. Pure: the same contact and catalogue give the same
+ * placement, at intake or later.
+ */
+export function placeContact(ctx: AppContext, channel: Channel, hint: RoutingHint, fallbackType: TicketType): Placement {
+  const decision = routeContact({ channel, hint }, ctx.catalogue);
+  return {
+    fields: {
+      unitCode: decision.unitCode,
+      queue: decision.queue,
+      requiredSkills: decision.requiredSkills,
+      type: hint.ticketType ?? decision.ticketType ?? fallbackType,
+      ...(decision.serviceCode ? { serviceCode: decision.serviceCode } : {}),
+    },
+    ruleId: decision.ruleId,
+  };
+}
+
+/**
+ * Routes a new ticket into its queue: the citizen's standing picks the priority class, the SLA checks are
+ * scheduled, the ticket joins the queue and an agent is sought. Intake has already placed the ticket (unit, queue,
+ * type) and started its SLA, and its answer told the citizen so; that placement stands, even if the routing table
+ * changed since. A ticket that intake did not place (stored before intake placed tickets) is placed here, by the
+ * same rules, and its SLA started from its creation. A ticket that is no longer new (the job ran before) is left
+ * alone.
  */
 export async function routeTicket(ctx: AppContext, ticketId: string): Promise<'routed' | 'skipped'> {
   const ticket = await ctx.store.tickets.get(ticketId);
   if (!ticket) return 'skipped';
-  // An earlier attempt queued it but stopped before the SLA and the agent search: finish its work.
-  if (ticket.status === 'en_cola' && !ticket.sla) {
+  // An earlier attempt queued it but stopped before the SLA checks and the agent search: finish its work.
+  if (ticket.status === 'en_cola') {
     await afterRouting(ctx, ticketId, ticket.createdAt);
     return 'routed';
   }
@@ -26,7 +59,7 @@ export async function routeTicket(ctx: AppContext, ticketId: string): Promise<'r
   const step = nextStatus(ticket.status, 'enqueue');
   if (!step.ok) return 'skipped';
 
-  const decision = routeContact({ channel: ticket.channel, hint: ticket.routingHint }, ctx.catalogue);
+  const placement = ticket.sla === undefined ? placeContact(ctx, ticket.channel, ticket.routingHint, ticket.type) : undefined;
   const citizen = ticket.citizenId ? await ctx.store.citizens.get(ticket.citizenId.toString()) : null;
   const priorityClass =
     ticket.priorityClass === 'preferential'
@@ -39,11 +72,7 @@ export async function routeTicket(ctx: AppContext, ticketId: string): Promise<'r
     {
       set: {
         status: step.to,
-        unitCode: decision.unitCode,
-        queue: decision.queue,
-        requiredSkills: decision.requiredSkills,
-        type: ticket.routingHint.ticketType ?? decision.ticketType ?? ticket.type,
-        ...(decision.serviceCode ? { serviceCode: decision.serviceCode } : {}),
+        ...placement?.fields,
         priorityClass,
         priorityScore: priorityScore({ priorityClass, slaAtRisk: false }),
         enqueuedAt: now,
@@ -54,7 +83,12 @@ export async function routeTicket(ctx: AppContext, ticketId: string): Promise<'r
   await recordEvent(ctx, routed, ROUTER, 'routed', {
     from: 'nuevo',
     to: step.to,
-    data: { rule: decision.ruleId, unit: decision.unitCode, queue: decision.queue, ...(decision.serviceCode ? { service: decision.serviceCode } : {}) },
+    data: {
+      ...(placement ? { rule: placement.ruleId } : {}),
+      unit: routed.unitCode,
+      queue: routed.queue,
+      ...(routed.serviceCode ? { service: routed.serviceCode } : {}),
+    },
   });
   // Legal terms run from the filing, not from when the router got to it.
   await afterRouting(ctx, ticketId, ticket.createdAt);

@@ -1,14 +1,18 @@
-import { extensionNotice } from '../domain/sla-extension.js';
+import { priorityScore } from '../domain/priority.js';
+import { decideExtension, extensionNotice, withExtension, type ExtensionDecision, type ExtensionRefusal, type SlaExtension } from '../domain/sla-extension.js';
+import { formatLocalDateTime, planSlaDueDates } from '../domain/sla-policy.js';
 import type { Channel } from '../domain/ticket-types.js';
 import { AppError } from '../errors.js';
 import type { Interaction } from '../store/interaction.repository.js';
 import type { InteractionKind } from '../store/interaction.model.js';
 import { onceEventId } from '../store/ticket-sla.repository.js';
+import type { TicketSla } from '../store/ticket.model.js';
 import type { Ticket } from '../store/ticket.repository.js';
 import { isSupervisorOf, type Actor } from './actor.js';
+import { calendarOf } from './calendar.js';
 import type { AppContext } from './context.js';
 import { announceTicketEvent } from './realtime.service.js';
-import { storeSlaExtension, syncSlaJobs } from './sla.service.js';
+import { changeSla, policyFor, syncSlaJobs, type SlaChange, type SlaTicket } from './sla.service.js';
 import { visibleTicket } from './ticket.service.js';
 
 export interface SlaExtensionInput {
@@ -30,6 +34,109 @@ function outboundKind(channel: Channel): InteractionKind {
   if (channel === 'phone') return 'sms';
   if (channel === 'email') return 'email';
   return 'note';
+}
+
+/** An extension as asked for; see {@link storeSlaExtension}. */
+interface SlaExtensionRequest {
+  businessDays: number;
+  reason: string;
+  /** Staff id of who grants it. */
+  by: string;
+  at: Date;
+  /** Whether an earlier cycle of the ticket was extended (its audit trail says so; the SLA keeps only this cycle). */
+  extendedBefore: boolean;
+}
+
+type ExtendedTicket = Ticket & { sla: TicketSla & { extension: SlaExtension } };
+
+function isExtended(ticket: Ticket | null): ticket is ExtendedTicket {
+  return ticket?.sla?.extension !== undefined;
+}
+
+function isSameExtension(extension: SlaExtension | undefined, request: SlaExtensionRequest): boolean {
+  return extension?.by === request.by && extension.businessDays === request.businessDays && extension.reason === request.reason;
+}
+
+const REFUSAL_MESSAGES = {
+  not_extendable: 'Only the term of an open request for public information, with its SLA started, can be extended.',
+  clock_paused: 'The SLA clock is paused while the office waits for the citizen; extend it once it runs again.',
+  already_extended: 'The term of this request was already extended; the law allows it once.',
+  notice_period_over: 'The citizen had to be told of an extension within the first business days after filing; that period is over.',
+} as const satisfies Record<ExtensionRefusal, string>;
+
+function refusal(ctx: AppContext, decision: ExtensionDecision & { ok: false }): AppError {
+  const deadline = decision.noticeDeadline;
+  const ended = decision.reason === 'notice_period_over' && deadline ? ` It ended ${formatLocalDateTime(deadline, ctx.catalogue.calendar.utcOffsetMinutes)} (Lima).` : '';
+  return new AppError('ILLEGAL_TRANSITION', `${REFUSAL_MESSAGES[decision.reason]}${ended}`, {
+    reason: decision.reason,
+    ...(deadline ? { noticeDeadline: deadline.toISOString() } : {}),
+  });
+}
+
+function extend(ctx: AppContext, ticket: SlaTicket, request: SlaExtensionRequest): SlaChange | undefined {
+  const { sla } = ticket;
+  // This very request was stored before: a retry, which the caller answers with what is on record.
+  if (isSameExtension(sla.extension, request)) return undefined;
+  const calendar = calendarOf(ctx);
+  const policy = policyFor(ctx, ticket, sla.policy);
+  const rule = policy.extension;
+  const decision = decideExtension(
+    calendar,
+    { ticketType: ticket.type, status: ticket.status, sla, ...(rule ? { rule } : {}), extendedBefore: request.extendedBefore },
+    request.at,
+  );
+  if (!decision.ok) throw refusal(ctx, decision);
+  if (!rule || !sla.resolutionDueAt) throw refusal(ctx, { ok: false, reason: 'not_extendable' });
+  if (request.businessDays > rule.maxBusinessDays) {
+    throw new AppError('VALIDATION_FAILED', `This request can be extended by at most ${rule.maxBusinessDays} business days.`, {
+      fields: [{ path: 'businessDays', message: `must be at most ${rule.maxBusinessDays}` }],
+    });
+  }
+  const due = planSlaDueDates(calendar, withExtension(policy, request), ticket.channel, sla.startedAt, sla.pauses);
+  if (!due.resolutionDueAt) throw refusal(ctx, { ok: false, reason: 'not_extendable' });
+  const extension: SlaExtension = {
+    businessDays: request.businessDays,
+    reason: request.reason,
+    by: request.by,
+    at: request.at,
+    previousResolutionDueAt: sla.resolutionDueAt,
+    resolutionDueAt: due.resolutionDueAt,
+  };
+  const { atRiskNotifiedAt, ...rest } = sla;
+  // A warning given for the old date would not be repeated for the new one; the warning and its priority lift
+  // go, so supervisors hear again when the new date comes near.
+  const rewarn = atRiskNotifiedAt !== undefined && due.atRiskAt !== undefined && due.atRiskAt.getTime() > request.at.getTime();
+  return {
+    sla: {
+      ...(rewarn ? rest : sla),
+      extension,
+      resolutionDueAt: due.resolutionDueAt,
+      ...(due.atRiskAt ? { atRiskAt: due.atRiskAt } : {}),
+    },
+    ...(rewarn ? { priority: { slaAtRisk: false, priorityScore: priorityScore({ priorityClass: ticket.priorityClass, slaAtRisk: false }) } } : {}),
+  };
+}
+
+/**
+ * Extends the resolution term of the ticket's current SLA cycle if the law and its policy allow it at
+ * `request.at` (see `decideExtension`): the extension and the moved resolution and at-risk dates are stored in one
+ * guarded update. Jobs are left to `syncSlaJobs`, which {@link extendSla} runs once the notice is recorded.
+ * Returns the ticket as stored and whether this call stored the extension: false when this very request (same
+ * person, days and reason) was stored before, a retry that must finish what an interrupted attempt left undone.
+ *
+ * @throws AppError ILLEGAL_TRANSITION with `details.reason` one of `EXTENSION_REFUSALS`; VALIDATION_FAILED when
+ *   `businessDays` exceeds the policy's maximum.
+ */
+async function storeSlaExtension(ctx: AppContext, ticketId: string, request: SlaExtensionRequest): Promise<{ ticket: ExtendedTicket; stored: boolean }> {
+  const changed = await changeSla(ctx, ticketId, (ticket) => extend(ctx, ticket, request));
+  if (changed) {
+    if (!isExtended(changed.after)) throw new Error(`ticket ${ticketId} lost its extension on write`);
+    return { ticket: changed.after, stored: true };
+  }
+  const ticket = await ctx.store.tickets.get(ticketId);
+  if (isExtended(ticket) && isSameExtension(ticket.sla.extension, request)) return { ticket, stored: false };
+  // changeSla found no SLA to extend.
+  throw refusal(ctx, { ok: false, reason: 'not_extendable' });
 }
 
 /**
@@ -85,7 +192,7 @@ export async function extendSla(ctx: AppContext, actor: Actor, ticketId: string,
   );
   if (appended) await announceTicketEvent(ctx, extended, { id: onceEventId(eventKey, extension.at).toString(), type: 'sla_extended', at: extension.at });
 
-  const text = extensionNotice({
+  const text = extensionNotice(ctx.catalogue.templates, {
     trackingCode: extended.trackingCode,
     dueAt: newDueAt,
     utcOffsetMinutes: ctx.catalogue.calendar.utcOffsetMinutes,

@@ -1,3 +1,4 @@
+import { renderMessage } from '../domain/message-templates.js';
 import { allowedActions, isOpenStatus, nextStatus, OWNED_STATUSES, WAITING_STATUSES, type TicketAction } from '../domain/ticket-lifecycle.js';
 import type { Channel } from '../domain/ticket-types.js';
 import { AppError } from '../errors.js';
@@ -154,13 +155,14 @@ async function reportBack(ctx: AppContext, ticket: Ticket, officeUnit: string, s
   await recordEvent(ctx, ticket, { kind: 'system', id: 'report-back' }, 'reported_back', { data: { toUnit: officeUnit, fromUnit: ticket.unitCode } });
   const recipients = await ctx.store.staffPresence.staffOfUnit(officeUnit, ['agent', 'supervisor']);
   const short = summary.length > 200 ? `${summary.slice(0, 197)}...` : summary;
+  const message = renderMessage(ctx.catalogue.templates, 'notification.report_back', { unitName, trackingCode: ticket.trackingCode, summary: short }).body;
   for (const staff of recipients) {
     await notify(ctx, {
       recipientId: staff._id,
       kind: 'report_back',
       ticketId: ticket._id,
       trackingCode: ticket.trackingCode,
-      message: `${unitName} resolvió el caso ${ticket.trackingCode} que usted derivó: ${short}`,
+      message,
       dedupeKey: `report_back:${ticket._id.toString()}:${staff._id.toString()}:${ticket.version}`,
     });
   }

@@ -10,8 +10,9 @@ import { AppError } from '../errors.js';
 import { isDuplicateKeyError, storeCall, toAppError } from './store-errors.js';
 
 export type Ticket = TicketDoc;
+/** A ticket to insert; `createdAt`, when given, is kept (intake starts the SLA clock at that very instant). */
 export type NewTicket = Omit<TicketDoc, '_id' | 'createdAt' | 'updatedAt' | 'version' | 'status'> &
-  Partial<Pick<TicketDoc, 'status'>>;
+  Partial<Pick<TicketDoc, 'status' | 'createdAt'>>;
 
 /** A guarded change: applied only if the ticket still has this version (and status, when given). */
 export interface TicketChange {

@@ -199,8 +199,9 @@ describe('configuration catalogue', function () {
       await writeFile(join(dir, 'units.json'), JSON.stringify(files.units, null, 2));
       await writeFile(join(dir, 'services.json'), JSON.stringify(files.services, null, 2));
       await writeFile(join(dir, 'calendar.json'), JSON.stringify(files.calendar, null, 2));
-      // The SLA policies are not what these cases break: the shipped file goes in unchanged.
+      // The SLA policies and the templates are not what these cases break: the shipped files go in unchanged.
       await copyFile(join(shippedConfigDir, 'sla.json'), join(dir, 'sla.json'));
+      await copyFile(join(shippedConfigDir, 'templates.json'), join(dir, 'templates.json'));
     }
 
     it('loads an unchanged copy (the baseline for the cases below)', async function () {

@@ -103,14 +103,15 @@ describe('extension (prórroga) of a request for public information', () => {
       expect(withExtension(minutes, { businessDays: 5 })).to.equal(minutes);
     });
 
-    it('tells the citizen the reason and the new date, in Lima time', () => {
+    it('tells the citizen the reason and the new date, in Lima time, in the shipped es-PE template', async () => {
       // 17:00 in Lima is 22:00 UTC: the date must not be the UTC one.
       expect(formatLocalDate(lima('2026-12-15T17:00'), -300)).to.equal('15/12/2026');
       expect(formatLocalDate(new Date('2026-12-16T03:00:00Z'), -300)).to.equal('15/12/2026');
-      const notice = extensionNotice({ trackingCode: 'PL-2026-000123', dueAt: lima('2026-12-15T17:00'), utcOffsetMinutes: -300, reason: 'el volumen de la información solicitada' });
+      const { templates } = await loadCatalogue(configDir);
+      const notice = extensionNotice(templates, { trackingCode: 'PL-2026-000123', dueAt: lima('2026-12-15T17:00'), utcOffsetMinutes: -300, reason: 'el volumen de la información solicitada' });
       expect(notice.subject).to.equal('Prórroga del plazo de su solicitud PL-2026-000123');
       expect(notice.body).to.contain('el plazo para atender su solicitud PL-2026-000123 se prorroga hasta el 15/12/2026 por el siguiente motivo: el volumen de la información solicitada.');
-      expect(extensionNotice({ trackingCode: 'X', dueAt: lima('2026-12-15T17:00'), utcOffsetMinutes: -300, reason: 'Falta de personal.' }).body).to.match(/personal\.$/);
+      expect(extensionNotice(templates, { trackingCode: 'X', dueAt: lima('2026-12-15T17:00'), utcOffsetMinutes: -300, reason: 'Falta de personal.' }).body).to.match(/personal\.$/);
     });
   });
 
