@@ -16,17 +16,21 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = createLogger(env.LOG_LEVEL, { role: env.ROLE });
-  let system;
-  try {
-    system = await startSystem(env, { log });
-  } catch (err) {
-    if (err instanceof CatalogueError) log.fatal(err.message);
-    else log.fatal({ err }, 'could not start');
-    process.exit(1);
-  }
-  const running = system;
-
+  // Signals are handled from the start: a Ctrl-C while the system is still starting stops it once started,
+  // instead of killing the process with the embedded services still running.
   let stopping = false;
+  let started: Awaited<ReturnType<typeof startSystem>> | undefined;
+  const stopNow = (): void => {
+    const timer = setTimeout(() => {
+      log.error({ timeoutMs: env.SHUTDOWN_TIMEOUT_MS }, 'shutdown took too long: exiting');
+      process.exit(1);
+    }, env.SHUTDOWN_TIMEOUT_MS);
+    timer.unref();
+    void started?.stop().then(() => {
+      log.info('stopped');
+      process.exit(0);
+    });
+  };
   const shutdown = (signal: NodeJS.Signals): void => {
     if (stopping) {
       log.warn({ signal }, 'second signal: exiting now');
@@ -34,18 +38,18 @@ async function main(): Promise<void> {
     }
     stopping = true;
     log.info({ signal }, 'shutting down');
-    const timer = setTimeout(() => {
-      log.error({ timeoutMs: env.SHUTDOWN_TIMEOUT_MS }, 'shutdown took too long: exiting');
-      process.exit(1);
-    }, env.SHUTDOWN_TIMEOUT_MS);
-    timer.unref();
-    void running.stop().then(() => {
-      log.info('stopped');
-      process.exit(0);
-    });
+    if (started) stopNow();
   };
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
+  try {
+    started = await startSystem(env, { log });
+  } catch (err) {
+    if (err instanceof CatalogueError) log.fatal(err.message);
+    else log.fatal({ err }, 'could not start');
+    process.exit(1);
+  }
+  if (stopping) stopNow();
   process.on('unhandledRejection', (reason) => {
     log.error({ err: reason }, 'unhandled rejection');
   });

@@ -149,7 +149,14 @@ export async function takeNext(ctx: AppContext, actor: Actor, channel?: Channel)
     if (claim === 'empty') return null;
     if (claim === 'offline') throw new AppError('CONFLICT', 'Set your presence before taking work.', { reason: 'offline' });
     if (claim === 'at_capacity') throw new AppError('CONFLICT', 'You are at full capacity on that channel.', { reason: 'at_capacity' });
-    if (claim === 'not_agent') throw new AppError('FORBIDDEN', 'You do not take tickets.', { reason: 'not_agent' });
+    if (claim === 'not_agent') {
+      // The live state may not know this person yet (never present since it was built): learn them from the store.
+      const staff = await ctx.store.staffPresence.getStaff(actor.id);
+      if (!staff || !liveAgentOf(staff).takesWork) throw new AppError('FORBIDDEN', 'You do not take tickets.', { reason: 'not_agent' });
+      if (staff.presence === 'offline') throw new AppError('CONFLICT', 'Set your presence before taking work.', { reason: 'offline' });
+      await ctx.live.upsertAgent(liveAgentOf(staff));
+      continue;
+    }
     const ticket = await completeClaim(ctx, claim, actor);
     if (ticket) return ticket;
   }
