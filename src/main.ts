@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   const log = createLogger(env.LOG_LEVEL, { role: env.ROLE });
   // Signals are handled from the start: a Ctrl-C while the system is still starting stops it once started,
   // instead of killing the process with the embedded services still running.
-  let stopping = false;
+  const state = { stopping: false };
   let started: Awaited<ReturnType<typeof startSystem>> | undefined;
   const stopNow = (): void => {
     const timer = setTimeout(() => {
@@ -32,11 +32,11 @@ async function main(): Promise<void> {
     });
   };
   const shutdown = (signal: NodeJS.Signals): void => {
-    if (stopping) {
+    if (state.stopping) {
       log.warn({ signal }, 'second signal: exiting now');
       process.exit(1);
     }
-    stopping = true;
+    state.stopping = true;
     log.info({ signal }, 'shutting down');
     if (started) stopNow();
   };
@@ -49,7 +49,7 @@ async function main(): Promise<void> {
     else log.fatal({ err }, 'could not start');
     process.exit(1);
   }
-  if (stopping) stopNow();
+  if (state.stopping) stopNow();
   process.on('unhandledRejection', (reason) => {
     log.error({ err: reason }, 'unhandled rejection');
   });
