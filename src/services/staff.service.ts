@@ -4,6 +4,7 @@ import type { Staff, StaffProfilePatch } from '../store/staff.repository.js';
 import { isAdmin } from './actor.js';
 import { checkPassword, startSession, type ClientInfo, type Session, type StaffActor } from './auth.service.js';
 import type { AppContext } from './context.js';
+import { syncAgent } from './assignment.service.js';
 import { hashPassword } from './password-hash.js';
 import { setCapacity, setPresence } from './presence.service.js';
 
@@ -107,6 +108,8 @@ export async function updateStaff(ctx: AppContext, actor: StaffActor, id: string
   if (updated === null) throw notFound();
   // A disabled person's open screens close now, not when their token expires.
   if (patch.disabled === true) ctx.realtime.disconnectUser(id);
+  // Units, skills, roles, auto-assignment and disabling change who may be routed what, at once.
+  await syncAgent(ctx, updated);
   ctx.log.info({ staffId: id, by: actor.id, changed: Object.keys(patch) }, 'staff member updated');
   return updated;
 }
