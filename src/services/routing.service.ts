@@ -10,14 +10,16 @@ const ROUTER: Actor = { kind: 'system', id: 'router' };
 
 /**
  * Routes a new ticket: the rules in config pick unit, queue and skills; the citizen's standing picks the
- * priority class; the SLA clock starts; the ticket joins the queue and an agent is sought. A ticket that is
- * no longer new (the job ran before) is left alone.
+ * priority class; the SLA clock starts; the ticket joins the queue and an agent is sought. A ticket still
+ * queued when the job runs again gets the steps after the queueing done again; any other that is no longer
+ * new (the job ran before) is left alone.
  */
 export async function routeTicket(ctx: AppContext, ticketId: string): Promise<'routed' | 'skipped'> {
   const ticket = await ctx.store.tickets.get(ticketId);
   if (!ticket) return 'skipped';
-  // An earlier attempt queued it but stopped before the SLA and the agent search: finish its work.
-  if (ticket.status === 'en_cola' && !ticket.sla) {
+  // An earlier attempt queued it but did not finish the SLA and the agent search (a crash, or a retryable error
+  // such as a lost race while the SLA checks were scheduled): finish its work. Both steps are idempotent.
+  if (ticket.status === 'en_cola') {
     await afterRouting(ctx, ticketId, ticket.createdAt);
     return 'routed';
   }

@@ -1,18 +1,4 @@
-import { hashPassword, type Session } from '../../src/services/auth.service.js';
-import type { AppContext } from '../../src/services/context.js';
-import type { StaffRole } from '../../src/store/staff.model.js';
-import type { Staff } from '../../src/store/staff.repository.js';
-
-/** Creates a staff member straight through the repository (what an admin would do through the API). */
-export async function seedStaff(
-  ctx: AppContext,
-  username: string,
-  password: string,
-  roles: StaffRole[],
-  units: string[] = [],
-): Promise<Staff> {
-  return ctx.store.staff.create({ username, displayName: username, passwordHash: await hashPassword(password), roles, units });
-}
+import type { Session } from '../../src/services/auth.service.js';
 
 export interface Answer {
   status: number;
