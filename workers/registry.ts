@@ -64,9 +64,10 @@ async function dispatch(job: Job, ctx: AppContext, handlers: HandlerRegistry): P
   try {
     await handler(parsed.data, ctx, job);
   } catch (err) {
-    // A use-case's catalogue error (not found, illegal transition, invalid) will not change on retry;
-    // only an unavailable dependency is worth another attempt.
-    if (isAppError(err) && err.code !== 'SERVICE_UNAVAILABLE') throw new UnrecoverableError(`${err.code}: ${err.message}`);
+    // The catalogue entry decides: a lost race (CONFLICT) or an unavailable dependency gets BullMQ's retries with
+    // backoff; not found, illegal transition or invalid input would fail the same way every time. Errors outside
+    // the catalogue (a driver or network failure) are retried too.
+    if (isAppError(err) && !err.retryable) throw new UnrecoverableError(`${err.code}: ${err.message}`);
     throw err;
   }
 }

@@ -6,7 +6,8 @@ import { DEV_AUTH_SECRET } from '../../src/config/env.js';
 import { LOGIN_THROTTLE, purgeExpiredRefreshTokens, type Session } from '../../src/services/auth.service.js';
 import { startSystem, type RunningSystem } from '../../src/system.js';
 import { testEnv, testLog } from '../support/services.js';
-import { call, errorCode, loginAs, seedStaff, type Answer } from '../support/staff-fixtures.js';
+import { call, errorCode, loginAs, type Answer } from '../support/staff-fixtures.js';
+import { seedStaff } from '../support/seed.js';
 
 const PASSWORD = 'una-clave-bastante-larga';
 const ADMIN_PASSWORD = 'clave-del-administrador-2026';
@@ -35,8 +36,8 @@ describe('staff authentication (login, tokens, refresh rotation, logout)', () =>
   before(async () => {
     system = await startSystem(await testEnv(import.meta.filename, { ROLE: 'api', BOOTSTRAP_ADMIN_PASSWORD: ADMIN_PASSWORD }), { log: testLog });
     url = system.url ?? '';
-    await seedStaff(system.ctx, 'rosa.quispe', PASSWORD, ['agent'], ['GDVAC']);
-    await seedStaff(system.ctx, 'inactive.user', PASSWORD, ['agent'], ['GDVAC']);
+    await seedStaff(system.ctx.store, { username: 'rosa.quispe', password: PASSWORD, roles: ['agent'], units: ['GDVAC'] });
+    await seedStaff(system.ctx.store, { username: 'inactive.user', password: PASSWORD, roles: ['agent'], units: ['GDVAC'] });
     const inactive = await system.ctx.store.staff.findByUsername('inactive.user');
     await system.ctx.store.staff.updateProfile(inactive!._id.toString(), { disabled: true });
   });
@@ -81,7 +82,7 @@ describe('staff authentication (login, tokens, refresh rotation, logout)', () =>
     });
 
     it('refuses logins with RATE_LIMITED after repeated failures for one username and address, even the right password', async () => {
-      await seedStaff(system.ctx, 'target.user', PASSWORD, ['agent'], ['GDVAC']);
+      await seedStaff(system.ctx.store, { username: 'target.user', password: PASSWORD, roles: ['agent'], units: ['GDVAC'] });
       for (let i = 0; i < LOGIN_THROTTLE.maxFailures; i++) {
         const res = await call(url, 'POST', '/api/v1/auth/login', { json: { username: 'target.user', password: `guess-number-${i}` } });
         expect(res.status, `attempt ${i + 1}`).to.equal(401);
@@ -96,7 +97,7 @@ describe('staff authentication (login, tokens, refresh rotation, logout)', () =>
     });
 
     it('a successful login clears the failure count', async () => {
-      await seedStaff(system.ctx, 'forgetful.user', PASSWORD, ['agent'], ['GDVAC']);
+      await seedStaff(system.ctx.store, { username: 'forgetful.user', password: PASSWORD, roles: ['agent'], units: ['GDVAC'] });
       const fail = () => call(url, 'POST', '/api/v1/auth/login', { json: { username: 'forgetful.user', password: 'wrong-password-1' } });
       for (let i = 0; i < LOGIN_THROTTLE.maxFailures - 1; i++) expect((await fail()).status).to.equal(401);
       await loginAs(url, 'forgetful.user', PASSWORD);
@@ -170,7 +171,7 @@ describe('staff authentication (login, tokens, refresh rotation, logout)', () =>
     });
 
     it('stop working at once when the person is disabled, and their refresh token too', async () => {
-      const victim = await seedStaff(system.ctx, 'soon.disabled', PASSWORD, ['agent'], ['GDVAC']);
+      const victim = await seedStaff(system.ctx.store, { username: 'soon.disabled', password: PASSWORD, roles: ['agent'], units: ['GDVAC'] });
       const live = await loginAs(url, 'soon.disabled', PASSWORD);
       expect((await me(live.accessToken)).status).to.equal(200);
       const admin = await loginAs(url, 'admin', ADMIN_PASSWORD);
@@ -201,7 +202,7 @@ describe('staff authentication (login, tokens, refresh rotation, logout)', () =>
 
     it('refuses an access token once it has expired; the refresh token still renews the session', async () => {
       const base = shortLived.url ?? '';
-      await seedStaff(shortLived.ctx, 'brief.session', PASSWORD, ['agent'], ['GDVAC']);
+      await seedStaff(shortLived.ctx.store, { username: 'brief.session', password: PASSWORD, roles: ['agent'], units: ['GDVAC'] });
       const session = await loginAs(base, 'brief.session', PASSWORD);
       expect(session.expiresIn).to.equal(1);
       expect((await call(base, 'GET', '/api/v1/staff/me', { token: session.accessToken })).status).to.equal(200);
@@ -286,7 +287,7 @@ describe('staff authentication (login, tokens, refresh rotation, logout)', () =>
     });
 
     it('logout-all invalidates existing access tokens and refresh tokens of every session at once', async () => {
-      await seedStaff(system.ctx, 'many.devices', PASSWORD, ['agent'], ['GDVAC']);
+      await seedStaff(system.ctx.store, { username: 'many.devices', password: PASSWORD, roles: ['agent'], units: ['GDVAC'] });
       const phone = await loginAs(url, 'many.devices', PASSWORD);
       const desk = await loginAs(url, 'many.devices', PASSWORD);
       expect((await me(phone.accessToken)).status).to.equal(200);

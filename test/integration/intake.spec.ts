@@ -1,8 +1,13 @@
 import { expect } from 'chai';
+import type { NormalizedContact } from '../../channels/types.js';
+import { SYSTEM } from '../../src/services/actor.js';
 import { intake } from '../../src/services/intake.service.js';
+import { setPresence } from '../../src/services/presence.service.js';
 import { startSystem, type RunningSystem } from '../../src/system.js';
-import { contact, settle } from '../support/seed.js';
+import type { Ticket } from '../../src/store/ticket.repository.js';
+import { contact, seedStaff, settle } from '../support/seed.js';
 import { testEnv, testLog, uniqueName } from '../support/services.js';
+import { eventually } from '../support/wait.js';
 
 describe('intake: every contact becomes one ticket (real FerretDB + Redis)', () => {
   let system: RunningSystem;
@@ -85,9 +90,32 @@ describe('intake: every contact becomes one ticket (real FerretDB + Redis)', () 
     expect(third.ticket.citizenId?.toString()).to.equal(first.ticket.citizenId?.toString());
   });
 
-  it('marks a preferential citizen (Ley 28683) and queues them first', async () => {
-    const { ticket } = await intake(system.ctx, contact({ externalId: 'pref', citizen: { preferential: true } }));
-    expect(ticket.priorityClass).to.equal('preferential');
+  it('marks a preferential citizen (Ley 28683) and serves them before citizens queued earlier', async () => {
+    const { store } = system.ctx;
+    // Registro Civil has nobody on duty yet, so every request waits in its queue.
+    const partida = async (externalId: string, citizen: NormalizedContact['citizen'] = {}) =>
+      (await intake(system.ctx, contact({ externalId, subject: 'Copia de partida de nacimiento', citizen, hint: { serviceCode: 'registro_civil.partidas' } }))).ticket;
+    const queued = (ticket: Ticket) =>
+      eventually(async () => {
+        const now = await store.tickets.get(ticket._id.toString());
+        return now?.status === 'en_cola' && now.unitCode === 'SGRC' && now;
+      }, `${ticket.trackingCode} queued in Registro Civil`);
+    const earlier = [await partida('pref-before-1'), await partida('pref-before-2')];
+    await Promise.all(earlier.map(queued));
+    const preferential = await partida('pref', { preferential: true });
+    expect(preferential.priorityClass).to.equal('preferential');
+    await queued(preferential);
+
+    // One agent with room for one email comes on duty: the preferential citizen is served, the others keep waiting
+    // (the agent has no room left for them, so nothing assigns them later).
+    const agent = await seedStaff(store, { units: ['SGRC'], capacity: { email: 1 } });
+    await setPresence(system.ctx, SYSTEM, agent._id.toString(), 'available');
+    const served = await eventually(async () => {
+      const mine = await store.tickets.listOwnedBy(agent._id, ['asignado']);
+      return mine.length > 0 && mine;
+    }, 'the agent to be given a ticket');
+    expect(served.map((t) => t._id.toString())).to.deep.equal([preferential._id.toString()]);
+    for (const ticket of earlier) expect((await store.tickets.get(ticket._id.toString()))?.status).to.equal('en_cola');
   });
 
   it('rejects hostile contacts with VALIDATION_FAILED and writes nothing', async () => {

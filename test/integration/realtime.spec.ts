@@ -12,6 +12,8 @@ import { testEnv, testLog, uniqueName } from '../support/services.js';
 import { eventually } from '../support/wait.js';
 
 const SYSTEM = { kind: 'system' } as const;
+// Long enough that "not yet offline" is checked well inside it, short enough to wait out in a test.
+const NODE_A_GRACE_MS = 1_000;
 
 interface Client {
   socket: Socket;
@@ -46,6 +48,17 @@ describe('live updates over Socket.IO (two API nodes + a worker, real Redis and 
     return client;
   }
 
+  /** Drops the client's connection and waits until its node has seen it go: the grace period starts then. */
+  async function drop(node: RunningSystem, client: Client): Promise<void> {
+    const id = client.socket.id;
+    client.socket.disconnect();
+    await eventually(() => id !== undefined && node.sockets?.io.of('/').sockets.has(id) === false, 'the node to see the connection drop');
+  }
+
+  async function presenceOf(staff: StaffDoc): Promise<string | undefined> {
+    return (await worker.ctx.store.staffPresence.getStaff(staff._id))?.presence;
+  }
+
   async function refused(client: Client): Promise<{ message: string; data?: { code?: string } }> {
     return new Promise((resolve) => client.socket.once('connect_error', (err: Error & { data?: { code?: string } }) => { resolve(err); }));
   }
@@ -53,10 +66,11 @@ describe('live updates over Socket.IO (two API nodes + a worker, real Redis and 
   before(async () => {
     const db = uniqueName(import.meta.filename);
     const prefix = uniqueName(import.meta.filename);
-    const env = (role: string, extra: Record<string, string> = {}) => testEnv(import.meta.filename, { ROLE: role, MONGODB_DB: db, PRESENCE_GRACE_MS: '300', ...extra });
+    const env = (role: string, extra: Record<string, string> = {}) =>
+      testEnv(import.meta.filename, { ROLE: role, MONGODB_DB: db, PRESENCE_GRACE_MS: String(NODE_A_GRACE_MS), ...extra });
     worker = await startSystem(await env('worker'), { log: testLog, queuePrefix: prefix });
     nodeA = await startSystem(await env('api'), { log: testLog, queuePrefix: prefix });
-    // Node B forgives a dropped connection for 20 s (catch-up test); node A only 300 ms (presence-drop test).
+    // Node B forgives a dropped connection for 20 s (catch-up test); node A for NODE_A_GRACE_MS (presence tests).
     nodeB = await startSystem(await env('api', { AUTH_ACCESS_TTL_SECONDS: '2', PRESENCE_GRACE_MS: '20000' }), { log: testLog, queuePrefix: prefix });
   });
 
@@ -122,7 +136,7 @@ describe('live updates over Socket.IO (two API nodes + a worker, real Redis and 
     expect(bad).to.deep.equal({ ok: false, error: { code: 'VALIDATION_FAILED', message: 'since must be an ISO 8601 date-time.' } });
   });
 
-  it('takes presence over the socket, and a dropped connection sets the agent offline and reassigns their tickets', async () => {
+  it('takes presence over the socket, and a dropped connection sets the agent offline after the grace period and reassigns their tickets', async () => {
     const leaving = await seedStaff(worker.ctx.store, { units: ['SGLIC'], capacity: { email: 1 } });
     const staying = await seedStaff(worker.ctx.store, { units: ['SGLIC'], capacity: { email: 1 } });
     const client = await connected(open(nodeA, { token: await token(leaving) }));
@@ -133,8 +147,11 @@ describe('live updates over Socket.IO (two API nodes + a worker, real Redis and 
     expect((await worker.ctx.store.tickets.get(ticket._id.toString()))?.assigneeId?.toString()).to.equal(leaving._id.toString());
     await setPresence(worker.ctx, SYSTEM, staying._id.toString(), 'available');
 
-    client.socket.disconnect();
-    await eventually(async () => (await worker.ctx.store.staffPresence.getStaff(leaving._id))?.presence === 'offline', 'agent set offline after the grace period');
+    await drop(nodeA, client);
+    // The node knows the connection is gone, yet within the grace period the agent keeps presence and ticket.
+    expect(await presenceOf(leaving)).to.equal('available');
+    expect((await worker.ctx.store.tickets.get(ticket._id.toString()))?.assigneeId?.toString()).to.equal(leaving._id.toString());
+    await eventually(async () => (await presenceOf(leaving)) === 'offline', 'agent set offline after the grace period');
     await settle(worker.ctx.queues, ['route', 'assign']);
     expect((await worker.ctx.store.tickets.get(ticket._id.toString()))?.assigneeId?.toString()).to.equal(staying._id.toString());
   });
@@ -173,12 +190,20 @@ describe('live updates over Socket.IO (two API nodes + a worker, real Redis and 
 
   it('keeps an agent who reconnects within the grace period', async () => {
     const agent = await seedStaff(worker.ctx.store, { units: ['SGLIC'] });
-    await setPresence(worker.ctx, SYSTEM, agent._id.toString(), 'available');
+    // A colleague who drops just after the agent and does not come back: when they are set offline, the agent's own
+    // grace period (as long, started earlier) has run out and its check has been made.
+    const witness = await seedStaff(worker.ctx.store, { units: ['SGLIC'] });
+    for (const person of [agent, witness]) await setPresence(worker.ctx, SYSTEM, person._id.toString(), 'available');
     const first = await connected(open(nodeA, { token: await token(agent) }));
-    await connected(open(nodeB, { token: await token(agent) }));
-    first.socket.disconnect();
-    await new Promise((resolve) => setTimeout(resolve, 800));
-    expect((await worker.ctx.store.staffPresence.getStaff(agent._id))?.presence).to.equal('available');
+    const witnessClient = await connected(open(nodeA, { token: await token(witness) }));
+    const again = await token(agent, nodeB);
+
+    await drop(nodeA, first);
+    // Back within the grace period, this time through the other node.
+    await connected(open(nodeB, { token: again }));
+    await drop(nodeA, witnessClient);
+    await eventually(async () => (await presenceOf(witness)) === 'offline', 'the witness set offline after the grace period');
+    expect(await presenceOf(agent)).to.equal('available');
   });
 
   it('disconnects a disabled user and a socket whose token expired', async () => {

@@ -8,7 +8,7 @@ import { startSla } from '../../src/services/sla.service.js';
 import type { StaffDoc } from '../../src/store/staff.model.js';
 import type { NewTicket, Ticket } from '../../src/store/ticket.repository.js';
 import { startSystem, type RunningSystem } from '../../src/system.js';
-import { seedStaff } from '../support/seed.js';
+import { seedStaff, seedTicket } from '../support/seed.js';
 import { testEnv, testLog, uniqueName } from '../support/services.js';
 import { call as request, errorCode, fieldPaths, type Answer } from '../support/staff-fixtures.js';
 
@@ -29,7 +29,6 @@ describe('extension (prórroga) of a request for public information (HTTP, Ferre
   let outsider: StaffDoc;
   let otherSupervisor: StaffDoc;
   const tokens = new Map<StaffDoc, string>();
-  let sequence = 0;
 
   const call = (as: StaffDoc | undefined, method: string, path: string, json?: unknown, raw?: string): Promise<Answer> =>
     request(system.url ?? '', method, `/api/v1${path}`, {
@@ -39,21 +38,12 @@ describe('extension (prórroga) of a request for public information (HTTP, Ferre
     });
   const extend = (as: StaffDoc, id: string, json: unknown): Promise<Answer> => call(as, 'POST', `/tickets/${id}/sla-extension`, json);
 
-  async function seedTicket(startedAt: Date, overrides: Partial<NewTicket> = {}): Promise<Ticket> {
-    sequence += 1;
-    const ticket = await ctx.store.tickets.insert({
-      trackingCode: `PL-2026-${String(700_000 + sequence).padStart(6, '0')}`,
-      channel: 'email',
-      channelKey: `<prorroga-${sequence}-${Date.now()}@vecino.pe>`,
+  /** A request for public information in the Secretaría General, assigned, with its SLA started at `startedAt`. */
+  async function seedRequest(startedAt: Date, overrides: Partial<NewTicket> = {}): Promise<Ticket> {
+    const ticket = await seedTicket(ctx.store, {
       type: 'acceso_informacion',
       unitCode: 'SG',
-      originUnitCode: 'GDVAC',
       queue: 'transparencia',
-      requiredSkills: [],
-      slaAtRisk: false,
-      routingHint: {},
-      priorityClass: 'normal',
-      priorityScore: 1,
       subject: 'Copia de las actas de sesión de concejo de 2025',
       status: 'en_atencion',
       assigneeId: assignee._id,
@@ -105,7 +95,7 @@ describe('extension (prórroga) of a request for public information (HTTP, Ferre
 
   it('lets the assignee extend within the window: due dates move, the checks are replaced, the citizen is told', async () => {
     const startedAt = new Date();
-    const ticket = await seedTicket(startedAt);
+    const ticket = await seedRequest(startedAt);
     const id = ticket._id.toString();
     const before = ticket.sla;
     if (!before?.resolutionDueAt || !before.atRiskAt) throw new Error('SLA not started');
@@ -177,7 +167,7 @@ describe('extension (prórroga) of a request for public information (HTTP, Ferre
   });
 
   it('lets a supervisor of the unit and an admin extend; not a colleague, and other units do not see the ticket', async () => {
-    const ticket = await seedTicket(new Date());
+    const ticket = await seedRequest(new Date());
     const id = ticket._id.toString();
     const body = { businessDays: 3, reason: 'Falta de personal en el archivo central.' };
     expect((await extend(colleague, id, body)).status).to.equal(403);
@@ -200,7 +190,7 @@ describe('extension (prórroga) of a request for public information (HTTP, Ferre
     expect((await call(assignee, 'POST', `/tickets/${id}/transitions`, { action: 'citizen_replied' })).status).to.equal(200);
     expect((await current(id)).sla?.resolutionDueAt?.toISOString()).to.equal(extendedDue);
 
-    const other = await seedTicket(new Date());
+    const other = await seedRequest(new Date());
     const byAdmin = await extend(admin, other._id.toString(), body);
     expect(byAdmin.status).to.equal(201);
     expect((byAdmin.body as TicketBody).notice.body).to.match(/por el siguiente motivo: Falta de personal en el archivo central\.$/);
@@ -208,7 +198,7 @@ describe('extension (prórroga) of a request for public information (HTTP, Ferre
 
   it('refuses after the notice window, for a reclamo, while paused, and beyond the policy maximum', async () => {
     const reason = 'Volumen de la información';
-    const late = await seedTicket(new Date(Date.now() - 20 * DAY_MS));
+    const late = await seedRequest(new Date(Date.now() - 20 * DAY_MS));
     const lateAnswer = await extend(assignee, late._id.toString(), { businessDays: 5, reason });
     expect(lateAnswer.status).to.equal(409);
     const lateError = (lateAnswer.body as { error: { code: string; details: { reason: string; noticeDeadline: string } } }).error;
@@ -216,17 +206,17 @@ describe('extension (prórroga) of a request for public information (HTTP, Ferre
     expect(lateError.details.reason).to.equal('notice_period_over');
     expect(new Date(lateError.details.noticeDeadline).getTime()).to.be.below(Date.now());
 
-    const reclamo = await seedTicket(new Date(), { type: 'reclamo' });
+    const reclamo = await seedRequest(new Date(), { type: 'reclamo' });
     const reclamoAnswer = await extend(assignee, reclamo._id.toString(), { businessDays: 5, reason });
     expect(reclamoAnswer.status).to.equal(409);
     expect((reclamoAnswer.body as { error: { details: { reason: string } } }).error.details.reason).to.equal('not_extendable');
 
-    const paused = await seedTicket(new Date(), { status: 'esperando_vecino' });
+    const paused = await seedRequest(new Date(), { status: 'esperando_vecino' });
     const pausedAnswer = await extend(assignee, paused._id.toString(), { businessDays: 5, reason });
     expect(pausedAnswer.status).to.equal(409);
     expect((pausedAnswer.body as { error: { details: { reason: string } } }).error.details.reason).to.equal('clock_paused');
 
-    const greedy = await seedTicket(new Date());
+    const greedy = await seedRequest(new Date());
     const greedyAnswer = await extend(assignee, greedy._id.toString(), { businessDays: 11, reason });
     expect(greedyAnswer.status).to.equal(400);
     expect(fieldPaths(greedyAnswer)).to.deep.equal(['businessDays']);
@@ -243,7 +233,7 @@ describe('extension (prórroga) of a request for public information (HTTP, Ferre
   });
 
   it('answers hostile input with a 4xx and a stable code, never a 500, and changes nothing', async () => {
-    const ticket = await seedTicket(new Date());
+    const ticket = await seedRequest(new Date());
     const id = ticket._id.toString();
     const cases: [unknown, string | undefined, number, string][] = [
       [{}, undefined, 400, 'VALIDATION_FAILED'],

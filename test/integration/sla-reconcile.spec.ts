@@ -1,4 +1,3 @@
-import { ticketInput } from '../support/seed.js';
 import { expect } from 'chai';
 import { JOBS, SLA_RECONCILE_EVERY_MS } from '../../src/queues/jobs.js';
 import type { AppContext } from '../../src/services/context.js';
@@ -6,20 +5,23 @@ import { reconcileSla } from '../../src/services/sla-reconcile.service.js';
 import { startSla } from '../../src/services/sla.service.js';
 import type { NewTicket, Ticket } from '../../src/store/ticket.repository.js';
 import { startSystem, type RunningSystem } from '../../src/system.js';
+import { seedTicket } from '../support/seed.js';
 import { testEnv, testLog, uniqueName } from '../support/services.js';
 import { eventually } from '../support/wait.js';
 
 const KINDS = ['first_response', 'at_risk', 'resolution'] as const;
 
+/** What most tests here need: a report being worked on in Fiscalización. */
+const CASE = {
+  type: 'denuncia',
+  unitCode: 'SGF',
+  subject: 'Construcción sin licencia en la cuadra 5',
+  status: 'en_atencion',
+} as const satisfies Partial<NewTicket>;
+
 describe('SLA reconciliation: lost checks come back, a routed ticket without SLA gets one (FerretDB + Redis)', () => {
   let system: RunningSystem;
   let ctx: AppContext;
-
-  async function seedTicket(overrides: Partial<NewTicket> = {}): Promise<Ticket> {
-    return ctx.store.tickets.insert(
-      ticketInput({ type: 'denuncia', unitCode: 'SGF', subject: 'Construcción sin licencia en la cuadra 5', status: 'en_atencion', ...overrides }),
-    );
-  }
 
   async function current(id: string): Promise<Ticket> {
     const ticket = await ctx.store.tickets.get(id);
@@ -76,13 +78,13 @@ describe('SLA reconciliation: lost checks come back, a routed ticket without SLA
   });
 
   it('re-adds missing checks with their delays, replaces a stale one, removes a stray one and runs an overdue one', async () => {
-    const lost = await seedTicket();
+    const lost = await seedTicket(ctx.store, CASE);
     const lostId = lost._id.toString();
     await startSla(ctx, lostId, new Date());
     const lostTicket = await current(lostId);
     await loseJobs(lostId);
 
-    const stale = await seedTicket();
+    const stale = await seedTicket(ctx.store, CASE);
     const staleId = stale._id.toString();
     await startSla(ctx, staleId, new Date());
     const staleTicket = await current(staleId);
@@ -91,18 +93,18 @@ describe('SLA reconciliation: lost checks come back, a routed ticket without SLA
     await ctx.queues.enqueue('sla.check', { ticketId: staleId, kind: 'resolution', dueAt: wrongDue }, { jobId: `sla:${staleId}:resolution`, delay: 3_600_000 });
 
     // Paused: it needs no check, yet one was left behind.
-    const paused = await seedTicket({ status: 'esperando_vecino' });
+    const paused = await seedTicket(ctx.store, { ...CASE, status: 'esperando_vecino' });
     const pausedId = paused._id.toString();
     await startSla(ctx, pausedId, new Date());
     await ctx.queues.enqueue('sla.check', { ticketId: pausedId, kind: 'resolution', dueAt: wrongDue }, { jobId: `sla:${pausedId}:resolution`, delay: 3_600_000 });
 
     // The SLA was stored, then the process died before scheduling: the due dates have passed since.
-    const overdue = await seedTicket();
+    const overdue = await seedTicket(ctx.store, CASE);
     const overdueId = overdue._id.toString();
     const past = (minutes: number) => new Date(Date.now() - minutes * 60_000);
     await ctx.store.ticketSla.start(overdueId, { policy: 'denuncia', startedAt: past(600), pauses: [], firstResponseDueAt: past(300), atRiskAt: past(120), resolutionDueAt: past(60) });
 
-    const closed = await seedTicket({ status: 'resuelto' });
+    const closed = await seedTicket(ctx.store, { ...CASE, status: 'resuelto' });
     await ctx.store.ticketSla.start(closed._id.toString(), { policy: 'denuncia', startedAt: past(600), pauses: [], resolutionDueAt: past(60) });
 
     // Small pages: the scan must carry on from page to page.
@@ -128,10 +130,10 @@ describe('SLA reconciliation: lost checks come back, a routed ticket without SLA
   });
 
   it('starts the SLA, from the filing, of a routed ticket that never got one; leaves a new ticket to routing', async () => {
-    const queued = await seedTicket({ status: 'en_cola', queue: 'general', enqueuedAt: new Date() });
+    const queued = await seedTicket(ctx.store, { ...CASE, status: 'en_cola', queue: 'general', enqueuedAt: new Date() });
     const queuedId = queued._id.toString();
-    const referred = await seedTicket({ status: 'derivado' });
-    const fresh = await seedTicket({ status: 'nuevo' });
+    const referred = await seedTicket(ctx.store, { ...CASE, status: 'derivado' });
+    const fresh = await seedTicket(ctx.store, { ...CASE, status: 'nuevo' });
 
     const report = await reconcileSla(ctx);
     expect(report.started).to.equal(2);
@@ -151,7 +153,7 @@ describe('SLA reconciliation: lost checks come back, a routed ticket without SLA
     const scheduler = await ctx.queues.queue('sla').getJobScheduler('sla.reconcile');
     expect(scheduler?.every).to.equal(SLA_RECONCILE_EVERY_MS);
 
-    const ticket = await seedTicket();
+    const ticket = await seedTicket(ctx.store, CASE);
     const id = ticket._id.toString();
     await startSla(ctx, id, new Date());
     const started = await current(id);

@@ -1,4 +1,3 @@
-import { ticketInput } from '../support/seed.js';
 import { expect } from 'chai';
 import { copyFile, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,10 +8,11 @@ import { JOBS, type JobPayload } from '../../src/queues/jobs.js';
 import type { AppContext } from '../../src/services/context.js';
 import { handleSlaCheck } from '../../src/services/sla-escalation.service.js';
 import { recordFirstResponse, slaOnTransition, startSla } from '../../src/services/sla.service.js';
-import type { StaffDoc, StaffRole } from '../../src/store/staff.model.js';
+import type { StaffDoc } from '../../src/store/staff.model.js';
 import type { NewTicket, Ticket } from '../../src/store/ticket.repository.js';
 import { startSystem, type RunningSystem } from '../../src/system.js';
 import { HANDLERS } from '../../workers/registry.js';
+import { seedStaff, seedTicket } from '../support/seed.js';
 import { testEnv, testLog, uniqueName } from '../support/services.js';
 import { eventually } from '../support/wait.js';
 
@@ -31,14 +31,8 @@ async function fastSlaConfigDir(): Promise<string> {
 }
 
 
-async function seedTicket(ctx: AppContext, overrides: Partial<NewTicket> = {}): Promise<Ticket> {
-  return ctx.store.tickets.insert(ticketInput({ type: 'queja', unitCode: 'SGF', subject: 'Caso de prueba de plazos', status: 'en_atencion', ...overrides }));
-}
-
-async function seedStaff(ctx: AppContext, username: string, roles: StaffRole[], units: string[], disabled = false): Promise<StaffDoc> {
-  const doc = await ctx.store.models.Staff.create({ username, displayName: username, passwordHash: 'scrypt$unused', roles, units, disabled });
-  return doc.toObject();
-}
+/** What most tests here need: a complaint being worked on in Fiscalización. */
+const CASE = { type: 'queja', unitCode: 'SGF', subject: 'Caso de prueba de plazos', status: 'en_atencion' } as const satisfies Partial<NewTicket>;
 
 async function current(ctx: AppContext, id: string): Promise<Ticket> {
   const ticket = await ctx.store.tickets.get(id);
@@ -95,11 +89,11 @@ describe('SLA in business time: delayed checks, pauses, warnings and breaches (r
       queuePrefix: uniqueName(import.meta.filename),
     });
     ctx = system.ctx;
-    fiscalizacionSupervisor = await seedStaff(ctx, 'sup.fiscalizacion', ['supervisor'], ['SGF']);
-    limpiezaSupervisor = await seedStaff(ctx, 'sup.limpieza', ['supervisor'], ['SGLP']);
-    fiscalizacionAgent = await seedStaff(ctx, 'agente.fiscalizacion', ['agent'], ['SGF']);
-    retiredSupervisor = await seedStaff(ctx, 'sup.retirado', ['supervisor'], ['SGF'], true);
-    officeSupervisor = await seedStaff(ctx, 'sup.gdvac', ['supervisor'], ['GDVAC']);
+    fiscalizacionSupervisor = await seedStaff(ctx.store, { username: 'sup.fiscalizacion', roles: ['supervisor'], units: ['SGF'] });
+    limpiezaSupervisor = await seedStaff(ctx.store, { username: 'sup.limpieza', roles: ['supervisor'], units: ['SGLP'] });
+    fiscalizacionAgent = await seedStaff(ctx.store, { username: 'agente.fiscalizacion', roles: ['agent'], units: ['SGF'] });
+    retiredSupervisor = await seedStaff(ctx.store, { username: 'sup.retirado', roles: ['supervisor'], units: ['SGF'], disabled: true });
+    officeSupervisor = await seedStaff(ctx.store, { username: 'sup.gdvac', roles: ['supervisor'], units: ['GDVAC'] });
   });
 
   after(async () => {
@@ -110,7 +104,7 @@ describe('SLA in business time: delayed checks, pauses, warnings and breaches (r
   });
 
   it('warns the unit supervisor when a case is at risk, raises its priority, then records the breach', async () => {
-    const ticket = await seedTicket(ctx, { type: 'queja', unitCode: 'SGF' });
+    const ticket = await seedTicket(ctx.store, CASE);
     const id = ticket._id.toString();
     const startedAt = new Date();
     await startSla(ctx, id, startedAt);
@@ -150,8 +144,8 @@ describe('SLA in business time: delayed checks, pauses, warnings and breaches (r
   });
 
   it('records a missing first response, and not one given in time', async () => {
-    const late = await seedTicket(ctx, { type: 'consulta' });
-    const answered = await seedTicket(ctx, { type: 'consulta' });
+    const late = await seedTicket(ctx.store, { ...CASE, type: 'consulta' });
+    const answered = await seedTicket(ctx.store, { ...CASE, type: 'consulta' });
     const at = new Date();
     await startSla(ctx, late._id.toString(), at);
     await startSla(ctx, answered._id.toString(), at);
@@ -174,8 +168,8 @@ describe('SLA in business time: delayed checks, pauses, warnings and breaches (r
   });
 
   it('pauses while waiting for the citizen and moves the due date by the paused time', async () => {
-    const paused = await seedTicket(ctx, { type: 'reclamo' });
-    const control = await seedTicket(ctx, { type: 'reclamo' });
+    const paused = await seedTicket(ctx.store, { ...CASE, type: 'reclamo' });
+    const control = await seedTicket(ctx.store, { ...CASE, type: 'reclamo' });
     const id = paused._id.toString();
     const startedAt = new Date();
     await startSla(ctx, id, startedAt);
@@ -214,8 +208,8 @@ describe('SLA in business time: delayed checks, pauses, warnings and breaches (r
   });
 
   it('removes the checks when the case is resolved: no breach afterwards', async () => {
-    const resolved = await seedTicket(ctx, { type: 'reclamo' });
-    const control = await seedTicket(ctx, { type: 'reclamo' });
+    const resolved = await seedTicket(ctx.store, { ...CASE, type: 'reclamo' });
+    const control = await seedTicket(ctx.store, { ...CASE, type: 'reclamo' });
     const id = resolved._id.toString();
     const at = new Date();
     await startSla(ctx, id, at);
@@ -234,7 +228,7 @@ describe('SLA in business time: delayed checks, pauses, warnings and breaches (r
   });
 
   it('writes one event and one notification per supervisor for a check that runs twice', async () => {
-    const ticket = await seedTicket(ctx, { type: 'denuncia', unitCode: 'SGF' });
+    const ticket = await seedTicket(ctx.store, { ...CASE, type: 'denuncia', unitCode: 'SGF' });
     const id = ticket._id.toString();
     await startSla(ctx, id, new Date());
     const { sla, version } = await current(ctx, id);
@@ -270,7 +264,7 @@ describe('SLA in business time: delayed checks, pauses, warnings and breaches (r
   });
 
   it('escalates to the office that took the case when the unit has no supervisor', async () => {
-    const ticket = await seedTicket(ctx, { type: 'denuncia', unitCode: 'SGPJ', originUnitCode: 'GDVAC' });
+    const ticket = await seedTicket(ctx.store, { ...CASE, type: 'denuncia', unitCode: 'SGPJ', originUnitCode: 'GDVAC' });
     const id = ticket._id.toString();
     await startSla(ctx, id, new Date());
     const dueAt = (await current(ctx, id)).sla?.resolutionDueAt?.toISOString() ?? '';
@@ -279,7 +273,7 @@ describe('SLA in business time: delayed checks, pauses, warnings and breaches (r
   });
 
   it('replaces jobs when due dates move, keeping exactly one per ticket and kind', async () => {
-    const ticket = await seedTicket(ctx, { type: 'denuncia', unitCode: 'SGF' });
+    const ticket = await seedTicket(ctx.store, { ...CASE, type: 'denuncia', unitCode: 'SGF' });
     const id = ticket._id.toString();
     const dueDates = (t: Ticket) => ({
       first_response: iso(t.sla?.firstResponseDueAt),
@@ -315,7 +309,7 @@ describe('SLA in business time: delayed checks, pauses, warnings and breaches (r
   });
 
   it('restarts the resolution clock when a resolved case is reopened', async () => {
-    const ticket = await seedTicket(ctx, { type: 'denuncia', unitCode: 'SGF' });
+    const ticket = await seedTicket(ctx.store, { ...CASE, type: 'denuncia', unitCode: 'SGF' });
     const id = ticket._id.toString();
     await startSla(ctx, id, new Date(Date.now() - 60_000));
     const before = await current(ctx, id);
@@ -340,8 +334,8 @@ describe('SLA in business time: delayed checks, pauses, warnings and breaches (r
   });
 
   it('pages a supervisor notifications, filters unread ones and lets only the recipient mark them read', async () => {
-    const reader = await seedStaff(ctx, 'sup.lectora', ['supervisor'], ['DEMUNA']);
-    const ticket = await seedTicket(ctx, { unitCode: 'DEMUNA' });
+    const reader = await seedStaff(ctx.store, { username: 'sup.lectora', roles: ['supervisor'], units: ['DEMUNA'] });
+    const ticket = await seedTicket(ctx.store, { ...CASE, unitCode: 'DEMUNA' });
     const created = [];
     for (let i = 0; i < 5; i++) {
       created.push(
@@ -420,7 +414,7 @@ describe('SLA in business time: delayed checks, pauses, warnings and breaches (r
 
     it('waits for it to finish before replacing its job', async () => {
       const c = blocked.ctx;
-      const ticket = await seedTicket(c, { type: 'consulta' });
+      const ticket = await seedTicket(c.store, { ...CASE, type: 'consulta' });
       const id = ticket._id.toString();
       await startSla(c, id, new Date());
       const firstDue = (await current(c, id)).sla?.firstResponseDueAt;
@@ -442,7 +436,7 @@ describe('SLA in business time: delayed checks, pauses, warnings and breaches (r
       // The first response was already overdue when the pause began, and a pause never moves a deadline that
       // has passed: on resume the check is scheduled again under the same job id and records the breach at once.
       // It runs only if the add was not swallowed by the finished job's id.
-      const supervisor = await seedStaff(c, 'sup.fiscalizacion', ['supervisor'], ['SGF']);
+      const supervisor = await seedStaff(c.store, { username: 'sup.fiscalizacion', roles: ['supervisor'], units: ['SGF'] });
       await transition(c, id, 'esperando_vecino', 'en_atencion');
       expect((await current(c, id)).sla?.firstResponseDueAt).to.deep.equal(firstDue);
       await eventually(async () => (await eventsOf(c, id, 'first_response_breached')).length === 1, 'the breach after resuming');

@@ -4,7 +4,8 @@ import { changePassword, createStaff, listStaff, setStaffCapacity, setStaffPrese
 import type { Staff, StaffView } from '../../src/store/staff.repository.js';
 import { startSystem, type RunningSystem } from '../../src/system.js';
 import { testEnv, testLog } from '../support/services.js';
-import { actorOf, call, errorCode, fieldPaths, loginAs, refusal, seedStaff, type Answer } from '../support/staff-fixtures.js';
+import { actorOf, call, errorCode, fieldPaths, loginAs, refusal, type Answer } from '../support/staff-fixtures.js';
+import { seedStaff } from '../support/seed.js';
 
 const PASSWORD = 'una-clave-bastante-larga';
 
@@ -34,9 +35,9 @@ describe('staff API (accounts, scope, password, presence, capacity)', () => {
   before(async () => {
     system = await startSystem(await testEnv(import.meta.filename, { ROLE: 'api', BOOTSTRAP_ADMIN_PASSWORD: ADMIN_PASSWORD }), { log: testLog });
     url = system.url ?? '';
-    supervisorAStaff = await seedStaff(system.ctx, 'sup.gdvac', PASSWORD, ['supervisor'], ['GDVAC']);
-    agentAStaff = await seedStaff(system.ctx, 'agent.gdvac', PASSWORD, ['agent'], ['GDVAC']);
-    agentBStaff = await seedStaff(system.ctx, 'agent.sg', PASSWORD, ['agent'], ['SG']);
+    supervisorAStaff = await seedStaff(system.ctx.store, { username: 'sup.gdvac', password: PASSWORD, roles: ['supervisor'], units: ['GDVAC'] });
+    agentAStaff = await seedStaff(system.ctx.store, { username: 'agent.gdvac', password: PASSWORD, roles: ['agent'], units: ['GDVAC'] });
+    agentBStaff = await seedStaff(system.ctx.store, { username: 'agent.sg', password: PASSWORD, roles: ['agent'], units: ['SG'] });
     admin = await loginAs(url, 'admin', ADMIN_PASSWORD);
     supervisorA = await loginAs(url, 'sup.gdvac', PASSWORD);
     agentA = await loginAs(url, 'agent.gdvac', PASSWORD);
@@ -189,7 +190,7 @@ describe('staff API (accounts, scope, password, presence, capacity)', () => {
 
   describe('PATCH /staff/:id', () => {
     it('lets an admin change roles, units and skills; every change bumps version; live tokens get the new roles', async () => {
-      const target = await seedStaff(system.ctx, 'promoted.one', PASSWORD, ['agent'], ['GDVAC']);
+      const target = await seedStaff(system.ctx.store, { username: 'promoted.one', password: PASSWORD, roles: ['agent'], units: ['GDVAC'] });
       const live = await loginAs(url, 'promoted.one', PASSWORD);
       expect((await api('GET', '/staff', live)).status).to.equal(403);
 
@@ -232,7 +233,7 @@ describe('staff API (accounts, scope, password, presence, capacity)', () => {
 
   describe('PUT /staff/:id/password', () => {
     it('changes the own password with the current one, ends old sessions and returns a fresh one', async () => {
-      const person = await seedStaff(system.ctx, 'changes.password', PASSWORD, ['agent'], ['GDVAC']);
+      const person = await seedStaff(system.ctx.store, { username: 'changes.password', password: PASSWORD, roles: ['agent'], units: ['GDVAC'] });
       const old = await loginAs(url, 'changes.password', PASSWORD);
       const id = person._id.toString();
 
@@ -256,7 +257,7 @@ describe('staff API (accounts, scope, password, presence, capacity)', () => {
     });
 
     it("lets an admin set someone's password (204), which ends that person's sessions", async () => {
-      const person = await seedStaff(system.ctx, 'forgot.password', PASSWORD, ['agent'], ['GDVAC']);
+      const person = await seedStaff(system.ctx.store, { username: 'forgot.password', password: PASSWORD, roles: ['agent'], units: ['GDVAC'] });
       const live = await loginAs(url, 'forgot.password', PASSWORD);
       const res = await api('PUT', `/staff/${person._id.toString()}/password`, admin, { newPassword: 'clave-nueva-asignada' });
       expect(res.status).to.equal(204);

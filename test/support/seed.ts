@@ -1,28 +1,42 @@
 import { randomUUID } from 'node:crypto';
 import type { NormalizedContact } from '../../channels/types.js';
+import { hashPassword } from '../../src/services/password-hash.js';
 import type { Store } from '../../src/store/connection.js';
 import type { PerChannel, StaffDoc, StaffRole } from '../../src/store/staff.model.js';
-import type { NewTicket } from '../../src/store/ticket.repository.js';
+import type { NewTicket, Ticket } from '../../src/store/ticket.repository.js';
 import type { QueueName } from '../../src/queues/jobs.js';
 import type { QueueSet } from '../../src/queues/producer.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-/** A staff member written straight to the store (password hashing is not what these tests are about). */
-export async function seedStaff(
-  store: Store,
-  input: { username?: string; roles?: StaffRole[]; units: string[]; skills?: string[]; capacity?: Partial<PerChannel>; autoAssign?: boolean },
-): Promise<StaffDoc> {
-  const doc = await store.models.Staff.create({
-    username: input.username ?? `u${randomUUID().slice(0, 8)}`,
-    displayName: 'Agente de prueba',
-    passwordHash: 'scrypt$unused',
+export interface StaffSeed {
+  username?: string;
+  /** Hashed as the auth service does, so the person can log in; without it the account cannot log in. */
+  password?: string;
+  roles?: StaffRole[];
+  units: string[];
+  skills?: string[];
+  capacity?: Partial<PerChannel>;
+  autoAssign?: boolean;
+  disabled?: boolean;
+}
+
+/** A staff member created through the repository, as an administrator would, with test defaults. */
+export async function seedStaff(store: Store, input: StaffSeed): Promise<StaffDoc> {
+  const username = input.username ?? `u${randomUUID().slice(0, 8)}`;
+  const created = await store.staff.create({
+    username,
+    displayName: username,
+    passwordHash: input.password === undefined ? 'scrypt$unused' : await hashPassword(input.password),
     roles: input.roles ?? ['agent'],
     units: input.units,
-    skills: input.skills ?? [],
-    capacity: { phone: 1, email: 5, kiosk: 1, manual: 3, ...input.capacity },
-    autoAssign: input.autoAssign ?? true,
+    ...(input.skills ? { skills: input.skills } : {}),
+    ...(input.capacity ? { capacity: input.capacity } : {}),
+    ...(input.autoAssign !== undefined ? { autoAssign: input.autoAssign } : {}),
   });
-  return doc.toObject();
+  if (!input.disabled) return created;
+  const disabled = await store.staff.updateProfile(created._id.toString(), { disabled: true });
+  if (!disabled) throw new Error(`staff member ${username} vanished`);
+  return disabled;
 }
 
 export function contact(overrides: Partial<NormalizedContact> = {}): NormalizedContact {
@@ -75,4 +89,9 @@ export function ticketInput(overrides: Partial<NewTicket> = {}): NewTicket {
     subject: 'Caso de prueba',
     ...overrides,
   };
+}
+
+/** A ticket written straight to the store (no intake, no routing): see {@link ticketInput} for the defaults. */
+export function seedTicket(store: Store, overrides: Partial<NewTicket> = {}): Promise<Ticket> {
+  return store.tickets.insert(ticketInput(overrides));
 }

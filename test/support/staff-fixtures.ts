@@ -1,20 +1,6 @@
 import { isAppError, type ErrorCode } from '../../src/errors.js';
 import type { Session, StaffActor } from '../../src/services/auth.service.js';
-import { hashPassword } from '../../src/services/password-hash.js';
-import type { AppContext } from '../../src/services/context.js';
-import type { StaffRole } from '../../src/store/staff.model.js';
 import type { Staff } from '../../src/store/staff.repository.js';
-
-/** Creates a staff member straight through the repository (what an admin would do through the API). */
-export async function seedStaff(
-  ctx: AppContext,
-  username: string,
-  password: string,
-  roles: StaffRole[],
-  units: string[] = [],
-): Promise<Staff> {
-  return ctx.store.staff.create({ username, displayName: username, passwordHash: await hashPassword(password), roles, units });
-}
 
 export interface Answer {
   status: number;
