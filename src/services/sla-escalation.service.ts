@@ -68,7 +68,7 @@ function outcomeAt(sla: TicketSla, kind: SlaCheckKind): Date | undefined {
 
 function alertFor(ctx: AppContext, ticket: SlaTicket, kind: SlaCheckKind, dueAt: Date): string {
   const when = (instant: Date): string => formatLocalDateTime(instant, ctx.catalogue.calendar.utcOffsetMinutes);
-  // The warning states the date the case falls due, which an extension may have moved since the warning's own date.
+  // An at-risk check runs before the case falls due: its message tells when the case falls due, not when it ran.
   const due = kind === 'at_risk' ? (ticket.sla.resolutionDueAt ?? dueAt) : dueAt;
   return renderMessage(ctx.catalogue.templates, ALERT_TEMPLATE[kind], { trackingCode: ticket.trackingCode, dueAt: when(due) }).body;
 }
