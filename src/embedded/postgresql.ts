@@ -65,8 +65,8 @@ async function isReady(bin: string, port: number): Promise<boolean> {
 /**
  * A private PostgreSQL cluster on loopback for FerretDB's `postgresql` handler: created on first use, trust
  * authentication (it listens on 127.0.0.1 and on a socket inside its own data dir only), supervised like the
- * other embedded services. `synchronous_commit=off` gives the durability of FerretDB's SQLite with
- * `synchronous=normal`: a crash of the processes loses nothing committed, a power cut the last moments.
+ * other embedded services. `synchronous_commit=off`, like the embedded SQLite's `synchronous=normal`, does not
+ * wait for the disk at each commit: a crash can lose the last fraction of a second of commits, never consistency.
  */
 export async function startPostgres(options: PostgresOptions): Promise<RunningPostgres> {
   const bin = await findPostgresBin();
