@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { ZodError } from 'zod';
-import { AppError, ERROR_CATALOGUE } from '../errors.js';
+import { AppError, ERROR_CATALOGUE, isAppError } from '../errors.js';
 import type { Logger } from '../logging.js';
 import { zodFields } from './validation.js';
 
@@ -27,7 +27,7 @@ export const notFoundHandler: RequestHandler = (req, _res, next) => {
 export function errorHandler(log: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     let appErr: AppError;
-    if (err instanceof AppError) appErr = err;
+    if (isAppError(err)) appErr = err;
     else if (err instanceof ZodError) appErr = new AppError('VALIDATION_FAILED', undefined, { fields: zodFields(err) });
     else {
       const code = bodyParserCode(err);
@@ -38,6 +38,8 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
       }
     }
     if (res.headersSent) return;
+    // A dependency briefly away (503) or a throttle (429): say when trying again makes sense.
+    if (appErr.retryable && (appErr.status === 503 || appErr.status === 429) && !res.getHeader('Retry-After')) res.setHeader('Retry-After', '1');
     res.status(appErr.status).json({
       error: {
         code: appErr.code,
