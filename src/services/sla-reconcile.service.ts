@@ -20,7 +20,7 @@ export interface SlaReconcileReport {
 /**
  * Brings Redis in line with the SLA state stored on tickets, for the cases where the status change committed but
  * the SLA step after it did not (a crash, a Redis blip): otherwise such a ticket would never be warned about or
- * recorded as breached. It scans the open tickets page by page in `_id` order and
+ * recorded as breached. It reads the open tickets (from the open-ticket index) page by page in `_id` order and
  * - for a ticket with an SLA, makes its `sla.check` jobs exactly what its dates call for (the same routine every
  *   SLA change uses): a missing job is added, a stale or failed one replaced, an overdue one runs at once;
  * - for a ticket waiting in a queue without an SLA (routed, then the SLA never started), finishes routing: the
@@ -36,7 +36,7 @@ export async function reconcileSla(ctx: AppContext, options: { batchSize?: numbe
   let afterId: string | undefined;
   for (;;) {
     const page = await ctx.store.ticketSla.listForReconcile(afterId, batchSize);
-    for (const ticket of page) {
+    for (const ticket of page.items) {
       report.scanned++;
       try {
         if (ticket.hasSla) {
@@ -48,13 +48,12 @@ export async function reconcileSla(ctx: AppContext, options: { batchSize?: numbe
         }
       } catch (err) {
         report.failed++;
-        if (!isAppError(err) || err.code === 'SERVICE_UNAVAILABLE') retryable = true;
+        if (!isAppError(err) || err.retryable) retryable = true;
         ctx.log.warn({ ticketId: ticket.id, err: err instanceof Error ? err.message : String(err) }, 'SLA reconcile could not repair a ticket');
       }
     }
-    const last = page[page.length - 1];
-    if (!last || page.length < batchSize) break;
-    afterId = last.id;
+    if (page.cursor === undefined) break;
+    afterId = page.cursor;
   }
   if (retryable) throw new Error(`SLA reconcile left ${report.failed} ticket(s) unrepaired`);
   return report;

@@ -72,7 +72,7 @@ export function onceEventId(onceKey: string, timestampOf: Date): Types.ObjectId 
  * Each runs under the ticket's document lock (see document-lock.ts).
  */
 export function createTicketSlaRepository(models: Models, locks: DocumentLocks, filters: WriteFilters) {
-  const { Ticket, TicketEvent } = models;
+  const { Ticket, TicketEvent, OpenTicket } = models;
 
   /**
    * The guard is a predicate on the ticket as read under its lock: FerretDB v1 would read the whole collection
@@ -149,24 +149,22 @@ export function createTicketSlaRepository(models: Models, locks: DocumentLocks, 
      * SLA, and those waiting in a queue without one. Paged by `_id` rather than skipped, so tickets created or
      * closed during the scan neither shift nor repeat a page.
      */
-    async listForReconcile(afterId: string | undefined, limit: number): Promise<ReconcileCandidate[]> {
-      const after = afterId === undefined ? undefined : objectId(afterId);
-      const docs = await storeCall('ticket', () =>
-        Ticket.find(
-          {
-            ...(after ? { _id: { $gt: after } } : {}),
-            $or: [
-              { status: { $in: OPEN_STATUSES }, sla: { $exists: true } },
-              { status: { $in: WAITING_STATUSES }, sla: { $exists: false } },
-            ],
-          },
-          { status: 1, sla: 1, createdAt: 1 },
-        )
-          .sort({ _id: 1 })
-          .limit(limit)
-          .lean(),
-      );
-      return docs.map((doc) => ({ id: doc._id.toString(), status: doc.status, hasSla: doc.sla !== undefined, createdAt: doc.createdAt }));
+    async listForReconcile(afterId: string | undefined, limit: number): Promise<{ items: ReconcileCandidate[]; cursor?: string }> {
+      // The open-ticket index names the candidates (the office's open work); each is then read by `_id`. Nothing
+      // here reads the ticket history, which on FerretDB any filter on the tickets collection would.
+      const open = await storeCall('open ticket', () => OpenTicket.find({}, { _id: 1 }).lean());
+      const ids = open
+        .map((d) => d._id.toString())
+        .filter((id) => afterId === undefined || id > afterId)
+        .sort()
+        .slice(0, limit);
+      const docs = await Promise.all(ids.map((id) => storeCall('ticket', () => Ticket.findById(id, { status: 1, sla: 1, createdAt: 1 }).lean())));
+      const items = docs
+        .filter((doc): doc is NonNullable<typeof doc> => doc !== null)
+        .filter((doc) => (OPEN_STATUSES.includes(doc.status) && doc.sla !== undefined) || (WAITING_STATUSES.includes(doc.status) && doc.sla === undefined))
+        .map((doc) => ({ id: doc._id.toString(), status: doc.status, hasSla: doc.sla !== undefined, createdAt: doc.createdAt }));
+      const last = ids.at(-1);
+      return { items, ...(ids.length === limit && last !== undefined ? { cursor: last } : {}) };
     },
 
     /**

@@ -1,3 +1,4 @@
+import { isOpenStatus } from '../../src/domain/ticket-lifecycle.js';
 import { randomUUID } from 'node:crypto';
 import type { NormalizedContact } from '../../channels/types.js';
 import { hashPassword } from '../../src/services/password-hash.js';
@@ -92,6 +93,9 @@ export function ticketInput(overrides: Partial<NewTicket> = {}): NewTicket {
 }
 
 /** A ticket written straight to the store (no intake, no routing): see {@link ticketInput} for the defaults. */
-export function seedTicket(store: Store, overrides: Partial<NewTicket> = {}): Promise<Ticket> {
-  return store.tickets.insert(ticketInput(overrides));
+export async function seedTicket(store: Store, overrides: Partial<NewTicket> = {}): Promise<Ticket> {
+  const ticket = await store.tickets.insert(ticketInput(overrides));
+  // As intake does: an open ticket is listed in the open-ticket index, which rebuilds and reconciles read.
+  if (isOpenStatus(ticket.status)) await store.openTickets.add(ticket._id, ticket.createdAt);
+  return ticket;
 }
