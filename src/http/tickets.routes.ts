@@ -106,7 +106,10 @@ export function ticketRoutes(ctx: AppContext): ApiRoute[] {
       summary: 'List the tickets of your units (all for an admin), newest first',
       query: listQuery,
       responses: {
-        200: { description: 'A page of tickets', schema: z.object({ items: z.array(ticketView), total: z.int(), page: z.int(), pageSize: z.int() }) },
+        200: {
+          description: 'A page of tickets, newest first. `hasMore` says whether a next page exists; `total` is given only where the store counts from an index (MongoDB), not on the embedded store, where a count would read the whole history.',
+          schema: z.object({ items: z.array(ticketView), hasMore: z.boolean(), total: z.int().optional(), page: z.int(), pageSize: z.int() }),
+        },
       },
       handle: async ({ actor, query: q }) => {
         const result = await listTickets(ctx, actor, {
@@ -121,7 +124,7 @@ export function ticketRoutes(ctx: AppContext): ApiRoute[] {
           page: q.page,
           pageSize: q.pageSize,
         });
-        return { status: 200, body: { items: result.items, total: result.total, page: q.page, pageSize: q.pageSize } };
+        return { status: 200, body: { items: result.items, hasMore: result.hasMore, ...(result.total !== undefined ? { total: result.total } : {}), page: q.page, pageSize: q.pageSize } };
       },
     }),
 

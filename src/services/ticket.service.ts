@@ -270,7 +270,7 @@ export async function getTicketDetail(ctx: AppContext, actor: Actor, ticketId: s
   return { ticket, citizen, events, interactions };
 }
 
-export async function listTickets(ctx: AppContext, actor: Actor, query: Omit<TicketSearch, 'scopeUnits'>): Promise<{ items: Ticket[]; total: number }> {
+export async function listTickets(ctx: AppContext, actor: Actor, query: Omit<TicketSearch, 'scopeUnits'>): Promise<{ items: Ticket[]; hasMore: boolean; total?: number }> {
   if (actor.kind !== 'staff') throw new AppError('FORBIDDEN');
   const scope = actor.roles.includes('admin') ? undefined : actor.units;
   return ctx.store.tickets.search({ ...query, ...(scope ? { scopeUnits: scope } : {}) });

@@ -82,7 +82,11 @@ export function createTicketRepository(models: Models, locks: DocumentLocks, fil
       return storeCall('ticket', () => Ticket.find({ assigneeId: new Types.ObjectId(staffId), status: { $in: statuses } }).lean());
     },
 
-    async search(query: TicketSearch): Promise<{ items: Ticket[]; total: number }> {
+    /**
+     * A page of history, newest first. `hasMore` comes from reading one row past the page. `total` is counted only
+     * where a count is an index operation (MongoDB); FerretDB v1 would read the whole history to count it.
+     */
+    async search(query: TicketSearch): Promise<{ items: Ticket[]; hasMore: boolean; total?: number }> {
       const and: Record<string, unknown>[] = [];
       if (query.scopeUnits) and.push({ $or: [{ unitCode: { $in: query.scopeUnits } }, { 'referral.fromUnit': { $in: query.scopeUnits } }] });
       if (query.status) and.push({ status: { $in: query.status } });
@@ -97,17 +101,17 @@ export function createTicketRepository(models: Models, locks: DocumentLocks, fil
         and.push({ $or: [{ trackingCode: pattern }, { subject: pattern }] });
       }
       const filter = and.length > 0 ? { $and: and } : {};
-      const [items, total] = await Promise.all([
+      const [rows, total] = await Promise.all([
         storeCall('ticket', () =>
           Ticket.find(filter)
             .sort({ createdAt: -1, _id: -1 })
             .skip((query.page - 1) * query.pageSize)
-            .limit(query.pageSize)
+            .limit(query.pageSize + 1)
             .lean(),
         ),
-        storeCall('ticket', () => Ticket.countDocuments(filter)),
+        filters.exactIdOnly ? Promise.resolve(undefined) : storeCall('ticket', () => Ticket.countDocuments(filter)),
       ]);
-      return { items, total };
+      return { items: rows.slice(0, query.pageSize), hasMore: rows.length > query.pageSize, ...(total !== undefined ? { total } : {}) };
     },
 
     /** Inserts a ticket; a second ticket for the same channel key is refused with DUPLICATE. */

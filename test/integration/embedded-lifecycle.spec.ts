@@ -140,11 +140,14 @@ describe('embedded FerretDB and Redis under the real entry point', function () {
       }
       expect(await client.set('after-restart', 'yes')).to.equal('OK');
       expect(await client.get('after-restart')).to.equal('yes');
-      const restarted = main.logs
-        .map((line) => JSON.parse(line) as { msg?: string; service?: string })
-        .filter((entry) => entry.msg === 'embedded service restarted')
-        .map((entry) => entry.service);
-      expect(restarted).to.deep.equal(['redis', 'ferretdb']);
+      const restarted = (): (string | undefined)[] =>
+        main.logs
+          .map((line) => JSON.parse(line) as { msg?: string; service?: string })
+          .filter((entry) => entry.msg === 'embedded service restarted')
+          .map((entry) => entry.service);
+      // The log line travels through the child's stdout; it may arrive just after /ready recovered.
+      await eventually(() => Promise.resolve(restarted().length >= 2), 'both restarts logged');
+      expect(restarted()).to.deep.equal(['redis', 'ferretdb']);
 
       main.child.kill('SIGINT');
       expect(await main.exit).to.equal(0);

@@ -98,6 +98,12 @@ describe('tickets REST API (real HTTP, FerretDB, Redis, workers)', () => {
     const list = await call('GET', `/tickets?status=resuelto&q=${encodeURIComponent(ticket.trackingCode)}`, officeAgent);
     expect(list.status).to.equal(200);
     expect((list.body.items as { _id: string }[]).map((t) => t._id)).to.deep.equal([mine._id]);
+    // History pages without counting it: on the embedded store a count would read every ticket ever stored.
+    expect(list.body).to.include({ hasMore: false, page: 1 });
+    expect(list.body).not.to.have.property('total');
+    const firstOfAll = await call('GET', '/tickets?pageSize=1', officeAgent);
+    expect(firstOfAll.body).to.include({ hasMore: true, pageSize: 1 });
+    expect(firstOfAll.body.items).to.have.length(1);
   });
 
   it('answers 404 to an agent of another unit, for the ticket and in lists', async () => {
