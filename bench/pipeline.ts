@@ -82,6 +82,8 @@ export interface ArrivalResult {
   cpu: CpuShare;
   /** Warnings the system logged meanwhile, by message. */
   warnings: Record<string, number>;
+  /** Whether the system's queues were idle before the first arrival, and how long that took to happen. */
+  settled: { idle: boolean; ms: number };
 }
 
 interface Contact {
@@ -128,6 +130,7 @@ export async function runArrivals(
     contact.error = reason;
     errors[reason] = (errors[reason] ?? 0) + 1;
   };
+  const settled = await settle(sut, Math.min(SETTLE_MS, p.deadline - nowMs() - plan.seconds * 1000 - plan.drainMs), p.signal);
   services.tally.take();
   const cpuFrom = await services.cpu.snapshot();
   // Its own connection pool: requests still hanging when the phase ends must not hold sockets later phases need.
@@ -193,9 +196,29 @@ export async function runArrivals(
     await pause(50, p.signal);
   }
   const cpuTo = await services.cpu.snapshot();
-  const result = summarizeArrivals(plan, planned, contacts, { ...errors }, tracker, CpuMeter.share(cpuFrom, cpuTo), services.tally.take());
+  const result = { ...summarizeArrivals(plan, planned, contacts, { ...errors }, tracker, CpuMeter.share(cpuFrom, cpuTo), services.tally.take()), settled };
   http.close();
   return { result, timedOut: contacts.length < planned };
+}
+
+/** At most this long is spent waiting for the system to be idle before arrivals start. */
+const SETTLE_MS = 20_000;
+
+/**
+ * Waits until no job is waiting or running in the queues the pipeline goes through (agents who just became
+ * available trigger a search for work, for instance), so arrivals meet a system at rest. Bounded.
+ */
+async function settle(sut: SystemUnderTest, withinMs: number, signal: AbortSignal): Promise<{ idle: boolean; ms: number }> {
+  const started = nowMs();
+  const queues = (['route', 'assign', 'realtime'] as const).map((name) => sut.system.ctx.queues.queue(name));
+  let quiet = 0;
+  while (nowMs() - started < withinMs && !signal.aborted) {
+    const counts = await Promise.all(queues.map((q) => q.getJobCounts('waiting', 'active', 'prioritized')));
+    quiet = counts.every((c) => Object.values(c).every((n) => n === 0)) ? quiet + 1 : 0;
+    if (quiet >= 3) return { idle: true, ms: Math.round(nowMs() - started) };
+    await pause(100, signal);
+  }
+  return { idle: false, ms: Math.round(nowMs() - started) };
 }
 
 function summarizeArrivals(
@@ -206,7 +229,7 @@ function summarizeArrivals(
   tracker: EventTracker,
   cpu: CpuShare,
   warnings: Record<string, number>,
-): ArrivalResult {
+): Omit<ArrivalResult, 'settled'> {
   const latency: number[] = [];
   const stage = { post: [] as number[], sendLag: [] as number[], intake: [] as number[], route: [] as number[], assign: [] as number[], deliver: [] as number[] };
   let assigned = 0;

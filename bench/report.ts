@@ -177,7 +177,14 @@ export function renderTable(results: BenchResults): string {
     const x = pipe(r);
     return x ? `${fmt(x.reached.created)} / ${fmt(x.reached.routed)} / ${fmt(x.reached.assigned)} of ${fmt(x.planned)}` : '—';
   });
-  row('  failed POSTs', (r) => fmt(Object.values(pipe(r)?.errors ?? {}).reduce((a, b) => a + b, 0)));
+  row('  failed / unanswered POSTs', (r) => {
+    const x = pipe(r);
+    return x ? `${fmt(Object.values(x.errors).reduce((a, b) => a + b, 0))} / ${fmt(x.unanswered)}` : '—';
+  });
+  row('  queues idle before the first arrival', (r) => {
+    const x = pipe(r)?.settled;
+    return x ? (x.idle ? `yes (${fmt(x.ms / 1000, 1)} s)` : `no (gave up after ${fmt(x.ms / 1000, 1)} s)`) : '—';
+  });
   section('  where the time goes, p50 / p99 (ms)');
   const stage = (name: keyof ArrivalResult['stages']) => (r: HistoryRun): string => {
     const s = pipe(r)?.stages[name];

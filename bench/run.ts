@@ -223,7 +223,7 @@ async function main(): Promise<number> {
   await mkdir(dirname(jsonPath), { recursive: true });
 
   const progress = new Progress();
-  const budget = new Budget(options.budgetMinutes * 60_000, options.smoke ? 8_000 : 40_000);
+  const budget = new Budget(options.budgetMinutes * 60_000, options.smoke ? 8_000 : 60_000);
   let signals = 0;
   const interrupt = (): void => {
     signals++;

@@ -64,6 +64,7 @@ describe('bench: targets', () => {
     achieved: { sentPerSecond: 100, assignedPerSecond: 100 },
     cpu: {},
     warnings: {},
+    settled: { idle: true, ms: 0 },
   });
   const takeNext = (p99: number): TakeNextResult => ({
     unit: 'SGPS',
