@@ -99,6 +99,8 @@ export interface ArrivalPlan {
   seconds: number;
   /** How long to wait after the last arrival for assignments still under way. */
   drainMs: number;
+  /** At most this long is spent waiting for idle queues before the first arrival. */
+  settleMs: number;
   destinations: readonly Destination[];
   label: string;
 }
@@ -130,7 +132,7 @@ export async function runArrivals(
     contact.error = reason;
     errors[reason] = (errors[reason] ?? 0) + 1;
   };
-  const settled = await settle(sut, Math.min(SETTLE_MS, p.deadline - nowMs() - plan.seconds * 1000 - plan.drainMs), p.signal);
+  const settled = await settle(sut, Math.min(plan.settleMs, p.deadline - nowMs() - plan.seconds * 1000 - plan.drainMs), p.signal);
   services.tally.take();
   const cpuFrom = await services.cpu.snapshot();
   // Its own connection pool: requests still hanging when the phase ends must not hold sockets later phases need.
@@ -201,8 +203,8 @@ export async function runArrivals(
   return { result, timedOut: contacts.length < planned };
 }
 
-/** At most this long is spent waiting for the system to be idle before arrivals start. */
-const SETTLE_MS = 20_000;
+/** At most this long is spent waiting for the system to be idle before the pipeline's arrivals start. */
+export const SETTLE_MS = 20_000;
 
 /**
  * Waits until no job is waiting or running in the queues the pipeline goes through (agents who just became
@@ -318,8 +320,9 @@ export async function searchSustainedRate(
 ): Promise<{ result: SustainedSearch; timedOut: boolean }> {
   const search: SustainedSearch = { steps: [], highestSustained: null };
   const drainMs = 5_000;
+  const settleMs = 5_000;
   for (const rate of steps) {
-    const needMs = stepSeconds * 1000 + drainMs + 5_000;
+    const needMs = stepSeconds * 1000 + drainMs + settleMs;
     if (p.deadline - nowMs() < needMs || p.signal.aborted) {
       search.stoppedBecause = `no time left for ${rate}/s`;
       return { result: search, timedOut: true };
@@ -331,7 +334,7 @@ export async function searchSustainedRate(
         p.progress.status(`${label} ${rate}/s: ${text}`);
       },
     );
-    const { result } = await runArrivals(sut, poster, pool.tracker, services, { rate, seconds: stepSeconds, drainMs, destinations, label: `${label} ${rate}/s` }, p);
+    const { result } = await runArrivals(sut, poster, pool.tracker, services, { rate, seconds: stepSeconds, drainMs, settleMs, destinations, label: `${label} ${rate}/s` }, p);
     const passed = keptUp(result);
     search.steps.push({ rate, passed, result });
     p.progress.line(`${label} ${rate}/s: ${passed ? 'kept up' : 'fell behind'} (p99 ${result.latency.p99 ?? '—'} ms, ${result.assigned}/${result.planned} assigned)`);

@@ -16,6 +16,8 @@ export interface HistoryRun {
   destinations: { unit: string; serviceCode: string }[];
   takeNextUnit: string | null;
   preload: PhaseOutcome<InsertReport>;
+  /** Logging in the pipeline's agents (and the counter agent who files the contacts). */
+  staffing: PhaseOutcome<{ loggedIn: number }>;
   ceilings: PhaseOutcome<Ceilings>;
   pipeline: PhaseOutcome<ArrivalResult>;
   sustained: PhaseOutcome<SustainedSearch>;
@@ -173,6 +175,7 @@ export function renderTable(results: BenchResults): string {
   row('  p95', (r) => latencyCell(pipe(r)?.latency, 'p95'));
   row('  p99', (r) => latencyCell(pipe(r)?.latency, 'p99'));
   row('  max', (r) => latencyCell(pipe(r)?.latency, 'max'));
+  row('  agents logged in and available', (r) => `${fmt(r.staffing.result?.loggedIn)}${statusNote(r.staffing)}`);
   row('  seen created / routed / assigned', (r) => {
     const x = pipe(r);
     return x ? `${fmt(x.reached.created)} / ${fmt(x.reached.routed)} / ${fmt(x.reached.assigned)} of ${fmt(x.planned)}` : '—';

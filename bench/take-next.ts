@@ -1,7 +1,7 @@
 import type { AppContext } from '../src/services/context.js';
 import type { AgentPool, HarnessAgent } from './agents.js';
 import { CpuMeter, type CpuShare } from './cpu.js';
-import { insertWaiting, type InsertReport } from './history.js';
+import { insertWaiting, type InsertReport, type ReservedCodes } from './history.js';
 import { stringAt } from './http.js';
 import type { PhaseContext } from './phase.js';
 import { nowMs, summarize, type LatencySummary } from './stats.js';
@@ -21,8 +21,8 @@ const WARM_UP = 3;
  * until it is rebuilt: call `await rebuildLiveState(ctx)` here, once the lead's rewrite provides it. This is
  * the one place the harness loads waiting work behind the system's back.
  */
-export async function prepareWaiting(ctx: AppContext, unit: string, count: number, onProgress: (done: number) => void, signal: AbortSignal): Promise<InsertReport> {
-  return insertWaiting(ctx, unit, count, onProgress, signal);
+export async function prepareWaiting(ctx: AppContext, unit: string, codes: ReservedCodes, onProgress: (done: number) => void, signal: AbortSignal): Promise<InsertReport> {
+  return insertWaiting(ctx, unit, codes, onProgress, signal);
 }
 
 export interface TakeNextResult {
@@ -49,15 +49,15 @@ export async function measureTakeNext(
   pool: AgentPool,
   services: { cpu: CpuMeter; tally: LogTally },
   unit: string,
-  plan: { waiting: number; samples: number },
+  plan: { codes: ReservedCodes; samples: number },
   p: PhaseContext,
 ): Promise<{ result: TakeNextResult; timedOut: boolean; note?: string }> {
   const prepare = await prepareWaiting(
     sut.system.ctx,
     unit,
-    plan.waiting,
+    plan.codes,
     (done) => {
-      p.progress.status(`take-next: ${done}/${plan.waiting} tickets waiting`);
+      p.progress.status(`take-next: ${done}/${plan.codes.count} tickets waiting`);
     },
     p.signal,
   );
