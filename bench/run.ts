@@ -98,6 +98,19 @@ async function runHistory(history: number, sizesLeft: number, rc: RunContext): P
     progress.line(`${label} ceilings: store ${c?.storeInsert?.perSecond ?? '—'}/s, BullMQ ${c?.bullmq?.perSecond ?? '—'}/s, Socket.IO ${c?.socketViaRedis?.perSecond ?? '—'}/s`);
 
     const { pipeline: destinations, takeNextUnit } = chooseDestinations(ctx.catalogue);
+
+    // Take-next runs on a quiet system, before the pipeline: a slow system would still be working off the
+    // pipeline's requests, and the waiting tickets are removed afterwards so the pipeline sees only the history.
+    out.takeNext = await runPhase(
+      `${label} take-next`,
+      budget,
+      progress,
+      { allowanceMs: 30_000 + options.waiting * 3 + options.takeNextSamples * 200, minimumMs: 10_000 },
+      (p) => measureTakeNext(sut, pool, services, takeNextUnit, { codes: waitingCodes, samples: options.takeNextSamples }, p),
+    );
+    const tn = out.takeNext.result;
+    if (tn) progress.line(`${label} take-next: p50 ${tn.latency.p50 ?? '—'} ms, p99 ${tn.latency.p99 ?? '—'} ms (${tn.latency.samples} calls, ${tn.waiting} waiting)`);
+
     const units = destinations.map((d) => d.unit);
     out.destinations = destinations.map((d) => ({ unit: d.unit, serviceCode: d.serviceCode }));
     out.takeNextUnit = takeNextUnit;
@@ -145,28 +158,6 @@ async function runHistory(history: number, sizesLeft: number, rc: RunContext): P
       );
     }
     out.pipelineShareOfStoreInsert = pipelineShare(out);
-
-    const lastStep = out.sustained.result?.steps.at(-1);
-    const leftBehind = backlog + (lastStep ? lastStep.result.backlog + lastStep.result.unanswered : 0);
-    if (leftBehind > 0) {
-      // Take-next is measured on its own: the routing and assignment backlog of earlier phases waits meanwhile.
-      await ctx.queues.queue('route').pause();
-      await ctx.queues.queue('assign').pause();
-    }
-    out.takeNext = await runPhase(
-      `${label} take-next`,
-      budget,
-      progress,
-      { allowanceMs: 30_000 + options.waiting * 2 + options.takeNextSamples * 200, minimumMs: 10_000 },
-      async (p) => {
-        const measured = await measureTakeNext(sut, pool, services, takeNextUnit, { codes: waitingCodes, samples: options.takeNextSamples }, p);
-        if (leftBehind === 0) return measured;
-        const paused = `route and assign queues paused meanwhile: ${leftBehind} contacts of earlier phases were still unanswered or unassigned`;
-        return { ...measured, note: measured.note === undefined ? paused : `${measured.note}; ${paused}` };
-      },
-    );
-    const tn = out.takeNext.result;
-    if (tn) progress.line(`${label} take-next: p50 ${tn.latency.p50 ?? '—'} ms, p99 ${tn.latency.p99 ?? '—'} ms (${tn.latency.samples} calls, ${tn.waiting} waiting)`);
   } catch (err) {
     // Something outside any phase (the catalogue, the harness itself): recorded, and the run goes on.
     out.error = err instanceof Error ? err.message : String(err);
