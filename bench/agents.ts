@@ -155,9 +155,7 @@ export class AgentPool {
   async ensureRoom(units: readonly string[], expected: number, onProgress: (text: string) => void): Promise<{ recruited: number; retired: number }> {
     let retired = 0;
     for (const agent of this.active(units).filter((a) => a.assigned >= a.capacity.manual)) {
-      await this.setPresence(agent, 'away');
-      agent.socket.disconnect();
-      agent.retired = true;
+      await this.retire(agent);
       retired++;
     }
     const perUnit = Math.ceil((expected * 1.25) / units.length) + 10;
@@ -179,6 +177,14 @@ export class AgentPool {
     });
     await Promise.all(workers);
     return { recruited, retired };
+  }
+
+  /** The agent steps away and closes the browser, keeping the tickets already assigned (see ensureRoom). */
+  async retire(agent: HarnessAgent): Promise<void> {
+    if (agent.retired) return;
+    agent.retired = true;
+    await this.setPresence(agent, 'away');
+    agent.socket.disconnect();
   }
 
   /** Agents of `units` who are connected and available now. */

@@ -234,17 +234,34 @@ export async function preloadHistory(ctx: AppContext, count: number, onProgress:
   );
 }
 
+/** A block of this year's tracking codes set aside for tickets the harness writes later. */
+export interface ReservedCodes {
+  year: number;
+  first: number;
+  count: number;
+}
+
+/**
+ * Sets aside tracking codes for the waiting tickets take-next needs, before anything else numbers tickets:
+ * reserving them later would race with intake, which may still be working off an earlier phase's backlog.
+ */
+export async function reserveCodes(ctx: AppContext, count: number): Promise<ReservedCodes> {
+  const year = new TicketFactory(ctx, Math.random).localYear(new Date());
+  return { year, first: await reserveSequence(ctx, year, count), count };
+}
+
 /**
  * Tickets already routed to `unit` and waiting there (arrived over the last two hours), written straight into
  * the store: what take-next serves from. Channels and priority classes are mixed as in the history.
  */
-export async function insertWaiting(ctx: AppContext, unit: string, count: number, onProgress: (done: number) => void, signal: AbortSignal): Promise<InsertReport> {
+export async function insertWaiting(ctx: AppContext, unit: string, codes: ReservedCodes, onProgress: (done: number) => void, signal: AbortSignal): Promise<InsertReport> {
+  const count = codes.count;
   const random = seededRandom(count + 7);
   const factory = new TicketFactory(ctx, random);
   const now = Date.now();
   const times = Array.from({ length: count }, () => now - 60_000 - random() * 7_200_000).sort((a, b) => a - b);
-  const year = factory.localYear(new Date(now));
-  let seq = await reserveSequence(ctx, year, count);
+  const year = codes.year;
+  let seq = codes.first;
   const prefix = ctx.env.TRACKING_CODE_PREFIX;
   return insertInBatches(
     ctx,

@@ -82,6 +82,8 @@ export interface ArrivalResult {
   cpu: CpuShare;
   /** Warnings the system logged meanwhile, by message. */
   warnings: Record<string, number>;
+  /** Whether the system's queues were idle before the first arrival, and how long that took to happen. */
+  settled: { idle: boolean; ms: number };
 }
 
 interface Contact {
@@ -97,6 +99,8 @@ export interface ArrivalPlan {
   seconds: number;
   /** How long to wait after the last arrival for assignments still under way. */
   drainMs: number;
+  /** At most this long is spent waiting for idle queues before the first arrival. */
+  settleMs: number;
   destinations: readonly Destination[];
   label: string;
 }
@@ -128,6 +132,7 @@ export async function runArrivals(
     contact.error = reason;
     errors[reason] = (errors[reason] ?? 0) + 1;
   };
+  const settled = await settle(sut, Math.min(plan.settleMs, p.deadline - nowMs() - plan.seconds * 1000 - plan.drainMs), p.signal);
   services.tally.take();
   const cpuFrom = await services.cpu.snapshot();
   // Its own connection pool: requests still hanging when the phase ends must not hold sockets later phases need.
@@ -193,9 +198,29 @@ export async function runArrivals(
     await pause(50, p.signal);
   }
   const cpuTo = await services.cpu.snapshot();
-  const result = summarizeArrivals(plan, planned, contacts, { ...errors }, tracker, CpuMeter.share(cpuFrom, cpuTo), services.tally.take());
+  const result = { ...summarizeArrivals(plan, planned, contacts, { ...errors }, tracker, CpuMeter.share(cpuFrom, cpuTo), services.tally.take()), settled };
   http.close();
   return { result, timedOut: contacts.length < planned };
+}
+
+/** At most this long is spent waiting for the system to be idle before the pipeline's arrivals start. */
+export const SETTLE_MS = 20_000;
+
+/**
+ * Waits until no job is waiting or running in the queues the pipeline goes through (agents who just became
+ * available trigger a search for work, for instance), so arrivals meet a system at rest. Bounded.
+ */
+async function settle(sut: SystemUnderTest, withinMs: number, signal: AbortSignal): Promise<{ idle: boolean; ms: number }> {
+  const started = nowMs();
+  const queues = (['route', 'assign', 'realtime'] as const).map((name) => sut.system.ctx.queues.queue(name));
+  let quiet = 0;
+  while (nowMs() - started < withinMs && !signal.aborted) {
+    const counts = await Promise.all(queues.map((q) => q.getJobCounts('waiting', 'active', 'prioritized')));
+    quiet = counts.every((c) => Object.values(c).every((n) => n === 0)) ? quiet + 1 : 0;
+    if (quiet >= 3) return { idle: true, ms: Math.round(nowMs() - started) };
+    await pause(100, signal);
+  }
+  return { idle: false, ms: Math.round(nowMs() - started) };
 }
 
 function summarizeArrivals(
@@ -206,7 +231,7 @@ function summarizeArrivals(
   tracker: EventTracker,
   cpu: CpuShare,
   warnings: Record<string, number>,
-): ArrivalResult {
+): Omit<ArrivalResult, 'settled'> {
   const latency: number[] = [];
   const stage = { post: [] as number[], sendLag: [] as number[], intake: [] as number[], route: [] as number[], assign: [] as number[], deliver: [] as number[] };
   let assigned = 0;
@@ -295,8 +320,9 @@ export async function searchSustainedRate(
 ): Promise<{ result: SustainedSearch; timedOut: boolean }> {
   const search: SustainedSearch = { steps: [], highestSustained: null };
   const drainMs = 5_000;
+  const settleMs = 5_000;
   for (const rate of steps) {
-    const needMs = stepSeconds * 1000 + drainMs + 5_000;
+    const needMs = stepSeconds * 1000 + drainMs + settleMs;
     if (p.deadline - nowMs() < needMs || p.signal.aborted) {
       search.stoppedBecause = `no time left for ${rate}/s`;
       return { result: search, timedOut: true };
@@ -308,7 +334,7 @@ export async function searchSustainedRate(
         p.progress.status(`${label} ${rate}/s: ${text}`);
       },
     );
-    const { result } = await runArrivals(sut, poster, pool.tracker, services, { rate, seconds: stepSeconds, drainMs, destinations, label: `${label} ${rate}/s` }, p);
+    const { result } = await runArrivals(sut, poster, pool.tracker, services, { rate, seconds: stepSeconds, drainMs, settleMs, destinations, label: `${label} ${rate}/s` }, p);
     const passed = keptUp(result);
     search.steps.push({ rate, passed, result });
     p.progress.line(`${label} ${rate}/s: ${passed ? 'kept up' : 'fell behind'} (p99 ${result.latency.p99 ?? '—'} ms, ${result.assigned}/${result.planned} assigned)`);

@@ -14,6 +14,8 @@ export interface HotFunction {
 export interface ProfileSummary {
   file: string;
   totalMs: number;
+  /** Share of the time the process had nothing to run: waiting on the store, Redis or the network. */
+  idlePercent: number;
   top: HotFunction[];
 }
 
@@ -36,7 +38,7 @@ function isCpuProfile(value: unknown): value is CpuProfile {
 }
 
 /** Self time per function (summed over call sites), from the sampled profile. */
-function hottest(profile: CpuProfile, limit: number): { totalMs: number; top: HotFunction[] } {
+function hottest(profile: CpuProfile, limit: number): Omit<ProfileSummary, 'file'> {
   const selfUs = new Map<number, number>();
   const samples = profile.samples ?? [];
   const deltas = profile.timeDeltas ?? [];
@@ -58,11 +60,13 @@ function hottest(profile: CpuProfile, limit: number): { totalMs: number; top: Ho
     byFunction.set(key, entry);
   }
   const totalUs = Math.max(1, profile.endTime - profile.startTime);
+  const idleUs = [...byFunction.values()].filter((e) => e.fn === '(idle)').reduce((sum, e) => sum + e.us, 0);
   const top = [...byFunction.values()]
+    .filter((e) => e.fn !== '(idle)')
     .sort((a, b) => b.us - a.us)
     .slice(0, limit)
     .map((e) => ({ function: e.fn, where: e.where, selfMs: Math.round(e.us / 1000), percent: Math.round((e.us / totalUs) * 1000) / 10 }));
-  return { totalMs: Math.round(totalUs / 1000), top };
+  return { totalMs: Math.round(totalUs / 1000), idlePercent: Math.round((idleUs / totalUs) * 1000) / 10, top };
 }
 
 /**

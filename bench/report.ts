@@ -16,6 +16,8 @@ export interface HistoryRun {
   destinations: { unit: string; serviceCode: string }[];
   takeNextUnit: string | null;
   preload: PhaseOutcome<InsertReport>;
+  /** Logging in the pipeline's agents (and the counter agent who files the contacts). */
+  staffing: PhaseOutcome<{ loggedIn: number }>;
   ceilings: PhaseOutcome<Ceilings>;
   pipeline: PhaseOutcome<ArrivalResult>;
   sustained: PhaseOutcome<SustainedSearch>;
@@ -173,11 +175,19 @@ export function renderTable(results: BenchResults): string {
   row('  p95', (r) => latencyCell(pipe(r)?.latency, 'p95'));
   row('  p99', (r) => latencyCell(pipe(r)?.latency, 'p99'));
   row('  max', (r) => latencyCell(pipe(r)?.latency, 'max'));
+  row('  agents logged in and available', (r) => `${fmt(r.staffing.result?.loggedIn)}${statusNote(r.staffing)}`);
   row('  seen created / routed / assigned', (r) => {
     const x = pipe(r);
     return x ? `${fmt(x.reached.created)} / ${fmt(x.reached.routed)} / ${fmt(x.reached.assigned)} of ${fmt(x.planned)}` : '—';
   });
-  row('  failed POSTs', (r) => fmt(Object.values(pipe(r)?.errors ?? {}).reduce((a, b) => a + b, 0)));
+  row('  failed / unanswered POSTs', (r) => {
+    const x = pipe(r);
+    return x ? `${fmt(Object.values(x.errors).reduce((a, b) => a + b, 0))} / ${fmt(x.unanswered)}` : '—';
+  });
+  row('  queues idle before the first arrival', (r) => {
+    const x = pipe(r)?.settled;
+    return x ? (x.idle ? `yes (${fmt(x.ms / 1000, 1)} s)` : `no (gave up after ${fmt(x.ms / 1000, 1)} s)`) : '—';
+  });
   section('  where the time goes, p50 / p99 (ms)');
   const stage = (name: keyof ArrivalResult['stages']) => (r: HistoryRun): string => {
     const s = pipe(r)?.stages[name];

@@ -1,7 +1,7 @@
 import type { AppContext } from '../src/services/context.js';
 import type { AgentPool, HarnessAgent } from './agents.js';
 import { CpuMeter, type CpuShare } from './cpu.js';
-import { insertWaiting, type InsertReport } from './history.js';
+import { insertWaiting, type InsertReport, type ReservedCodes } from './history.js';
 import { stringAt } from './http.js';
 import type { PhaseContext } from './phase.js';
 import { nowMs, summarize, type LatencySummary } from './stats.js';
@@ -13,16 +13,25 @@ const TAKE_NEXT_CAPACITY = { phone: 100, email: 100, kiosk: 100, manual: 100 };
 /** Calls made before measuring, so the first samples do not time module warm-up. */
 const WARM_UP = 3;
 
-/**
- * Puts `count` tickets in `unit`'s queue, waiting, with no agent of the unit available: the queue take-next
- * serves from. The tickets are written straight into the store (the history shortcut).
- *
- * TODO(issue 8): when routing state lives in Redis, tickets written straight into the store are invisible to it
- * until it is rebuilt: call `await rebuildLiveState(ctx)` here, once the lead's rewrite provides it. This is
- * the one place the harness loads waiting work behind the system's back.
+/*
+ * TODO(issue 8): when routing state lives in Redis, tickets written straight into the store (or removed from
+ * it) are unknown to it until it is rebuilt: call `await rebuildLiveState(ctx)` at the end of both functions
+ * below, once the lead's rewrite provides it. They are the one place the harness changes waiting work behind
+ * the system's back.
  */
-export async function prepareWaiting(ctx: AppContext, unit: string, count: number, onProgress: (done: number) => void, signal: AbortSignal): Promise<InsertReport> {
-  return insertWaiting(ctx, unit, count, onProgress, signal);
+
+/**
+ * Puts `codes.count` tickets in `unit`'s queue, waiting, with no agent of the unit available: the queue
+ * take-next serves from. The tickets are written straight into the store (the history shortcut).
+ */
+export async function prepareWaiting(ctx: AppContext, unit: string, codes: ReservedCodes, onProgress: (done: number) => void, signal: AbortSignal): Promise<InsertReport> {
+  return insertWaiting(ctx, unit, codes, onProgress, signal);
+}
+
+/** Removes what is still waiting in `unit`, so later phases see the history and nothing else. */
+export async function clearWaiting(ctx: AppContext, unit: string): Promise<number> {
+  const { deletedCount } = await ctx.store.models.Ticket.deleteMany({ unitCode: unit, status: 'en_cola' });
+  return deletedCount;
 }
 
 export interface TakeNextResult {
@@ -40,37 +49,20 @@ export interface TakeNextResult {
   warnings: Record<string, number>;
 }
 
-/**
- * One agent in manual mode (no automatic assignment) asks for the next ticket again and again through the
- * public API; each answer is timed. When the agent is full on every channel another one takes over.
- */
-export async function measureTakeNext(
-  sut: SystemUnderTest,
-  pool: AgentPool,
-  services: { cpu: CpuMeter; tally: LogTally },
-  unit: string,
-  plan: { waiting: number; samples: number },
-  p: PhaseContext,
-): Promise<{ result: TakeNextResult; timedOut: boolean; note?: string }> {
-  const prepare = await prepareWaiting(
-    sut.system.ctx,
-    unit,
-    plan.waiting,
-    (done) => {
-      p.progress.status(`take-next: ${done}/${plan.waiting} tickets waiting`);
-    },
-    p.signal,
-  );
-  services.tally.take();
-  const cpuFrom = await services.cpu.snapshot();
-  const recruit = (): Promise<HarnessAgent> => pool.recruit({ units: [unit], autoAssign: false, capacity: TAKE_NEXT_CAPACITY, presence: 'available' });
+interface Taken {
+  samples: number[];
+  errors: Record<string, number>;
+  emptied: boolean;
+  agents: number;
+}
+
+/** The loop of take-next calls; a new agent takes over whenever the current one is full. */
+async function takeRepeatedly(sut: SystemUnderTest, recruit: () => Promise<HarnessAgent>, wanted: number, p: PhaseContext): Promise<Taken> {
+  const taken: Taken = { samples: [], errors: {}, emptied: false, agents: 1 };
   let agent = await recruit();
-  let agents = 1;
-  const samples: number[] = [];
-  const errors: Record<string, number> = {};
-  let emptied = false;
   let calls = 0;
-  while (samples.length < plan.samples && !p.signal.aborted) {
+  let failures = 0;
+  while (taken.samples.length < wanted && !p.signal.aborted && failures <= 20) {
     const started = nowMs();
     const answer = await sut.http.request('POST', '/api/v1/tickets/take-next', { token: agent.token, json: {}, signal: p.signal }).catch((err: unknown) => {
       if (p.signal.aborted) return undefined;
@@ -80,34 +72,62 @@ export async function measureTakeNext(
     const elapsed = nowMs() - started;
     calls++;
     if (answer.status === 200) {
-      if (calls > WARM_UP) samples.push(elapsed);
+      if (calls > WARM_UP) taken.samples.push(elapsed);
     } else if (answer.status === 204) {
-      emptied = true;
+      taken.emptied = true;
       break;
     } else if (answer.status === 409 && stringAt(answer.body, 'error', 'details', 'reason') === 'at_capacity') {
       agent = await recruit();
-      agents++;
+      taken.agents++;
     } else {
       const key = `HTTP ${answer.status} ${stringAt(answer.body, 'error', 'code') ?? ''}`.trim();
-      errors[key] = (errors[key] ?? 0) + 1;
-      if (Object.values(errors).reduce((a, b) => a + b, 0) > 20) break;
+      taken.errors[key] = (taken.errors[key] ?? 0) + 1;
+      failures++;
     }
-    if (samples.length % 10 === 0) p.progress.status(`take-next: ${samples.length}/${plan.samples} taken`);
+    if (taken.samples.length % 10 === 0) p.progress.status(`take-next: ${taken.samples.length}/${wanted} taken`);
   }
-  const cpuTo = await services.cpu.snapshot();
-  return {
-    result: {
-      unit,
-      waiting: prepare.inserted,
-      prepare,
-      latency: summarize(samples),
-      agents,
-      errors,
-      emptied,
-      cpu: CpuMeter.share(cpuFrom, cpuTo),
-      warnings: services.tally.take(),
-    },
-    timedOut: samples.length < plan.samples && !emptied,
-    ...(samples.length < plan.samples && !emptied ? { note: `reached ${samples.length} of ${plan.samples} calls` } : {}),
-  };
+  return taken;
+}
+
+/**
+ * One agent in manual mode (no automatic assignment) asks for the next ticket again and again through the
+ * public API; each answer is timed. When the agent is full on every channel another one takes over. The
+ * agents leave and the tickets still waiting are removed at the end, whatever happened.
+ */
+export async function measureTakeNext(
+  sut: SystemUnderTest,
+  pool: AgentPool,
+  services: { cpu: CpuMeter; tally: LogTally },
+  unit: string,
+  plan: { codes: ReservedCodes; samples: number },
+  p: PhaseContext,
+): Promise<{ result: TakeNextResult; timedOut: boolean; note?: string }> {
+  const ctx = sut.system.ctx;
+  try {
+    const prepare = await prepareWaiting(ctx, unit, plan.codes, (done) => { p.progress.status(`take-next: ${done}/${plan.codes.count} tickets waiting`); }, p.signal);
+    services.tally.take();
+    const cpuFrom = await services.cpu.snapshot();
+    const recruit = (): Promise<HarnessAgent> => pool.recruit({ units: [unit], autoAssign: false, capacity: TAKE_NEXT_CAPACITY, presence: 'available' });
+    const taken = await takeRepeatedly(sut, recruit, plan.samples, p);
+    const cpuTo = await services.cpu.snapshot();
+    const short = taken.samples.length < plan.samples && !taken.emptied;
+    return {
+      result: {
+        unit,
+        waiting: prepare.inserted,
+        prepare,
+        latency: summarize(taken.samples),
+        agents: taken.agents,
+        errors: taken.errors,
+        emptied: taken.emptied,
+        cpu: CpuMeter.share(cpuFrom, cpuTo),
+        warnings: services.tally.take(),
+      },
+      timedOut: short,
+      ...(short ? { note: `reached ${taken.samples.length} of ${plan.samples} calls` } : {}),
+    };
+  } finally {
+    await Promise.all(pool.active([unit]).map((a) => pool.retire(a).catch(() => undefined)));
+    await clearWaiting(ctx, unit);
+  }
 }

@@ -64,6 +64,7 @@ describe('bench: targets', () => {
     achieved: { sentPerSecond: 100, assignedPerSecond: 100 },
     cpu: {},
     warnings: {},
+    settled: { idle: true, ms: 0 },
   });
   const takeNext = (p99: number): TakeNextResult => ({
     unit: 'SGPS',
@@ -84,6 +85,7 @@ describe('bench: targets', () => {
       destinations: [],
       takeNextUnit: null,
       preload: { status: 'ok', seconds: 1 },
+      staffing: { status: 'ok', seconds: 1 },
       ceilings: { status: 'ok', seconds: 1 },
       pipeline: { status: 'ok', seconds: 1, result: arrivals(latency) },
       sustained: { status: 'skipped', seconds: 0 },
