@@ -29,7 +29,16 @@ const notFound = (): AppError => new AppError('NOT_FOUND', 'No such staff member
 export async function getVisibleStaff(ctx: AppContext, actor: StaffActor, id: string): Promise<Staff> {
   const staff = await ctx.store.staff.get(id);
   if (staff === null || !canSeeStaff(actor, staff)) throw notFound();
-  return staff;
+  return withLiveLoad(ctx, staff);
+}
+
+/** What a person holds now is the live routing state's to say (the store keeps the record of each ticket). */
+async function withLiveLoad(ctx: AppContext, staff: Staff): Promise<Staff> {
+  return { ...staff, load: await ctx.live.load(staff._id.toString()) };
+}
+
+async function pageWithLiveLoad(ctx: AppContext, page: { items: Staff[]; total: number }): Promise<{ items: Staff[]; total: number }> {
+  return { ...page, items: await Promise.all(page.items.map((s) => withLiveLoad(ctx, s))) };
 }
 
 function assertAdmin(actor: StaffActor): void {
@@ -86,12 +95,12 @@ export interface ListStaffQuery {
 /** Admins list everyone; supervisors the staff of their units (asking for another unit is FORBIDDEN). */
 export async function listStaff(ctx: AppContext, actor: StaffActor, query: ListStaffQuery): Promise<{ items: Staff[]; total: number }> {
   const filter = { limit: query.limit, offset: query.offset, ...(query.unit ? { unit: query.unit } : {}), ...(query.role ? { role: query.role } : {}) };
-  if (isAdmin(actor)) return ctx.store.staff.list(filter);
+  if (isAdmin(actor)) return pageWithLiveLoad(ctx, await ctx.store.staff.list(filter));
   if (!actor.roles.includes('supervisor')) throw new AppError('FORBIDDEN');
   if (query.unit !== undefined && !actor.units.includes(query.unit)) {
     throw new AppError('FORBIDDEN', 'You can only list the staff of your own units.');
   }
-  return ctx.store.staff.list({ ...filter, anyOfUnits: actor.units });
+  return pageWithLiveLoad(ctx, await ctx.store.staff.list({ ...filter, anyOfUnits: actor.units }));
 }
 
 /** Changes roles, units, skills and profile fields (admins only). */
@@ -165,7 +174,7 @@ export async function setStaffPresence(ctx: AppContext, actor: StaffActor, id: s
   if (targetId !== actor.id && !canManageStaff(actor, target)) {
     throw new AppError('FORBIDDEN', "Only a supervisor of the person's unit or an administrator can change their presence.");
   }
-  return setPresence(ctx, actor, targetId, presence);
+  return withLiveLoad(ctx, await setPresence(ctx, actor, targetId, presence));
 }
 
 /** Sets someone's capacity per channel: supervisors of one of their units and admins only, never oneself alone. */
@@ -174,7 +183,7 @@ export async function setStaffCapacity(ctx: AppContext, actor: StaffActor, id: s
   if (!canManageStaff(actor, target)) {
     throw new AppError('FORBIDDEN', "Only a supervisor of the person's unit or an administrator can change their capacity.");
   }
-  return setCapacity(ctx, actor, target._id.toString(), capacity);
+  return withLiveLoad(ctx, await setCapacity(ctx, actor, target._id.toString(), capacity));
 }
 
 /**

@@ -26,8 +26,8 @@ export interface StaffDoc {
   /** Most tickets this person may own at once, per channel (e.g. phone 1, email 5, counter 1). */
   capacity: PerChannel;
   /**
-   * Tickets owned now, per channel (asignado, en_atencion, esperando_vecino). Changed only by guarded atomic
-   * updates in the assignment service, which is what keeps it at or under `capacity`.
+   * Not kept up to date here: what an agent holds, and so their load, is the live routing state's (src/live),
+   * rebuilt from the tickets' assignees. Views fill it from there.
    */
   load: PerChannel;
   /** false: the agent works in manual mode ("take next") and is never picked automatically. */

@@ -101,6 +101,7 @@ describe('tickets REST API (real HTTP, FerretDB, Redis, workers)', () => {
     // History pages without counting it: on the embedded store a count would read every ticket ever stored.
     expect(list.body).to.include({ hasMore: false, page: 1 });
     expect(list.body).not.to.have.property('total');
+    expect((await call('POST', '/tickets', officeAgent, { subject: 'Otro caso de la oficina' })).status).to.equal(201);
     const firstOfAll = await call('GET', '/tickets?pageSize=1', officeAgent);
     expect(firstOfAll.body).to.include({ hasMore: true, pageSize: 1 });
     expect(firstOfAll.body.items).to.have.length(1);
@@ -127,6 +128,10 @@ describe('tickets REST API (real HTTP, FerretDB, Redis, workers)', () => {
     await call('PUT', '/staff/me/presence', officeAgent, { presence: 'available' });
     const done = await call('POST', `/tickets/${id}/assign`, supervisor, { staffId: officeAgent._id.toString() });
     expect(done.status).to.equal(200);
+    // The person's view shows what they hold now, from the live routing state.
+    const channel = (done.body.ticket as { channel: 'manual' | 'email' | 'phone' | 'kiosk' }).channel;
+    const me = await call('GET', '/staff/me', officeAgent);
+    expect((me.body as { load: Record<string, number> }).load[channel]).to.be.at.least(1);
     const offline = await call('POST', '/tickets/take-next', rentasAgent, {});
     expect(offline.status).to.equal(409);
     await call('PUT', '/staff/me/presence', rentasAgent, { presence: 'available' });
