@@ -1,3 +1,4 @@
+import { isOpenStatus } from '../src/domain/ticket-lifecycle.js';
 import { randomUUID } from 'node:crypto';
 import type { Service } from '../src/config/catalogue.js';
 import { createBusinessCalendar, type BusinessCalendar } from '../src/domain/business-calendar.js';
@@ -193,6 +194,9 @@ async function insertInBatches(
     if (docs[0] !== undefined) await ctx.store.models.Ticket.validate(docs[0]);
     // Timestamps are the generated ones (a year of history), not the moment of the insert.
     await ctx.store.models.Ticket.insertMany(docs, { ordered: false, timestamps: false, lean: true });
+    // Open tickets are listed in the open-ticket index, as intake lists them (rebuilds read it).
+    const open = docs.filter((d) => isOpenStatus(d.status)).map((d) => ({ _id: d._id, since: d.createdAt }));
+    if (open.length > 0) await ctx.store.models.OpenTicket.insertMany(open, { ordered: false, lean: true });
     inserted += docs.length;
     onProgress(inserted);
   }

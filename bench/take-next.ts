@@ -1,3 +1,4 @@
+import { rebuildLiveState } from '../src/services/live-state.service.js';
 import type { AppContext } from '../src/services/context.js';
 import type { AgentPool, HarnessAgent } from './agents.js';
 import { CpuMeter, type CpuShare } from './cpu.js';
@@ -14,10 +15,9 @@ const TAKE_NEXT_CAPACITY = { phone: 100, email: 100, kiosk: 100, manual: 100 };
 const WARM_UP = 3;
 
 /*
- * TODO(issue 8): when routing state lives in Redis, tickets written straight into the store (or removed from
- * it) are unknown to it until it is rebuilt: call `await rebuildLiveState(ctx)` at the end of both functions
- * below, once the lead's rewrite provides it. They are the one place the harness changes waiting work behind
- * the system's back.
+ * Tickets written straight into the store (or removed from it) are unknown to the live routing state until it
+ * is rebuilt from the store, so both functions below end with a rebuild. They are the one place the harness
+ * changes waiting work behind the system's back.
  */
 
 /**
@@ -25,12 +25,17 @@ const WARM_UP = 3;
  * take-next serves from. The tickets are written straight into the store (the history shortcut).
  */
 export async function prepareWaiting(ctx: AppContext, unit: string, codes: ReservedCodes, onProgress: (done: number) => void, signal: AbortSignal): Promise<InsertReport> {
-  return insertWaiting(ctx, unit, codes, onProgress, signal);
+  const report = await insertWaiting(ctx, unit, codes, onProgress, signal);
+  await rebuildLiveState(ctx);
+  return report;
 }
 
 /** Removes what is still waiting in `unit`, so later phases see the history and nothing else. */
 export async function clearWaiting(ctx: AppContext, unit: string): Promise<number> {
-  const { deletedCount } = await ctx.store.models.Ticket.deleteMany({ unitCode: unit, status: 'en_cola' });
+  const doomed = await ctx.store.models.Ticket.find({ unitCode: unit, status: 'en_cola' }, { _id: 1 }).lean();
+  const { deletedCount } = await ctx.store.models.Ticket.deleteMany({ _id: { $in: doomed.map((d) => d._id) } });
+  await ctx.store.models.OpenTicket.deleteMany({ _id: { $in: doomed.map((d) => d._id) } });
+  await rebuildLiveState(ctx);
   return deletedCount;
 }
 

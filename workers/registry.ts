@@ -1,7 +1,7 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { isAppError } from '../src/errors.js';
-import { JOBS, QUEUE_NAMES, type JobName, type JobPayload, type QueueName } from '../src/queues/jobs.js';
+import { JOBS, QUEUE_NAMES, WORKER_CONCURRENCY, type JobName, type JobPayload, type QueueName } from '../src/queues/jobs.js';
 import type { AppContext } from '../src/services/context.js';
 import { assignHandlers } from './assign.worker.js';
 import { realtimeHandlers } from './realtime.worker.js';
@@ -88,7 +88,7 @@ export function startWorkers(
     const worker = new Worker(queue, (job) => dispatch(job, ctx, handlers), {
       connection,
       prefix: ctx.queues.prefix,
-      concurrency: concurrency[queue] ?? 4,
+      concurrency: concurrency[queue] ?? WORKER_CONCURRENCY[queue],
     });
     worker.on('error', (err: Error) => {
       ctx.log.warn({ queue, err: err.message }, 'worker error');
