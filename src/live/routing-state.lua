@@ -151,6 +151,15 @@ local function claim(id, sid, a, now, day, out)
   out[#out + 1] = t.c
 end
 
+-- Writes a waiting ticket from ARGV (id unit queue channel sig priority enqueuedMs), replacing an older entry.
+local function putWaiting(tkey, id, old)
+  if old then dropWaiting(id, old) end
+  local t = { u = ARGV[3], q = ARGV[4], c = ARGV[5], g = ARGV[6], p = ARGV[7], e = ARGV[8] }
+  redis.call('HSET', tkey, 'u', t.u, 'q', t.q, 'c', t.c, 'g', t.g, 'p', t.p, 'e', t.e, 'st', 'w')
+  addWaiting(id, t)
+  return t
+end
+
 local function requireBuilt()
   if redis.call('EXISTS', B .. ':built') == 0 then
     return redis.error_reply('NOTBUILT live routing state is being rebuilt')
@@ -181,11 +190,7 @@ ops.place = function()
   local tkey = B .. ':t:' .. id
   local st = redis.call('HGET', tkey, 'st')
   if st == 'a' then return 'assigned' end
-  local t = { u = ARGV[3], q = ARGV[4], c = ARGV[5], g = ARGV[6], p = ARGV[7], e = ARGV[8] }
-  local old = hgetall(tkey)
-  if old then dropWaiting(id, old) end
-  redis.call('HSET', tkey, 'u', t.u, 'q', t.q, 'c', t.c, 'g', t.g, 'p', t.p, 'e', t.e, 'st', 'w')
-  addWaiting(id, t)
+  local t = putWaiting(tkey, id, hgetall(tkey))
   local now, day, out = ARGV[9], ARGV[10], {}
   for _ = 1, 10000 do
     if redis.call('HGET', tkey, 'st') ~= 'w' then break end
@@ -205,10 +210,7 @@ ops.enqueue = function()
   local tkey = B .. ':t:' .. id
   local old = hgetall(tkey)
   if old and old.st == 'a' then return 0 end
-  if old then dropWaiting(id, old) end
-  local t = { u = ARGV[3], q = ARGV[4], c = ARGV[5], g = ARGV[6], p = ARGV[7], e = ARGV[8] }
-  redis.call('HSET', tkey, 'u', t.u, 'q', t.q, 'c', t.c, 'g', t.g, 'p', t.p, 'e', t.e, 'st', 'w')
-  addWaiting(id, t)
+  putWaiting(tkey, id, old)
   return 1
 end
 

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
+import type { QueueCounters } from '../domain/queue-stats.js';
 import { CHANNELS, type Channel } from '../domain/ticket-types.js';
 import { AppError } from '../errors.js';
 
@@ -67,16 +68,8 @@ export interface RemovedEntry {
   channel: Channel;
 }
 
-/** Live figures of one queue of a unit. */
-export interface LiveQueueFigures {
-  queue: string;
-  waiting: number;
-  oldestEnqueuedAt?: Date;
-  atRisk: number;
-  answeredToday: number;
-  waitMsToday: number;
-  abandonedToday: number;
-}
+/** Live figures of one queue of a unit: the domain's running totals. */
+export type LiveQueueFigures = QueueCounters;
 
 export interface LiveUnitFigures {
   queues: LiveQueueFigures[];
