@@ -6,6 +6,9 @@ export interface JsonAnswer {
   body: unknown;
 }
 
+/** How long the harness waits for any answer (logins, take-next); a system that slow is reported, not waited on. */
+const ANSWER_TIMEOUT_MS = 60_000;
+
 /** JSON over HTTP/1.1 keep-alive connections from a bounded pool, as a load generator needs. */
 export class HttpClient {
   private readonly agent: Agent;
@@ -44,6 +47,9 @@ export class HttpClient {
           });
         },
       );
+      req.setTimeout(ANSWER_TIMEOUT_MS, () => {
+        req.destroy(new Error(`no answer within ${ANSWER_TIMEOUT_MS / 1000} s`));
+      });
       req.on('error', reject);
       req.end(body);
     });

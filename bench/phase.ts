@@ -52,6 +52,8 @@ export function pause(ms: number, signal?: AbortSignal): Promise<void> {
  */
 export class Budget {
   readonly endsAt: number;
+  /** Kept for work planned later (the preloads of the larger history sizes still to come). */
+  holdBackMs = 0;
   private readonly interrupt = new AbortController();
 
   constructor(
@@ -75,26 +77,27 @@ export class Budget {
 
   /** Milliseconds phases may still use. */
   remainingMs(): number {
-    return Math.max(0, this.endsAt - this.reserveMs - nowMs());
+    return Math.max(0, this.endsAt - this.reserveMs - this.holdBackMs - nowMs());
   }
 }
 
 /**
- * Runs one phase under a deadline: `min(allowanceMs, what the budget has left)`. A phase that throws is an
- * error, one that needs at least `minimumMs` and cannot have it is skipped, and one that overruns its deadline
- * by more than a grace period is abandoned: a phase is reported, it never hangs the run.
+ * Runs one phase under a deadline: the smallest of its allowance, what the budget has left and `until` (the
+ * end of its history size's share). A phase that throws is an error, one that needs at least `minimumMs` and
+ * cannot have it is skipped, and one that overruns its deadline by more than a grace period is abandoned: a
+ * phase is reported, it never hangs the run.
  */
 export async function runPhase<T>(
   name: string,
   budget: Budget,
   progress: Progress,
-  limits: { allowanceMs: number; minimumMs?: number },
+  limits: { allowanceMs: number; minimumMs?: number; until?: number },
   work: (ctx: PhaseContext) => Promise<PhaseReturn<T>>,
 ): Promise<PhaseOutcome<T>> {
   const started = nowMs();
   const seconds = (): number => Math.round((nowMs() - started) / 100) / 10;
   if (budget.isInterrupted()) return { status: 'skipped', seconds: 0, note: 'interrupted before it started' };
-  const available = Math.min(limits.allowanceMs, budget.remainingMs());
+  const available = Math.min(limits.allowanceMs, budget.remainingMs(), (limits.until ?? Infinity) - started);
   if (available < (limits.minimumMs ?? 1_000)) {
     progress.line(`${name}: skipped (time budget spent)`);
     return { status: 'skipped', seconds: 0, note: 'time budget spent' };

@@ -95,8 +95,12 @@ export interface SystemUnderTest {
   /** Database name and Redis key prefix (the same string). */
   readonly name: string;
   readonly http: HttpClient;
-  /** Stops the system (bounded), then drops its database and removes its Redis keys. */
-  stop(timeoutMs: number): Promise<{ stoppedCleanly: boolean }>;
+  /**
+   * Stops the system, waiting at most `timeoutMs`; drops its database and removes its Redis keys when they are
+   * on servers given by URL. `finished` settles when the stop really completes (a system busy with a backlog
+   * finishes once its services are gone).
+   */
+  stop(timeoutMs: number): Promise<{ stoppedCleanly: boolean; finished: Promise<unknown> }>;
 }
 
 export async function startSystemUnderTest(services: BenchServices, label: string, log: Logger, env: NodeJS.ProcessEnv): Promise<SystemUnderTest> {
@@ -136,9 +140,10 @@ export async function startSystemUnderTest(services: BenchServices, label: strin
       if (services.external.mongodb && system.ctx.store.connection.name === name) {
         await within(system.ctx.store.connection.dropDatabase().catch(() => undefined));
       }
-      const stopped = await within(system.stop());
+      const finished = system.stop().catch(() => undefined);
+      const stopped = await within(finished);
       if (services.external.redis) await removeKeys(services.redisUrl, name, log);
-      return { stoppedCleanly: stopped !== 'late' };
+      return { stoppedCleanly: stopped !== 'late', finished };
     },
   };
 }

@@ -3,7 +3,7 @@ import type { AgentPool, HarnessAgent } from './agents.js';
 import { CpuMeter, type CpuShare } from './cpu.js';
 import { insertWaiting, type InsertReport, type ReservedCodes } from './history.js';
 import { stringAt } from './http.js';
-import type { PhaseContext } from './phase.js';
+import { pause, type PhaseContext } from './phase.js';
 import { nowMs, summarize, type LatencySummary } from './stats.js';
 import type { LogTally, SystemUnderTest } from './system-under-test.js';
 
@@ -127,7 +127,8 @@ export async function measureTakeNext(
       ...(short ? { note: `reached ${taken.samples.length} of ${plan.samples} calls` } : {}),
     };
   } finally {
-    await Promise.all(pool.active([unit]).map((a) => pool.retire(a).catch(() => undefined)));
-    await clearWaiting(ctx, unit);
+    // Bounded: a system this slow is reported by the phase; the harness does not wait on it.
+    const cleanup = Promise.all([...pool.active([unit]).map((a) => pool.retire(a)), clearWaiting(ctx, unit)]).catch(() => undefined);
+    await Promise.race([cleanup, pause(15_000)]);
   }
 }
