@@ -74,12 +74,14 @@ export interface RecruitSpec {
   capacity: PerChannel;
   /** Presence set over the socket once connected; none: stays offline (observers, posters). */
   presence?: 'available' | 'away';
+  /** Abandons the login and the connection (the phase's deadline). */
+  signal?: AbortSignal;
 }
 
 /** Manual-channel capacity of a pipeline agent: the most the staff schema allows. */
 export const AGENT_CAPACITY: PerChannel = { phone: 1, email: 5, kiosk: 1, manual: 100 };
 
-const CONNECT_TIMEOUT_MS = 15_000;
+const CONNECT_TIMEOUT_MS = 10_000;
 
 /**
  * The people of the benchmark. Accounts are written through the staff repository with one password hash
@@ -110,7 +112,7 @@ export class AgentPool {
       capacity: spec.capacity,
       autoAssign: spec.autoAssign,
     });
-    const login = await this.sut.http.request('POST', '/api/v1/auth/login', { json: { username, password: this.password } });
+    const login = await this.sut.http.request('POST', '/api/v1/auth/login', { json: { username, password: this.password }, ...(spec.signal ? { signal: spec.signal } : {}) });
     const token = stringAt(login.body, 'accessToken');
     if (login.status !== 200 || token === undefined) throw new Error(`login of ${username} answered ${login.status}`);
     const staffId = staff._id.toString();
@@ -123,17 +125,24 @@ export class AgentPool {
       if (event.kind === 'assigned' && event.ticket.assigneeId === staffId) agent.assigned++;
     });
     await new Promise<void>((resolve, reject) => {
+      const fail = (err: Error): void => {
+        clearTimeout(timer);
+        spec.signal?.removeEventListener('abort', aborted);
+        reject(err);
+      };
+      const aborted = (): void => {
+        fail(new Error(`connection of ${username} abandoned`));
+      };
       const timer = setTimeout(() => {
-        reject(new Error(`socket of ${username} did not connect`));
+        fail(new Error(`socket of ${username} did not connect`));
       }, CONNECT_TIMEOUT_MS);
+      spec.signal?.addEventListener('abort', aborted, { once: true });
       socket.once('connect', () => {
         clearTimeout(timer);
+        spec.signal?.removeEventListener('abort', aborted);
         resolve();
       });
-      socket.once('connect_error', (err) => {
-        clearTimeout(timer);
-        reject(err);
-      });
+      socket.once('connect_error', fail);
     });
     if (spec.presence) await this.setPresence(agent, spec.presence);
     return agent;
@@ -152,7 +161,12 @@ export class AgentPool {
    * disconnect (their grace period outlasts the run, so they keep their tickets): the sockets still connected
    * are those of people who can take work, as in an office, instead of an ever-growing crowd.
    */
-  async ensureRoom(units: readonly string[], expected: number, onProgress: (text: string) => void): Promise<{ recruited: number; retired: number }> {
+  async ensureRoom(
+    units: readonly string[],
+    expected: number,
+    onProgress: (text: string) => void,
+    signal: AbortSignal,
+  ): Promise<{ recruited: number; planned: number; retired: number }> {
     let retired = 0;
     for (const agent of this.active(units).filter((a) => a.assigned >= a.capacity.manual)) {
       await this.retire(agent);
@@ -167,16 +181,19 @@ export class AgentPool {
       for (let i = 0; i < needed; i++) plan.push(unit);
     }
     let recruited = 0;
+    const planned = plan.length;
     // A few logins at a time: each costs a scrypt verification on the server.
     const workers = Array.from({ length: 4 }, async () => {
-      for (let unit = plan.shift(); unit !== undefined; unit = plan.shift()) {
-        await this.recruit({ units: [unit], autoAssign: true, capacity: AGENT_CAPACITY, presence: 'available' });
+      for (let unit = plan.shift(); unit !== undefined && !signal.aborted; unit = plan.shift()) {
+        await this.recruit({ units: [unit], autoAssign: true, capacity: AGENT_CAPACITY, presence: 'available', signal });
         recruited++;
-        onProgress(`agents: ${recruited} logged in and available`);
+        onProgress(`agents: ${recruited}/${planned} logged in and available`);
       }
     });
-    await Promise.all(workers);
-    return { recruited, retired };
+    await Promise.all(workers).catch((err: unknown) => {
+      if (!signal.aborted) throw err;
+    });
+    return { recruited, planned, retired };
   }
 
   /** The agent steps away and closes the browser, keeping the tickets already assigned (see ensureRoom). */

@@ -139,7 +139,12 @@ async function bullmqCeiling(sut: SystemUnderTest, redisUrl: string, jobs: numbe
  * workers use (the Redis emitter, then the API node's adapter) or emitted by the API node's server itself.
  */
 async function socketCeiling(pool: AgentPool, sut: SystemUnderTest, via: 'redis' | 'direct', events: number, p: PhaseContext): Promise<Ceiling> {
-  const client = await pool.recruit({ units: [sut.system.ctx.catalogue.attentionOffice.code], autoAssign: false, capacity: { phone: 0, email: 0, kiosk: 0, manual: 0 } });
+  const client = await pool.recruit({
+    units: [sut.system.ctx.catalogue.attentionOffice.code],
+    autoAssign: false,
+    capacity: { phone: 0, email: 0, kiosk: 0, manual: 0 },
+    signal: p.signal,
+  });
   let received = 0;
   let lastReceivedAt = 0;
   client.socket.on('notification:new', () => {

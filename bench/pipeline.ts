@@ -333,6 +333,7 @@ export async function searchSustainedRate(
       (text) => {
         p.progress.status(`${label} ${rate}/s: ${text}`);
       },
+      p.signal,
     );
     const { result } = await runArrivals(sut, poster, pool.tracker, services, { rate, seconds: stepSeconds, drainMs, settleMs, destinations, label: `${label} ${rate}/s` }, p);
     const passed = keptUp(result);

@@ -20,6 +20,8 @@ export interface BenchServices {
   /** Which were given by URL (production-sized servers) rather than started here. */
   readonly external: { mongodb: boolean; redis: boolean };
   readonly cpu: CpuMeter;
+  /** Stops the embedded store only (nothing when it is given by URL). */
+  stopStore(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -61,7 +63,8 @@ export async function startServices(env: NodeJS.ProcessEnv, log: Logger): Promis
   const mongodbUri = env.MONGODB_URI === '' ? undefined : env.MONGODB_URI;
   const redisUrl = env.REDIS_URL === '' ? undefined : env.REDIS_URL;
   if (mongodbUri !== undefined && redisUrl !== undefined) {
-    return { mongodbUri, redisUrl, external: { mongodb: true, redis: true }, cpu: new CpuMeter({}), stop: () => Promise.resolve() };
+    const nothing = (): Promise<void> => Promise.resolve();
+    return { mongodbUri, redisUrl, external: { mongodb: true, redis: true }, cpu: new CpuMeter({}), stopStore: nothing, stop: nothing };
   }
   const dataDir = await mkdtemp(join(tmpdir(), 'mcc-bench-'));
   try {
@@ -77,6 +80,9 @@ export async function startServices(env: NodeJS.ProcessEnv, log: Logger): Promis
       redisUrl: url,
       external: { mongodb: mongodbUri !== undefined, redis: redisUrl !== undefined },
       cpu: new CpuMeter(guardians),
+      async stopStore() {
+        await embedded.ferretdb?.stop();
+      },
       async stop() {
         await embedded.stop();
         await rm(dataDir, { recursive: true, force: true });
