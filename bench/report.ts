@@ -27,7 +27,7 @@ export interface HistoryRun {
   profile?: ProfileSummary;
   /** Agents logged in over the run (pipeline, take-next, observers). */
   agents: number;
-  /** The system stopped within 15 s (otherwise it was still busy with a backlog when its services went). */
+  /** The system stopped within 10 s (otherwise it was still busy with a backlog when its services went). */
   stoppedCleanly: boolean;
   /** A failure outside any phase, which ended this history size early. */
   error?: string;
@@ -218,7 +218,7 @@ export function renderTable(results: BenchResults): string {
   row('  p99', (r) => ms(r.takeNext.result?.latency.p99));
   row('  max', (r) => ms(r.takeNext.result?.latency.max));
   row('  calls measured', (r) => fmt(r.takeNext.result?.latency.samples));
-  row('system stopped within 15 s', (r) => (r.stoppedCleanly ? 'yes' : 'no (busy with a backlog)'));
+  row('system stopped within 10 s', (r) => (r.stoppedCleanly ? 'yes' : 'no (busy with a backlog)'));
 
   const widths = rows[0]?.map((_, col) => Math.max(...rows.map((r) => (r[col] ?? '').length))) ?? [];
   const header: [string, ...string[]] = ['', ...runs.map((r) => `history ${fmt(r.history)}`)];

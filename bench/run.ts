@@ -31,6 +31,14 @@ async function git(...args: string[]): Promise<string> {
   }
 }
 
+/** How long a system is given to stop by itself. */
+const STOP_WAIT_MS = 10_000;
+/**
+ * How long a system still busy after that is given once its store is gone: its pending store calls fail after
+ * the driver's 10 s server selection timeout, and some requests and jobs make several in a row.
+ */
+const BUSY_STOP_WAIT_MS = 40_000;
+
 /** A cautious guess at how long preloading `history` tickets takes (about 1,000 a second on the 2-core box). */
 function estimatePreloadMs(history: number): number {
   return 5_000 + history;
@@ -61,8 +69,8 @@ async function runHistory(history: number, later: readonly number[], rc: RunCont
   const { options, budget, progress } = rc;
   const label = `h${history}`;
   budget.holdBackMs = later.reduce((sum, h) => sum + estimatePreloadMs(h), 0);
-  // A busy system takes up to ~45 s to stop (see the end); the last size's stop is in the budget's reserve.
-  const until = nowMs() + budget.remainingMs() / (later.length + 1) - (later.length > 0 ? 45_000 : 0);
+  // A busy system's slow stop (see the end) comes out of the later sizes' shares, never out of their preloads.
+  const until = nowMs() + budget.remainingMs() / (later.length + 1);
   progress.line(`history ${history.toLocaleString('en-US')}: starting services and a system on a fresh database`);
   const bench = await startServices(process.env, rc.log);
   let sut: SystemUnderTest;
@@ -160,14 +168,14 @@ async function runHistory(history: number, later: readonly number[], rc: RunCont
     out.agents = pool.agents.length;
     pool.closeAll();
     progress.line(`${label}: stopping the system and its services`);
-    const { stoppedCleanly, finished } = await sut.stop(15_000);
+    const { stoppedCleanly, finished } = await sut.stop(STOP_WAIT_MS);
     out.stoppedCleanly = stoppedCleanly;
     if (!stoppedCleanly) {
       rc.onServicesStopping();
       // The store goes first: a busy system's pending store work then fails fast, its workers record that in
       // Redis (still there, or their closing would wait on it forever) and its stop completes.
       await bench.stopStore();
-      await Promise.race([finished, pause(20_000)]);
+      await Promise.race([finished, pause(BUSY_STOP_WAIT_MS)]);
     }
     await bench.stop();
   }
@@ -179,7 +187,7 @@ async function runHistory(history: number, later: readonly number[], rc: RunCont
  * any request the system answered with an HTTP error. Slowness is not a failure: it is what the report shows
  * (a phase cut at its deadline says so, with what it reached; a system still busy when stopped, too).
  */
-function failuresOf(runs: readonly HistoryRun[]): string[] {
+function failuresOf(runs: readonly HistoryRun[], smoke: boolean): string[] {
   const failures: string[] = [];
   const httpErrors = (errors: Record<string, number> | undefined): string[] =>
     Object.entries(errors ?? {}).filter(([key]) => key.startsWith('HTTP ')).map(([key, n]) => `${n}× ${key}`);
@@ -194,7 +202,8 @@ function failuresOf(runs: readonly HistoryRun[]): string[] {
       ...httpErrors(r.takeNext.result?.errors),
     ];
     if (answered.length > 0) failures.push(`h${r.history}: the system answered errors: ${answered.join(', ')}`);
-    if (r.pipeline.result?.created === 0) failures.push(`h${r.history}.pipeline: no contact was created`);
+    // In the tiny smoke run any working system files at least one contact; a full run reports slowness instead.
+    if (smoke && r.pipeline.result?.created === 0) failures.push(`h${r.history}.pipeline: no contact was created`);
     if (r.error !== undefined) failures.push(`h${r.history}: ${r.error}`);
   }
   return failures;
@@ -226,7 +235,7 @@ async function main(): Promise<number> {
   await mkdir(dirname(jsonPath), { recursive: true });
 
   const progress = new Progress();
-  const budget = new Budget(options.budgetMinutes * 60_000, options.smoke ? 8_000 : 60_000);
+  const budget = new Budget(options.budgetMinutes * 60_000, options.smoke ? 8_000 : STOP_WAIT_MS + BUSY_STOP_WAIT_MS + 20_000);
   let signals = 0;
   const interrupt = (): void => {
     signals++;
@@ -281,7 +290,7 @@ async function main(): Promise<number> {
     logFile: relative(REPO_ROOT, `${stem}.log`),
     runs,
     targets: checkTargets(runs, options),
-    failures: [...startFailures, ...failuresOf(runs)],
+    failures: [...startFailures, ...failuresOf(runs, options.smoke)],
   };
   await writeFile(jsonPath, `${JSON.stringify(results, null, 2)}\n`);
   process.stdout.write(`${renderTable(results)}\n`);
