@@ -4,6 +4,7 @@ import type { StaffClientEvents, StaffEvents, TicketEventPayload } from '../src/
 import { hashPassword } from '../src/services/auth.service.js';
 import type { PerChannel, StaffRole } from '../src/store/staff.model.js';
 import { stringAt } from './http.js';
+import { TooSlow } from './phase.js';
 import { nowMs } from './stats.js';
 import type { SystemUnderTest } from './system-under-test.js';
 
@@ -134,7 +135,7 @@ export class AgentPool {
         fail(new Error(`connection of ${username} abandoned`));
       };
       const timer = setTimeout(() => {
-        fail(new Error(`socket of ${username} did not connect`));
+        fail(new TooSlow(`socket of ${username} did not connect within ${CONNECT_TIMEOUT_MS / 1000} s`));
       }, CONNECT_TIMEOUT_MS);
       spec.signal?.addEventListener('abort', aborted, { once: true });
       socket.once('connect', () => {
@@ -149,7 +150,12 @@ export class AgentPool {
   }
 
   async setPresence(agent: HarnessAgent, presence: 'available' | 'away'): Promise<void> {
-    const answer: unknown = await agent.socket.timeout(CONNECT_TIMEOUT_MS).emitWithAck('presence:set', { presence });
+    const answer: unknown = await agent.socket
+      .timeout(CONNECT_TIMEOUT_MS)
+      .emitWithAck('presence:set', { presence })
+      .catch(() => {
+        throw new TooSlow(`presence:set ${presence} of ${agent.username} not acknowledged within ${CONNECT_TIMEOUT_MS / 1000} s`);
+      });
     if (typeof answer !== 'object' || answer === null || !('ok' in answer) || answer.ok !== true) {
       throw new Error(`presence:set ${presence} of ${agent.username} failed: ${JSON.stringify(answer)}`);
     }
@@ -166,7 +172,7 @@ export class AgentPool {
     expected: number,
     onProgress: (text: string) => void,
     signal: AbortSignal,
-  ): Promise<{ recruited: number; planned: number; retired: number }> {
+  ): Promise<{ recruited: number; planned: number; retired: number; stalled?: string }> {
     let retired = 0;
     for (const agent of this.active(units).filter((a) => a.assigned >= a.capacity.manual)) {
       await this.retire(agent);
@@ -181,19 +187,26 @@ export class AgentPool {
       for (let i = 0; i < needed; i++) plan.push(unit);
     }
     let recruited = 0;
+    const state: { stalled?: string } = {};
     const planned = plan.length;
-    // A few logins at a time: each costs a scrypt verification on the server.
+    // A few logins at a time: each costs a scrypt verification on the server. A system too slow to let one
+    // agent in stops the recruiting: the agents already in are what the phase has.
+    const aborted = (): boolean => signal.aborted;
     const workers = Array.from({ length: 4 }, async () => {
-      for (let unit = plan.shift(); unit !== undefined && !signal.aborted; unit = plan.shift()) {
-        await this.recruit({ units: [unit], autoAssign: true, capacity: AGENT_CAPACITY, presence: 'available', signal });
+      for (let unit = plan.shift(); unit !== undefined && !aborted() && state.stalled === undefined; unit = plan.shift()) {
+        try {
+          await this.recruit({ units: [unit], autoAssign: true, capacity: AGENT_CAPACITY, presence: 'available', signal });
+        } catch (err) {
+          if (!(err instanceof TooSlow) && !aborted()) throw err;
+          state.stalled ??= err instanceof Error ? err.message : String(err);
+          return;
+        }
         recruited++;
         onProgress(`agents: ${recruited}/${planned} logged in and available`);
       }
     });
-    await Promise.all(workers).catch((err: unknown) => {
-      if (!signal.aborted) throw err;
-    });
-    return { recruited, planned, retired };
+    await Promise.all(workers);
+    return { recruited, planned, retired, ...(state.stalled !== undefined ? { stalled: state.stalled } : {}) };
   }
 
   /** The agent steps away and closes the browser, keeping the tickets already assigned (see ensureRoom). */

@@ -1,4 +1,5 @@
 import { Queue, Worker } from 'bullmq';
+import { WAITING_STATUSES } from '../src/domain/ticket-lifecycle.js';
 import { createRedis } from '../src/queues/redis-client.js';
 import { rooms, type NotificationPayload } from '../src/realtime/events.js';
 import type { AgentPool } from './agents.js';
@@ -17,8 +18,17 @@ export interface Ceiling {
   cut: boolean;
 }
 
+/** The cost of one query for waiting work at this history size (see {@link storeScan}). */
+export interface StoreScan {
+  /** Median of three runs, ms. */
+  ms: number;
+  /** Tickets in the collection. */
+  documents: number;
+}
+
 export interface Ceilings {
   storeInsert?: Ceiling;
+  storeScan?: StoreScan;
   bullmq?: Ceiling;
   socketViaRedis?: Ceiling;
   socketDirect?: Ceiling;
@@ -89,6 +99,24 @@ async function storeInsertCeiling(sut: SystemUnderTest, seconds: number, p: Phas
     setup: `insertOne of a ticket-sized document, ${INSERT_CONCURRENCY} at a time, pool ${sut.system.ctx.env.MONGODB_POOL_SIZE}`,
     cut,
   };
+}
+
+/**
+ * One query of the shape today's hot path uses to find waiting work (status, unit, best first), on the
+ * tickets collection with the history in it. FerretDB v1 sends only an exact `{_id}` filter to its backend,
+ * so this reads the whole collection: the unit of cost that grows with history. On MongoDB it uses an index.
+ */
+async function storeScan(sut: SystemUnderTest): Promise<StoreScan> {
+  const { Ticket } = sut.system.ctx.store.models;
+  const documents = await Ticket.estimatedDocumentCount();
+  const times: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const started = nowMs();
+    await Ticket.find({ status: { $in: [...WAITING_STATUSES] }, unitCode: 'GAT' }).sort({ priorityScore: -1, enqueuedAt: 1 }).limit(100).lean();
+    times.push(nowMs() - started);
+  }
+  const median = times.sort((a, b) => a - b)[1] ?? 0;
+  return { ms: Math.round(median * 10) / 10, documents };
 }
 
 /** No-op jobs added one by one (32 producers) and processed by one worker (concurrency 32). */
@@ -190,6 +218,7 @@ export async function measureCeilings(pool: AgentPool, sut: SystemUnderTest, red
   const out: Ceilings = {};
   p.progress.status('ceilings: store inserts');
   out.storeInsert = await storeInsertCeiling(sut, plan.storeSeconds, p);
+  if (!p.signal.aborted) out.storeScan = await storeScan(sut);
   p.progress.status('ceilings: BullMQ jobs');
   if (!p.signal.aborted) out.bullmq = await bullmqCeiling(sut, redisUrl, plan.bullmqJobs, p);
   p.progress.status('ceilings: Socket.IO events');

@@ -1,4 +1,5 @@
 import { Agent, request } from 'node:http';
+import { TooSlow } from './phase.js';
 
 export interface JsonAnswer {
   status: number;
@@ -48,7 +49,7 @@ export class HttpClient {
         },
       );
       req.setTimeout(ANSWER_TIMEOUT_MS, () => {
-        req.destroy(new Error(`no answer within ${ANSWER_TIMEOUT_MS / 1000} s`));
+        req.destroy(new TooSlow(`no answer within ${ANSWER_TIMEOUT_MS / 1000} s to ${method} ${path}`));
       });
       req.on('error', reject);
       req.end(body);

@@ -26,6 +26,14 @@ export interface PhaseReturn<T> {
   note?: string;
 }
 
+/**
+ * The system did not answer in time (a login, an acknowledgement, a connection): slowness, which a phase
+ * reports as a timeout, not an error of the harness.
+ */
+export class TooSlow extends Error {
+  override name = 'TooSlow';
+}
+
 /** How long a phase that ignores its deadline is waited for before it is abandoned. */
 const GRACE_MS = 15_000;
 
@@ -127,8 +135,9 @@ export async function runPhase<T>(
     return { status, seconds: seconds(), result: answer.result, ...(answer.note !== undefined ? { note: answer.note } : {}) };
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    progress.line(`${name}: error: ${message}`);
-    return { status: budget.isInterrupted() ? 'interrupted' : 'error', seconds: seconds(), note: message };
+    const slow = err instanceof TooSlow;
+    progress.line(`${name}: ${slow ? 'the system was too slow' : 'error'}: ${message}`);
+    return { status: budget.isInterrupted() ? 'interrupted' : slow ? 'timeout' : 'error', seconds: seconds(), note: message };
   } finally {
     clearTimeout(timer);
     clearTimeout(abandon);

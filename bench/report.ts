@@ -167,6 +167,10 @@ export function renderTable(results: BenchResults): string {
   row('  preload, tickets/s', (r) => fmt(r.preload.result?.perSecond));
   section('raw ceilings (per second)');
   row('  store inserts (32 at a time)', (r) => ceilingCell(r.ceilings.result?.storeInsert) + statusNote(r.ceilings));
+  row('  store: one query for waiting work, ms', (r) => {
+    const scan = r.ceilings.result?.storeScan;
+    return scan ? `${ms(scan.ms)} (${fmt(scan.documents)} tickets)` : '—';
+  });
   row('  BullMQ add+process no-op jobs', (r) => ceilingCell(r.ceilings.result?.bullmq));
   row('  Socket.IO events → 1 client (Redis)', (r) => ceilingCell(r.ceilings.result?.socketViaRedis));
   row('  Socket.IO events → 1 client (direct)', (r) => ceilingCell(r.ceilings.result?.socketDirect));

@@ -131,13 +131,15 @@ async function runHistory(history: number, later: readonly number[], rc: RunCont
     out.staffing = await phase('agents', { allowanceMs: options.smoke ? 30_000 : 60_000 }, async (p) => {
       // The counter agent who keys the contacts in; its socket sees each `created` event in the office's room.
       poster = await pool.recruit({ units: [ctx.catalogue.attentionOffice.code], autoAssign: false, capacity: { phone: 0, email: 0, kiosk: 0, manual: 0 }, signal: p.signal });
-      const { recruited, planned } = await pool.ensureRoom(units, options.rate * options.durationSeconds, (text) => { p.progress.status(`${label} ${text}`); }, p.signal);
-      return { result: { loggedIn: recruited }, timedOut: recruited < planned, ...(recruited < planned ? { note: `logged in ${recruited} of ${planned}` } : {}) };
+      const { recruited, planned, stalled } = await pool.ensureRoom(units, options.rate * options.durationSeconds, (text) => { p.progress.status(`${label} ${text}`); }, p.signal);
+      const short = recruited < planned;
+      return { result: { loggedIn: recruited }, timedOut: short, ...(short ? { note: `logged in ${recruited} of ${planned}${stalled ? `: ${stalled}` : ''}` } : {}) };
     });
     const counter = poster;
 
     const drainMs = options.smoke ? 10_000 : 15_000;
-    if (counter === undefined || out.staffing.status !== 'ok') out.pipeline = skipped('the agents could not all be logged in');
+    // Fewer agents than planned only matters to a system fast enough to fill them; a slow one is still measured.
+    if (counter === undefined || !units.every((u) => pool.active([u]).length > 0)) out.pipeline = skipped('no agent of some unit could log in');
     else {
       out.pipeline = await phase('pipeline', { allowanceMs: SETTLE_MS + options.durationSeconds * 1000 + drainMs + 10_000, minimumMs: options.durationSeconds * 1000 }, async (p) => {
         const arrivals = (): Promise<{ result: ArrivalResult; timedOut: boolean }> =>
