@@ -37,7 +37,7 @@ const STOP_WAIT_MS = 10_000;
  * How long a system still busy after that is given once its store is gone: its pending store calls fail after
  * the driver's 10 s server selection timeout, and some requests and jobs make several in a row.
  */
-const BUSY_STOP_WAIT_MS = 40_000;
+const BUSY_STOP_WAIT_MS = 30_000;
 
 /** A cautious guess at how long preloading `history` tickets takes (about 1,000 a second on the 2-core box). */
 function estimatePreloadMs(history: number): number {
@@ -58,6 +58,8 @@ interface RunContext {
   stem: string;
   /** Set when the services stop: what a still-busy system fails afterwards is expected. */
   onServicesStopping: () => void;
+  /** Services kept until the end of the run because a system that still uses them would not stop. */
+  deferredStops: (() => Promise<void>)[];
 }
 
 /**
@@ -172,14 +174,21 @@ async function runHistory(history: number, later: readonly number[], rc: RunCont
     progress.line(`${label}: stopping the system and its services`);
     const { stoppedCleanly, finished } = await sut.stop(STOP_WAIT_MS);
     out.stoppedCleanly = stoppedCleanly;
-    if (!stoppedCleanly) {
+    let stopped = stoppedCleanly;
+    if (!stopped) {
       rc.onServicesStopping();
       // The store goes first: a busy system's pending store work then fails fast, its workers record that in
       // Redis (still there, or their closing would wait on it forever) and its stop completes.
       await bench.stopStore();
-      await Promise.race([finished, pause(BUSY_STOP_WAIT_MS)]);
+      stopped = await Promise.race([finished.then(() => true), pause(BUSY_STOP_WAIT_MS).then(() => false)]);
     }
-    await bench.stop();
+    if (stopped) await bench.stop();
+    else {
+      // Its Redis stays up until the run ends: taken away now, the system's clients would retry it noisily
+      // through the next sizes. It costs little: the system's store is gone, so it has nothing left to do.
+      progress.line(`${label}: the system is still winding down; its Redis stays up until the run ends`);
+      rc.deferredStops.push(() => bench.stop());
+    }
   }
   return out;
 }
@@ -261,7 +270,7 @@ async function main(): Promise<number> {
   progress.line(`${label}: history ${options.history.join(', ')}; budget ${options.budgetMinutes} min; store ${external.mongodb ? 'MONGODB_URI' : 'embedded FerretDB'}, redis ${external.redis ? 'REDIS_URL' : 'embedded'}; results → ${relative(REPO_ROOT, jsonPath)}`);
   const runs: HistoryRun[] = [];
   const startFailures: string[] = [];
-  const rc: RunContext = { options, budget, progress, log, tally, stem, onServicesStopping: () => { servicesStopping = true; } };
+  const rc: RunContext = { options, budget, progress, log, tally, stem, onServicesStopping: () => { servicesStopping = true; }, deferredStops: [] };
   for (const [i, history] of options.history.entries()) {
     if (budget.isInterrupted()) break;
     try {
@@ -296,8 +305,10 @@ async function main(): Promise<number> {
   };
   await writeFile(jsonPath, `${JSON.stringify(results, null, 2)}\n`);
   process.stdout.write(`${renderTable(results)}\n`);
-  if (lateRejections > 0) progress.line(`${lateRejections} operations of a system still busy failed when the services stopped`);
   progress.line(`results written to ${relative(REPO_ROOT, jsonPath)}`);
+  servicesStopping = true;
+  await Promise.race([Promise.all(rc.deferredStops.map((stop) => stop())), pause(15_000)]);
+  if (lateRejections > 0) progress.line(`${lateRejections} operations of a system still busy failed when the services stopped`);
   if (budget.isInterrupted()) return 130;
   return results.failures.length > 0 ? 1 : 0;
 }
