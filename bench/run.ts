@@ -74,10 +74,11 @@ async function runHistory(history: number, later: readonly number[], rc: RunCont
   // A busy system's slow stop (see the end) comes out of the later sizes' shares, never out of their preloads.
   const until = nowMs() + budget.remainingMs() / (later.length + 1);
   progress.line(`history ${history.toLocaleString('en-US')}: starting services and a system on a fresh database`);
-  const bench = await startServices(process.env, rc.log);
+  const log = rc.log.child({ history: label });
+  const bench = await startServices(process.env, log);
   let sut: SystemUnderTest;
   try {
-    sut = await startSystemUnderTest(bench, label, rc.log, process.env);
+    sut = await startSystemUnderTest(bench, label, log, process.env);
   } catch (err) {
     await bench.stop();
     throw err;
@@ -85,7 +86,7 @@ async function runHistory(history: number, later: readonly number[], rc: RunCont
   const ctx = sut.system.ctx;
   const tracker = new EventTracker();
   const pool = new AgentPool(sut, tracker);
-  const services = { cpu: bench.cpu, tally: rc.tally };
+  const services = { cpu: bench.cpu, tally: rc.tally.of(label) };
   const skipped = <T>(note: string): PhaseOutcome<T> => ({ status: 'skipped', seconds: 0, note });
   const phase = <T>(name: string, limits: { allowanceMs: number; minimumMs?: number }, work: (p: PhaseContext) => Promise<PhaseReturn<T>>): Promise<PhaseOutcome<T>> =>
     runPhase(`${label} ${name}`, budget, progress, { ...limits, until }, work);

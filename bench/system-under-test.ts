@@ -25,14 +25,34 @@ export interface BenchServices {
   stop(): Promise<void>;
 }
 
-/** Warnings and errors the systems under test logged, by message: a failing job shows up here. */
-export class LogTally {
-  readonly counts = new Map<string, number>();
+/** What a phase reads to report the warnings logged meanwhile by its own system. */
+export interface WarningSource {
+  /** Warnings and errors by message since the last call. */
+  take(): Record<string, number>;
+}
 
-  take(): Record<string, number> {
-    const out = Object.fromEntries([...this.counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, 20));
-    this.counts.clear();
-    return out;
+/**
+ * Warnings and errors the systems under test logged, by history size (the logger's `history` binding) and
+ * message: a failing job shows up here, and a system still winding down is not counted against the next one.
+ */
+export class LogTally {
+  private readonly counts = new Map<string, Map<string, number>>();
+
+  add(source: string, message: string): void {
+    const counts = this.counts.get(source) ?? new Map<string, number>();
+    counts.set(message, (counts.get(message) ?? 0) + 1);
+    this.counts.set(source, counts);
+  }
+
+  /** The warnings of one source, as a {@link WarningSource}. */
+  of(source: string): WarningSource {
+    return {
+      take: () => {
+        const counts = this.counts.get(source) ?? new Map<string, number>();
+        this.counts.delete(source);
+        return Object.fromEntries([...counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, 20));
+      },
+    };
   }
 }
 
@@ -50,7 +70,8 @@ export async function createBenchLogger(file: string, tally: LogTally): Promise<
       hooks: {
         logMethod(args, method) {
           const message = args.find((a): a is string => typeof a === 'string') ?? 'log';
-          tally.counts.set(message, (tally.counts.get(message) ?? 0) + 1);
+          const bindings: Record<string, unknown> = this.bindings();
+          tally.add(typeof bindings.history === 'string' ? bindings.history : 'bench', message);
           method.apply(this, args);
         },
       },

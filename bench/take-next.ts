@@ -5,7 +5,7 @@ import { insertWaiting, type InsertReport, type ReservedCodes } from './history.
 import { stringAt } from './http.js';
 import { pause, type PhaseContext } from './phase.js';
 import { nowMs, summarize, type LatencySummary } from './stats.js';
-import type { LogTally, SystemUnderTest } from './system-under-test.js';
+import type { SystemUnderTest, WarningSource } from './system-under-test.js';
 
 /** An agent in manual mode may hold this many per channel: the most the staff schema allows. */
 const TAKE_NEXT_CAPACITY = { phone: 100, email: 100, kiosk: 100, manual: 100 };
@@ -106,7 +106,7 @@ async function takeRepeatedly(sut: SystemUnderTest, recruit: () => Promise<Harne
 export async function measureTakeNext(
   sut: SystemUnderTest,
   pool: AgentPool,
-  services: { cpu: CpuMeter; tally: LogTally },
+  services: { cpu: CpuMeter; tally: WarningSource },
   unit: string,
   plan: { codes: ReservedCodes; samples: number },
   p: PhaseContext,
