@@ -99,6 +99,13 @@ export function pipelineShare(run: Pick<HistoryRun, 'ceilings' | 'pipeline' | 's
   return { percent: Math.round((rate / inserts) * 1000) / 10, contactsPerSecond: rate, basis };
 }
 
+/** `< 100/s` when the first step fell behind, `≥ 800/s` when none did (the limit lies above), else the rate. */
+function sustainedText(s: SustainedSearch): string {
+  if (s.steps.length === 0) return '—';
+  if (s.highestSustained === null) return `< ${fmt(s.steps[0]?.rate)}/s`;
+  return `${s.steps.every((step) => step.passed) ? '≥ ' : ''}${fmt(s.highestSustained)}/s`;
+}
+
 const TARGET_HISTORY = 100_000;
 
 /** The issue's targets, checked at the largest history run (they are stated for 100,000). */
@@ -118,7 +125,7 @@ export function checkTargets(runs: readonly HistoryRun[], options: BenchOptions)
   const sustained = largest.sustained.result;
   checks.push({
     target: `≥ 500 contacts/s sustained (p99 < 1 s)${at}`,
-    value: !sustained ? 'not measured' : sustained.highestSustained === null ? `below ${fmt(options.steps[0])}/s` : `${fmt(sustained.highestSustained)}/s`,
+    value: sustained ? sustainedText(sustained) : 'not measured',
     met: !sustained || (sustained.steps.length === 0) ? null : (sustained.highestSustained ?? 0) >= 500,
   });
   const share = largest.pipelineShareOfStoreInsert;
@@ -210,9 +217,7 @@ export function renderTable(results: BenchResults): string {
   });
   row('highest sustained rate, p99 < 1 s', (r) => {
     const s = r.sustained.result;
-    if (!s) return `—${statusNote(r.sustained)}`;
-    const value = s.highestSustained === null ? (s.steps.length > 0 ? `< ${fmt(s.steps[0]?.rate)}/s` : '—') : `${fmt(s.highestSustained)}/s`;
-    return value + statusNote(r.sustained);
+    return (s ? sustainedText(s) : '—') + statusNote(r.sustained);
   });
   row('  steps (p99 ms)', (r) => r.sustained.result?.steps.map((s) => `${fmt(s.rate)}:${s.passed ? '✓' : '✗'}${ms(s.result.latency.p99)}`).join(' ') ?? '—');
   row('pipeline % of store-insert ceiling', (r) => (r.pipelineShareOfStoreInsert ? `${fmt(r.pipelineShareOfStoreInsert.percent, 1)} %` : '—'));

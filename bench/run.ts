@@ -14,7 +14,7 @@ import { measureCeilings, type CeilingPlan } from './ceilings.js';
 import { preloadHistory, reserveCodes } from './history.js';
 import { Budget, pause, runPhase, type PhaseContext, type PhaseOutcome, type PhaseReturn } from './phase.js';
 import { chooseDestinations, runArrivals, searchSustainedRate, SETTLE_MS, type ArrivalResult } from './pipeline.js';
-import { profiled, type ProfileSummary } from './profile.js';
+import { profiled } from './profile.js';
 import { Progress } from './progress.js';
 import { nowMs } from './stats.js';
 import { checkTargets, pipelineShare, renderTable, type BenchResults, type HistoryRun } from './report.js';
@@ -149,7 +149,7 @@ async function runHistory(history: number, later: readonly number[], rc: RunCont
           runArrivals(sut, counter, tracker, services, { rate: options.rate, seconds: options.durationSeconds, drainMs, settleMs: SETTLE_MS, destinations, label: `${label} pipeline` }, p);
         if (!options.profile) return arrivals();
         const { value, profile } = await profiled(`${rc.stem}-${label}.cpuprofile`, arrivals);
-        out.profile = profile satisfies ProfileSummary | undefined;
+        if (profile) out.profile = profile;
         return value;
       });
     }
@@ -158,7 +158,8 @@ async function runHistory(history: number, later: readonly number[], rc: RunCont
 
     const backlog = (pr?.backlog ?? 0) + (pr?.unanswered ?? 0);
     if (options.steps.length === 0) out.sustained = skipped('no steps asked for');
-    else if (counter === undefined || backlog > 0 || out.pipeline.status !== 'ok') out.sustained = skipped(`the pipeline phase left ${backlog} contacts unassigned: every step would start behind`);
+    else if (counter === undefined || out.pipeline.status !== 'ok') out.sustained = skipped(`the pipeline phase did not complete (${out.pipeline.status})`);
+    else if (backlog > 0) out.sustained = skipped(`the pipeline phase left ${backlog} contacts unassigned: every step would start behind`);
     else {
       out.sustained = await phase('sustained', { allowanceMs: options.steps.length * (options.stepSeconds + 20) * 1000, minimumMs: options.stepSeconds * 1000 + 10_000 }, (p) =>
         searchSustainedRate(sut, pool, counter, services, options.steps, options.stepSeconds, destinations, label, p),
