@@ -4,6 +4,7 @@ import type { StaffClientEvents, StaffEvents, TicketEventPayload } from '../src/
 import { hashPassword } from '../src/services/password-hash.js';
 import type { PerChannel, StaffRole } from '../src/store/staff.model.js';
 import { stringAt } from './http.js';
+import { TooSlow } from './phase.js';
 import { nowMs } from './stats.js';
 import type { SystemUnderTest } from './system-under-test.js';
 
@@ -74,12 +75,14 @@ export interface RecruitSpec {
   capacity: PerChannel;
   /** Presence set over the socket once connected; none: stays offline (observers, posters). */
   presence?: 'available' | 'away';
+  /** Abandons the login and the connection (the phase's deadline). */
+  signal?: AbortSignal;
 }
 
 /** Manual-channel capacity of a pipeline agent: the most the staff schema allows. */
 export const AGENT_CAPACITY: PerChannel = { phone: 1, email: 5, kiosk: 1, manual: 100 };
 
-const CONNECT_TIMEOUT_MS = 15_000;
+const CONNECT_TIMEOUT_MS = 10_000;
 
 /**
  * The people of the benchmark. Accounts are written through the staff repository with one password hash
@@ -110,7 +113,7 @@ export class AgentPool {
       capacity: spec.capacity,
       autoAssign: spec.autoAssign,
     });
-    const login = await this.sut.http.request('POST', '/api/v1/auth/login', { json: { username, password: this.password } });
+    const login = await this.sut.http.request('POST', '/api/v1/auth/login', { json: { username, password: this.password }, ...(spec.signal ? { signal: spec.signal } : {}) });
     const token = stringAt(login.body, 'accessToken');
     if (login.status !== 200 || token === undefined) throw new Error(`login of ${username} answered ${login.status}`);
     const staffId = staff._id.toString();
@@ -123,24 +126,36 @@ export class AgentPool {
       if (event.kind === 'assigned' && event.ticket.assigneeId === staffId) agent.assigned++;
     });
     await new Promise<void>((resolve, reject) => {
+      const fail = (err: Error): void => {
+        clearTimeout(timer);
+        spec.signal?.removeEventListener('abort', aborted);
+        reject(err);
+      };
+      const aborted = (): void => {
+        fail(new Error(`connection of ${username} abandoned`));
+      };
       const timer = setTimeout(() => {
-        reject(new Error(`socket of ${username} did not connect`));
+        fail(new TooSlow(`socket of ${username} did not connect within ${CONNECT_TIMEOUT_MS / 1000} s`));
       }, CONNECT_TIMEOUT_MS);
+      spec.signal?.addEventListener('abort', aborted, { once: true });
       socket.once('connect', () => {
         clearTimeout(timer);
+        spec.signal?.removeEventListener('abort', aborted);
         resolve();
       });
-      socket.once('connect_error', (err) => {
-        clearTimeout(timer);
-        reject(err);
-      });
+      socket.once('connect_error', fail);
     });
     if (spec.presence) await this.setPresence(agent, spec.presence);
     return agent;
   }
 
   async setPresence(agent: HarnessAgent, presence: 'available' | 'away'): Promise<void> {
-    const answer: unknown = await agent.socket.timeout(CONNECT_TIMEOUT_MS).emitWithAck('presence:set', { presence });
+    const answer: unknown = await agent.socket
+      .timeout(CONNECT_TIMEOUT_MS)
+      .emitWithAck('presence:set', { presence })
+      .catch(() => {
+        throw new TooSlow(`presence:set ${presence} of ${agent.username} not acknowledged within ${CONNECT_TIMEOUT_MS / 1000} s`);
+      });
     if (typeof answer !== 'object' || answer === null || !('ok' in answer) || answer.ok !== true) {
       throw new Error(`presence:set ${presence} of ${agent.username} failed: ${JSON.stringify(answer)}`);
     }
@@ -152,7 +167,12 @@ export class AgentPool {
    * disconnect (their grace period outlasts the run, so they keep their tickets): the sockets still connected
    * are those of people who can take work, as in an office, instead of an ever-growing crowd.
    */
-  async ensureRoom(units: readonly string[], expected: number, onProgress: (text: string) => void): Promise<{ recruited: number; retired: number }> {
+  async ensureRoom(
+    units: readonly string[],
+    expected: number,
+    onProgress: (text: string) => void,
+    signal: AbortSignal,
+  ): Promise<{ recruited: number; planned: number; retired: number; stalled?: string }> {
     let retired = 0;
     for (const agent of this.active(units).filter((a) => a.assigned >= a.capacity.manual)) {
       await this.retire(agent);
@@ -167,16 +187,26 @@ export class AgentPool {
       for (let i = 0; i < needed; i++) plan.push(unit);
     }
     let recruited = 0;
-    // A few logins at a time: each costs a scrypt verification on the server.
+    const state: { stalled?: string } = {};
+    const planned = plan.length;
+    // A few logins at a time: each costs a scrypt verification on the server. A system too slow to let one
+    // agent in stops the recruiting: the agents already in are what the phase has.
+    const aborted = (): boolean => signal.aborted;
     const workers = Array.from({ length: 4 }, async () => {
-      for (let unit = plan.shift(); unit !== undefined; unit = plan.shift()) {
-        await this.recruit({ units: [unit], autoAssign: true, capacity: AGENT_CAPACITY, presence: 'available' });
+      for (let unit = plan.shift(); unit !== undefined && !aborted() && state.stalled === undefined; unit = plan.shift()) {
+        try {
+          await this.recruit({ units: [unit], autoAssign: true, capacity: AGENT_CAPACITY, presence: 'available', signal });
+        } catch (err) {
+          if (!(err instanceof TooSlow) && !aborted()) throw err;
+          state.stalled ??= err instanceof Error ? err.message : String(err);
+          return;
+        }
         recruited++;
-        onProgress(`agents: ${recruited} logged in and available`);
+        onProgress(`agents: ${recruited}/${planned} logged in and available`);
       }
     });
     await Promise.all(workers);
-    return { recruited, retired };
+    return { recruited, planned, retired, ...(state.stalled !== undefined ? { stalled: state.stalled } : {}) };
   }
 
   /** The agent steps away and closes the browser, keeping the tickets already assigned (see ensureRoom). */

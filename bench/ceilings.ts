@@ -1,4 +1,5 @@
 import { Queue, Worker } from 'bullmq';
+import { WAITING_STATUSES } from '../src/domain/ticket-lifecycle.js';
 import { createRedis } from '../src/queues/redis-client.js';
 import { rooms, type NotificationPayload } from '../src/realtime/events.js';
 import type { AgentPool } from './agents.js';
@@ -17,8 +18,17 @@ export interface Ceiling {
   cut: boolean;
 }
 
+/** The cost of one query for waiting work at this history size (see {@link storeScan}). */
+export interface StoreScan {
+  /** Median of three runs (one run when it takes over a second), ms. */
+  ms: number;
+  /** Tickets in the collection. */
+  documents: number;
+}
+
 export interface Ceilings {
   storeInsert?: Ceiling;
+  storeScan?: StoreScan;
   bullmq?: Ceiling;
   socketViaRedis?: Ceiling;
   socketDirect?: Ceiling;
@@ -91,6 +101,26 @@ async function storeInsertCeiling(sut: SystemUnderTest, seconds: number, p: Phas
   };
 }
 
+/**
+ * One query of the shape today's hot path uses to find waiting work (status, unit, best first), on the
+ * tickets collection with the history in it. FerretDB v1 sends only an exact `{_id}` filter to its backend,
+ * so this reads the whole collection: the unit of cost that grows with history. On MongoDB it uses an index.
+ */
+async function storeScan(sut: SystemUnderTest): Promise<StoreScan> {
+  const { Ticket } = sut.system.ctx.store.models;
+  const documents = await Ticket.estimatedDocumentCount();
+  const once = async (): Promise<number> => {
+    const started = nowMs();
+    await Ticket.find({ status: { $in: [...WAITING_STATUSES] }, unitCode: 'GAT' }).sort({ priorityScore: -1, enqueuedAt: 1 }).limit(100).lean();
+    return nowMs() - started;
+  };
+  const first = await once();
+  // A slow query is timed once; a fast one three times (the median), since its noise matters more.
+  const times = first > 1_000 ? [first] : [first, await once(), await once()].sort((a, b) => a - b);
+  const value = times[Math.floor(times.length / 2)] ?? first;
+  return { ms: Math.round(value * 10) / 10, documents };
+}
+
 /** No-op jobs added one by one (32 producers) and processed by one worker (concurrency 32). */
 async function bullmqCeiling(sut: SystemUnderTest, redisUrl: string, jobs: number, p: PhaseContext): Promise<Ceiling> {
   const log = sut.system.ctx.log;
@@ -139,7 +169,12 @@ async function bullmqCeiling(sut: SystemUnderTest, redisUrl: string, jobs: numbe
  * workers use (the Redis emitter, then the API node's adapter) or emitted by the API node's server itself.
  */
 async function socketCeiling(pool: AgentPool, sut: SystemUnderTest, via: 'redis' | 'direct', events: number, p: PhaseContext): Promise<Ceiling> {
-  const client = await pool.recruit({ units: [sut.system.ctx.catalogue.attentionOffice.code], autoAssign: false, capacity: { phone: 0, email: 0, kiosk: 0, manual: 0 } });
+  const client = await pool.recruit({
+    units: [sut.system.ctx.catalogue.attentionOffice.code],
+    autoAssign: false,
+    capacity: { phone: 0, email: 0, kiosk: 0, manual: 0 },
+    signal: p.signal,
+  });
   let received = 0;
   let lastReceivedAt = 0;
   client.socket.on('notification:new', () => {
@@ -190,5 +225,8 @@ export async function measureCeilings(pool: AgentPool, sut: SystemUnderTest, red
   p.progress.status('ceilings: Socket.IO events');
   if (!p.signal.aborted) out.socketViaRedis = await socketCeiling(pool, sut, 'redis', plan.socketEvents, p);
   if (!p.signal.aborted) out.socketDirect = await socketCeiling(pool, sut, 'direct', plan.socketEvents, p);
+  // Last: at a large history on today's code one query takes seconds.
+  p.progress.status('ceilings: one query for waiting work');
+  if (!p.signal.aborted) out.storeScan = await storeScan(sut);
   return out;
 }

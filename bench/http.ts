@@ -1,10 +1,14 @@
 import { Agent, request } from 'node:http';
+import { TooSlow } from './phase.js';
 
 export interface JsonAnswer {
   status: number;
   /** Parsed JSON, or undefined for an empty or non-JSON body. */
   body: unknown;
 }
+
+/** How long the harness waits for any answer (logins, take-next); a system that slow is reported, not waited on. */
+const ANSWER_TIMEOUT_MS = 60_000;
 
 /** JSON over HTTP/1.1 keep-alive connections from a bounded pool, as a load generator needs. */
 export class HttpClient {
@@ -44,6 +48,9 @@ export class HttpClient {
           });
         },
       );
+      req.setTimeout(ANSWER_TIMEOUT_MS, () => {
+        req.destroy(new TooSlow(`no answer within ${ANSWER_TIMEOUT_MS / 1000} s to ${method} ${path}`));
+      });
       req.on('error', reject);
       req.end(body);
     });

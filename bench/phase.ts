@@ -26,6 +26,14 @@ export interface PhaseReturn<T> {
   note?: string;
 }
 
+/**
+ * The system did not answer in time (a login, an acknowledgement, a connection): slowness, which a phase
+ * reports as a timeout, not an error of the harness.
+ */
+export class TooSlow extends Error {
+  override name = 'TooSlow';
+}
+
 /** How long a phase that ignores its deadline is waited for before it is abandoned. */
 const GRACE_MS = 15_000;
 
@@ -52,6 +60,8 @@ export function pause(ms: number, signal?: AbortSignal): Promise<void> {
  */
 export class Budget {
   readonly endsAt: number;
+  /** Kept for work planned later (the preloads of the larger history sizes still to come). */
+  holdBackMs = 0;
   private readonly interrupt = new AbortController();
 
   constructor(
@@ -75,26 +85,27 @@ export class Budget {
 
   /** Milliseconds phases may still use. */
   remainingMs(): number {
-    return Math.max(0, this.endsAt - this.reserveMs - nowMs());
+    return Math.max(0, this.endsAt - this.reserveMs - this.holdBackMs - nowMs());
   }
 }
 
 /**
- * Runs one phase under a deadline: `min(allowanceMs, what the budget has left)`. A phase that throws is an
- * error, one that needs at least `minimumMs` and cannot have it is skipped, and one that overruns its deadline
- * by more than a grace period is abandoned: a phase is reported, it never hangs the run.
+ * Runs one phase under a deadline: the smallest of its allowance, what the budget has left and `until` (the
+ * end of its history size's share). A phase that throws is an error, one that needs at least `minimumMs` and
+ * cannot have it is skipped, and one that overruns its deadline by more than a grace period is abandoned: a
+ * phase is reported, it never hangs the run.
  */
 export async function runPhase<T>(
   name: string,
   budget: Budget,
   progress: Progress,
-  limits: { allowanceMs: number; minimumMs?: number },
+  limits: { allowanceMs: number; minimumMs?: number; until?: number },
   work: (ctx: PhaseContext) => Promise<PhaseReturn<T>>,
 ): Promise<PhaseOutcome<T>> {
   const started = nowMs();
   const seconds = (): number => Math.round((nowMs() - started) / 100) / 10;
   if (budget.isInterrupted()) return { status: 'skipped', seconds: 0, note: 'interrupted before it started' };
-  const available = Math.min(limits.allowanceMs, budget.remainingMs());
+  const available = Math.min(limits.allowanceMs, budget.remainingMs(), (limits.until ?? Infinity) - started);
   if (available < (limits.minimumMs ?? 1_000)) {
     progress.line(`${name}: skipped (time budget spent)`);
     return { status: 'skipped', seconds: 0, note: 'time budget spent' };
@@ -124,8 +135,9 @@ export async function runPhase<T>(
     return { status, seconds: seconds(), result: answer.result, ...(answer.note !== undefined ? { note: answer.note } : {}) };
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    progress.line(`${name}: error: ${message}`);
-    return { status: budget.isInterrupted() ? 'interrupted' : 'error', seconds: seconds(), note: message };
+    const slow = err instanceof TooSlow;
+    progress.line(`${name}: ${slow ? 'the system was too slow' : 'error'}: ${message}`);
+    return { status: budget.isInterrupted() ? 'interrupted' : slow ? 'timeout' : 'error', seconds: seconds(), note: message };
   } finally {
     clearTimeout(timer);
     clearTimeout(abandon);

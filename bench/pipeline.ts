@@ -5,7 +5,7 @@ import { CpuMeter, type CpuShare } from './cpu.js';
 import { HttpClient, stringAt } from './http.js';
 import { pause, type PhaseContext } from './phase.js';
 import { nowMs, perSecond, seededRandom, summarize, type LatencySummary } from './stats.js';
-import type { LogTally, SystemUnderTest } from './system-under-test.js';
+import type { SystemUnderTest, WarningSource } from './system-under-test.js';
 
 /** A service whose manual contacts routing sends to `unit` with no skill required. */
 export interface Destination {
@@ -118,7 +118,7 @@ export async function runArrivals(
   sut: SystemUnderTest,
   poster: { token: string },
   tracker: EventTracker,
-  services: { cpu: CpuMeter; tally: LogTally },
+  services: { cpu: CpuMeter; tally: WarningSource },
   plan: ArrivalPlan,
   p: PhaseContext,
 ): Promise<{ result: ArrivalResult; timedOut: boolean }> {
@@ -311,7 +311,7 @@ export async function searchSustainedRate(
   sut: SystemUnderTest,
   pool: AgentPool,
   poster: { token: string },
-  services: { cpu: CpuMeter; tally: LogTally },
+  services: { cpu: CpuMeter; tally: WarningSource },
   steps: readonly number[],
   stepSeconds: number,
   destinations: readonly Destination[],
@@ -333,6 +333,7 @@ export async function searchSustainedRate(
       (text) => {
         p.progress.status(`${label} ${rate}/s: ${text}`);
       },
+      p.signal,
     );
     const { result } = await runArrivals(sut, poster, pool.tracker, services, { rate, seconds: stepSeconds, drainMs, settleMs, destinations, label: `${label} ${rate}/s` }, p);
     const passed = keptUp(result);

@@ -27,6 +27,7 @@ export interface HistoryRun {
   profile?: ProfileSummary;
   /** Agents logged in over the run (pipeline, take-next, observers). */
   agents: number;
+  /** The system stopped within 10 s (otherwise it was still busy with a backlog when its services went). */
   stoppedCleanly: boolean;
   /** A failure outside any phase, which ended this history size early. */
   error?: string;
@@ -98,6 +99,13 @@ export function pipelineShare(run: Pick<HistoryRun, 'ceilings' | 'pipeline' | 's
   return { percent: Math.round((rate / inserts) * 1000) / 10, contactsPerSecond: rate, basis };
 }
 
+/** `< 100/s` when the first step fell behind, `≥ 800/s` when none did (the limit lies above), else the rate. */
+function sustainedText(s: SustainedSearch): string {
+  if (s.steps.length === 0) return '—';
+  if (s.highestSustained === null) return `< ${fmt(s.steps[0]?.rate)}/s`;
+  return `${s.steps.every((step) => step.passed) ? '≥ ' : ''}${fmt(s.highestSustained)}/s`;
+}
+
 const TARGET_HISTORY = 100_000;
 
 /** The issue's targets, checked at the largest history run (they are stated for 100,000). */
@@ -117,7 +125,7 @@ export function checkTargets(runs: readonly HistoryRun[], options: BenchOptions)
   const sustained = largest.sustained.result;
   checks.push({
     target: `≥ 500 contacts/s sustained (p99 < 1 s)${at}`,
-    value: !sustained ? 'not measured' : sustained.highestSustained === null ? `below ${fmt(options.steps[0])}/s` : `${fmt(sustained.highestSustained)}/s`,
+    value: sustained ? sustainedText(sustained) : 'not measured',
     met: !sustained || (sustained.steps.length === 0) ? null : (sustained.highestSustained ?? 0) >= 500,
   });
   const share = largest.pipelineShareOfStoreInsert;
@@ -166,6 +174,10 @@ export function renderTable(results: BenchResults): string {
   row('  preload, tickets/s', (r) => fmt(r.preload.result?.perSecond));
   section('raw ceilings (per second)');
   row('  store inserts (32 at a time)', (r) => ceilingCell(r.ceilings.result?.storeInsert) + statusNote(r.ceilings));
+  row('  store: one query for waiting work, ms', (r) => {
+    const scan = r.ceilings.result?.storeScan;
+    return scan ? `${ms(scan.ms)} (${fmt(scan.documents)} tickets)` : '—';
+  });
   row('  BullMQ add+process no-op jobs', (r) => ceilingCell(r.ceilings.result?.bullmq));
   row('  Socket.IO events → 1 client (Redis)', (r) => ceilingCell(r.ceilings.result?.socketViaRedis));
   row('  Socket.IO events → 1 client (direct)', (r) => ceilingCell(r.ceilings.result?.socketDirect));
@@ -205,9 +217,7 @@ export function renderTable(results: BenchResults): string {
   });
   row('highest sustained rate, p99 < 1 s', (r) => {
     const s = r.sustained.result;
-    if (!s) return `—${statusNote(r.sustained)}`;
-    const value = s.highestSustained === null ? (s.steps.length > 0 ? `< ${fmt(s.steps[0]?.rate)}/s` : '—') : `${fmt(s.highestSustained)}/s`;
-    return value + statusNote(r.sustained);
+    return (s ? sustainedText(s) : '—') + statusNote(r.sustained);
   });
   row('  steps (p99 ms)', (r) => r.sustained.result?.steps.map((s) => `${fmt(s.rate)}:${s.passed ? '✓' : '✗'}${ms(s.result.latency.p99)}`).join(' ') ?? '—');
   row('pipeline % of store-insert ceiling', (r) => (r.pipelineShareOfStoreInsert ? `${fmt(r.pipelineShareOfStoreInsert.percent, 1)} %` : '—'));
@@ -217,7 +227,7 @@ export function renderTable(results: BenchResults): string {
   row('  p99', (r) => ms(r.takeNext.result?.latency.p99));
   row('  max', (r) => ms(r.takeNext.result?.latency.max));
   row('  calls measured', (r) => fmt(r.takeNext.result?.latency.samples));
-  row('system stopped within 30 s', (r) => (r.stoppedCleanly ? 'yes' : 'no (busy with a backlog)'));
+  row('system stopped within 10 s', (r) => (r.stoppedCleanly ? 'yes' : 'no (busy with a backlog)'));
 
   const widths = rows[0]?.map((_, col) => Math.max(...rows.map((r) => (r[col] ?? '').length))) ?? [];
   const header: [string, ...string[]] = ['', ...runs.map((r) => `history ${fmt(r.history)}`)];

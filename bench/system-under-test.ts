@@ -20,17 +20,39 @@ export interface BenchServices {
   /** Which were given by URL (production-sized servers) rather than started here. */
   readonly external: { mongodb: boolean; redis: boolean };
   readonly cpu: CpuMeter;
+  /** Stops the embedded store only (nothing when it is given by URL). */
+  stopStore(): Promise<void>;
   stop(): Promise<void>;
 }
 
-/** Warnings and errors the systems under test logged, by message: a failing job shows up here. */
-export class LogTally {
-  readonly counts = new Map<string, number>();
+/** What a phase reads to report the warnings logged meanwhile by its own system. */
+export interface WarningSource {
+  /** Warnings and errors by message since the last call. */
+  take(): Record<string, number>;
+}
 
-  take(): Record<string, number> {
-    const out = Object.fromEntries([...this.counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, 20));
-    this.counts.clear();
-    return out;
+/**
+ * Warnings and errors the systems under test logged, by history size (the logger's `history` binding) and
+ * message: a failing job shows up here, and a system still winding down is not counted against the next one.
+ */
+export class LogTally {
+  private readonly counts = new Map<string, Map<string, number>>();
+
+  add(source: string, message: string): void {
+    const counts = this.counts.get(source) ?? new Map<string, number>();
+    counts.set(message, (counts.get(message) ?? 0) + 1);
+    this.counts.set(source, counts);
+  }
+
+  /** The warnings of one source, as a {@link WarningSource}. */
+  of(source: string): WarningSource {
+    return {
+      take: () => {
+        const counts = this.counts.get(source) ?? new Map<string, number>();
+        this.counts.delete(source);
+        return Object.fromEntries([...counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, 20));
+      },
+    };
   }
 }
 
@@ -48,7 +70,8 @@ export async function createBenchLogger(file: string, tally: LogTally): Promise<
       hooks: {
         logMethod(args, method) {
           const message = args.find((a): a is string => typeof a === 'string') ?? 'log';
-          tally.counts.set(message, (tally.counts.get(message) ?? 0) + 1);
+          const bindings: Record<string, unknown> = this.bindings();
+          tally.add(typeof bindings.history === 'string' ? bindings.history : 'bench', message);
           method.apply(this, args);
         },
       },
@@ -61,7 +84,8 @@ export async function startServices(env: NodeJS.ProcessEnv, log: Logger): Promis
   const mongodbUri = env.MONGODB_URI === '' ? undefined : env.MONGODB_URI;
   const redisUrl = env.REDIS_URL === '' ? undefined : env.REDIS_URL;
   if (mongodbUri !== undefined && redisUrl !== undefined) {
-    return { mongodbUri, redisUrl, external: { mongodb: true, redis: true }, cpu: new CpuMeter({}), stop: () => Promise.resolve() };
+    const nothing = (): Promise<void> => Promise.resolve();
+    return { mongodbUri, redisUrl, external: { mongodb: true, redis: true }, cpu: new CpuMeter({}), stopStore: nothing, stop: nothing };
   }
   const dataDir = await mkdtemp(join(tmpdir(), 'mcc-bench-'));
   try {
@@ -77,6 +101,9 @@ export async function startServices(env: NodeJS.ProcessEnv, log: Logger): Promis
       redisUrl: url,
       external: { mongodb: mongodbUri !== undefined, redis: redisUrl !== undefined },
       cpu: new CpuMeter(guardians),
+      async stopStore() {
+        await embedded.ferretdb?.stop();
+      },
       async stop() {
         await embedded.stop();
         await rm(dataDir, { recursive: true, force: true });
@@ -95,8 +122,12 @@ export interface SystemUnderTest {
   /** Database name and Redis key prefix (the same string). */
   readonly name: string;
   readonly http: HttpClient;
-  /** Stops the system (bounded), then drops its database and removes its Redis keys. */
-  stop(timeoutMs: number): Promise<{ stoppedCleanly: boolean }>;
+  /**
+   * Stops the system, waiting at most `timeoutMs`; drops its database and removes its Redis keys when they are
+   * on servers given by URL. `finished` settles when the stop really completes (a system busy with a backlog
+   * finishes once its services are gone).
+   */
+  stop(timeoutMs: number): Promise<{ stoppedCleanly: boolean; finished: Promise<unknown> }>;
 }
 
 export async function startSystemUnderTest(services: BenchServices, label: string, log: Logger, env: NodeJS.ProcessEnv): Promise<SystemUnderTest> {
@@ -136,9 +167,10 @@ export async function startSystemUnderTest(services: BenchServices, label: strin
       if (services.external.mongodb && system.ctx.store.connection.name === name) {
         await within(system.ctx.store.connection.dropDatabase().catch(() => undefined));
       }
-      const stopped = await within(system.stop());
+      const finished = system.stop().catch(() => undefined);
+      const stopped = await within(finished);
       if (services.external.redis) await removeKeys(services.redisUrl, name, log);
-      return { stoppedCleanly: stopped !== 'late' };
+      return { stoppedCleanly: stopped !== 'late', finished };
     },
   };
 }

@@ -4,9 +4,9 @@ import type { AgentPool, HarnessAgent } from './agents.js';
 import { CpuMeter, type CpuShare } from './cpu.js';
 import { insertWaiting, type InsertReport, type ReservedCodes } from './history.js';
 import { stringAt } from './http.js';
-import type { PhaseContext } from './phase.js';
+import { pause, type PhaseContext } from './phase.js';
 import { nowMs, summarize, type LatencySummary } from './stats.js';
-import type { LogTally, SystemUnderTest } from './system-under-test.js';
+import type { SystemUnderTest, WarningSource } from './system-under-test.js';
 
 /** An agent in manual mode may hold this many per channel: the most the staff schema allows. */
 const TAKE_NEXT_CAPACITY = { phone: 100, email: 100, kiosk: 100, manual: 100 };
@@ -64,7 +64,11 @@ interface Taken {
 /** The loop of take-next calls; a new agent takes over whenever the current one is full. */
 async function takeRepeatedly(sut: SystemUnderTest, recruit: () => Promise<HarnessAgent>, wanted: number, p: PhaseContext): Promise<Taken> {
   const taken: Taken = { samples: [], errors: {}, emptied: false, agents: 1 };
-  let agent = await recruit();
+  let agent = await recruit().catch((err: unknown) => {
+    if (p.signal.aborted) return undefined;
+    throw err;
+  });
+  if (agent === undefined) return { ...taken, agents: 0 };
   let calls = 0;
   let failures = 0;
   while (taken.samples.length < wanted && !p.signal.aborted && failures <= 20) {
@@ -82,7 +86,12 @@ async function takeRepeatedly(sut: SystemUnderTest, recruit: () => Promise<Harne
       taken.emptied = true;
       break;
     } else if (answer.status === 409 && stringAt(answer.body, 'error', 'details', 'reason') === 'at_capacity') {
-      agent = await recruit();
+      const next = await recruit().catch((err: unknown) => {
+        if (p.signal.aborted) return undefined;
+        throw err;
+      });
+      if (next === undefined) break;
+      agent = next;
       taken.agents++;
     } else {
       const key = `HTTP ${answer.status} ${stringAt(answer.body, 'error', 'code') ?? ''}`.trim();
@@ -102,7 +111,7 @@ async function takeRepeatedly(sut: SystemUnderTest, recruit: () => Promise<Harne
 export async function measureTakeNext(
   sut: SystemUnderTest,
   pool: AgentPool,
-  services: { cpu: CpuMeter; tally: LogTally },
+  services: { cpu: CpuMeter; tally: WarningSource },
   unit: string,
   plan: { codes: ReservedCodes; samples: number },
   p: PhaseContext,
@@ -112,7 +121,7 @@ export async function measureTakeNext(
     const prepare = await prepareWaiting(ctx, unit, plan.codes, (done) => { p.progress.status(`take-next: ${done}/${plan.codes.count} tickets waiting`); }, p.signal);
     services.tally.take();
     const cpuFrom = await services.cpu.snapshot();
-    const recruit = (): Promise<HarnessAgent> => pool.recruit({ units: [unit], autoAssign: false, capacity: TAKE_NEXT_CAPACITY, presence: 'available' });
+    const recruit = (): Promise<HarnessAgent> => pool.recruit({ units: [unit], autoAssign: false, capacity: TAKE_NEXT_CAPACITY, presence: 'available', signal: p.signal });
     const taken = await takeRepeatedly(sut, recruit, plan.samples, p);
     const cpuTo = await services.cpu.snapshot();
     const short = taken.samples.length < plan.samples && !taken.emptied;
@@ -132,7 +141,8 @@ export async function measureTakeNext(
       ...(short ? { note: `reached ${taken.samples.length} of ${plan.samples} calls` } : {}),
     };
   } finally {
-    await Promise.all(pool.active([unit]).map((a) => pool.retire(a).catch(() => undefined)));
-    await clearWaiting(ctx, unit);
+    // Bounded: a system this slow is reported by the phase; the harness does not wait on it.
+    const cleanup = Promise.all([...pool.active([unit]).map((a) => pool.retire(a)), clearWaiting(ctx, unit)]).catch(() => undefined);
+    await Promise.race([cleanup, pause(10_000)]);
   }
 }
