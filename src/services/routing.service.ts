@@ -96,8 +96,8 @@ export async function routeTicket(ctx: AppContext, ticketId: string): Promise<'r
 }
 
 async function afterRouting(ctx: AppContext, ticketId: string, at: Date): Promise<void> {
-  await startSla(ctx, ticketId, at);
+  // startSla answers the ticket it read, so routing does not read it a third time.
+  const ticket = await startSla(ctx, ticketId, at);
   // Straight into the live queue: an agent with room gets it within this job, no second hop.
-  const ticket = await ctx.store.tickets.get(ticketId);
-  if (ticket && WAITING_STATUSES.includes(ticket.status)) await queueTicket(ctx, ticket);
+  if (WAITING_STATUSES.includes(ticket.status)) await queueTicket(ctx, ticket);
 }

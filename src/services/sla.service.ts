@@ -168,14 +168,13 @@ export function initialSla(ctx: AppContext, ticket: Pick<Ticket, 'type' | 'unitC
  *
  * @throws AppError NOT_FOUND when the ticket does not exist
  */
-export async function startSla(ctx: AppContext, ticketId: string, at: Date): Promise<void> {
+export async function startSla(ctx: AppContext, ticketId: string, at: Date): Promise<Ticket> {
   const ticket = await ctx.store.tickets.get(ticketId);
   if (!ticket) throw new AppError('NOT_FOUND', 'No such ticket.');
-  if (ticket.sla === undefined && isOpenStatus(ticket.status)) {
-    // null: a concurrent call started it first; scheduling below then follows the dates it stored.
-    await ctx.store.ticketSla.start(ticket._id, initialSla(ctx, ticket, at));
-  }
+  // null: a concurrent call started it first; scheduling below then follows the dates it stored.
+  const started = ticket.sla === undefined && isOpenStatus(ticket.status) ? await ctx.store.ticketSla.start(ticket._id, initialSla(ctx, ticket, at)) : null;
   await syncSlaJobs(ctx, ticketId);
+  return started ?? ticket;
 }
 
 /**
