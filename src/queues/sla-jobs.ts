@@ -81,6 +81,23 @@ export function createSlaJobs(queues: QueueSet) {
       return changes;
     },
 
+    /**
+     * Adds the jobs of `wanted` without looking at what is there: BullMQ ignores an `add` whose id exists, so a job
+     * already scheduled (by a concurrent change, or an earlier attempt) stays as it is. For a ticket that has no
+     * jobs yet; one add per check, no reads.
+     */
+    async addNew(ticketId: string, wanted: WantedChecks): Promise<void> {
+      for (const kind of SLA_CHECK_KINDS) {
+        const due = wanted[kind];
+        if (due === undefined) continue;
+        await queues.enqueue(
+          'sla.check',
+          { ticketId, kind, dueAt: due.toISOString() },
+          { jobId: jobIdOf(ticketId, kind), delay: Math.max(0, due.getTime() - Date.now()), removeOnComplete: true },
+        );
+      }
+    },
+
     /** Whether Redis holds exactly `wanted` for the ticket (an `add` may have lost a race to another). */
     async matches(ticketId: string, wanted: WantedChecks): Promise<boolean> {
       for (const kind of SLA_CHECK_KINDS) {

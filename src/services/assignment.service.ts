@@ -71,27 +71,23 @@ async function withLive<T>(ctx: AppContext, op: () => Promise<T>): Promise<T> {
  * assigned ticket, or null when the claim was given back.
  */
 export async function completeClaim(ctx: AppContext, claim: Pick<Claim, 'ticketId' | 'staffId'>, actor: Actor = SYSTEM_ACTOR): Promise<Ticket | null> {
-  const ticket = await ctx.store.tickets.get(claim.ticketId);
-  if (ticket?.assigneeId?.toString() === claim.staffId && OWNED_STATUSES.includes(ticket.status)) {
-    await ctx.live.confirm(claim.ticketId, claim.staffId);
-    return ticket;
-  }
-  const at = new Date();
-  const assigned =
-    ticket && WAITING_STATUSES.includes(ticket.status)
-      ? await ctx.store.tickets.assignTo(ticket._id, { version: ticket.version, status: ticket.status }, claim.staffId, at)
-      : null;
-  if (!assigned || !ticket) {
+  const { before, after } = await ctx.store.tickets.claimFor(claim.ticketId, claim.staffId, new Date());
+  if (!after) {
+    // A repeat of a claim already written (a retried job, a reconcile) is confirmed; any other refusal given back.
+    if (before?.assigneeId?.toString() === claim.staffId && OWNED_STATUSES.includes(before.status)) {
+      await ctx.live.confirm(claim.ticketId, claim.staffId);
+      return before;
+    }
     await giveBack(ctx, claim);
     return null;
   }
   await ctx.live.confirm(claim.ticketId, claim.staffId);
-  await recordEvent(ctx, assigned, actor, 'assigned', { from: ticket.status, to: 'asignado', data: { assigneeId: claim.staffId } });
+  await recordEvent(ctx, after, actor, 'assigned', { ...(before ? { from: before.status } : {}), to: 'asignado', data: { assigneeId: claim.staffId } });
   // The agent may have gone offline after the claim and before this write, and their hand-back may have run
   // already: whichever side sees the other returns the ticket.
   const agent = await ctx.store.staffPresence.getStaff(claim.staffId);
-  if (!agent || agent.presence === 'offline' || agent.disabled) await returnToQueue(ctx, assigned, 'agent_offline');
-  return assigned;
+  if (!agent || agent.presence === 'offline' || agent.disabled) await returnToQueue(ctx, after, 'agent_offline');
+  return after;
 }
 
 /** Undoes a claim the store did not take: the agent's room comes back and the ticket is routed as it is now. */

@@ -14,7 +14,7 @@ import { calendarOf } from './calendar.js';
 import type { AppContext } from './context.js';
 import { placeContact } from './routing.service.js';
 import { initialSla } from './sla.service.js';
-import { recordEvent } from './ticket-events.js';
+import { recordEvents } from './ticket-events.js';
 
 const text = (max: number) => z.string().trim().max(max);
 
@@ -129,12 +129,13 @@ function localYear(ctx: AppContext, at: Date): number {
 }
 
 /**
- * Turns a contact into a ticket, exactly once per channel key: creates or finds the citizen, numbers the
- * ticket, records the first interaction and asks the router to queue it (job id = ticket id).
- * What the catalogue knows from the contact alone is set on the new ticket, so the answer already states it and
- * a channel may acknowledge from it: the unit, queue and type the routing rules give (see `placeContact`), and the
- * SLA policy and due dates, the clock started at the ticket's creation. The SLA checks are scheduled by the route
- * job (or the SLA reconciliation), which leaves all of that as it is.
+ * Turns a contact into a ticket, exactly once per channel key: creates or finds the citizen, numbers the ticket,
+ * records the first interaction and asks the router to queue it (job id = ticket id).
+ * The ticket is stored already queued (`created` and `routed` are recorded together): the routing rules place it
+ * from the contact alone (unit, queue, type; see `placeContact`), the citizen's standing gives its priority class,
+ * and its SLA clock starts at its creation, so the answer states all of it and a channel may acknowledge from it.
+ * The route job then schedules the SLA checks and puts it in the live queue, where an agent with room takes it;
+ * routing costs the store no second write.
  * Safe to repeat after a crash at any step: each step finds what an earlier attempt did.
  */
 export async function intake(ctx: AppContext, input: NormalizedContact, options: IntakeOptions = {}): Promise<IntakeResult> {
@@ -165,8 +166,10 @@ export async function intake(ctx: AppContext, input: NormalizedContact, options:
         channelKey: contact.externalId,
         ...placement.fields,
         originUnitCode: ctx.catalogue.attentionOffice.code,
-        sla: initialSla(ctx, { ...placement.fields, channel: contact.channel, status: 'nuevo' }, createdAt),
+        status: 'en_cola',
+        sla: initialSla(ctx, { ...placement.fields, channel: contact.channel, status: 'en_cola' }, createdAt),
         createdAt,
+        enqueuedAt: createdAt,
         priorityClass,
         priorityScore: priorityScore({ priorityClass, slaAtRisk: false }),
         slaAtRisk: false,
@@ -177,10 +180,15 @@ export async function intake(ctx: AppContext, input: NormalizedContact, options:
       });
       created = true;
       await ctx.live.arrive(routingEntryOf(ticket));
-      await recordEvent(ctx, ticket, actor, 'created', {
-        to: 'nuevo',
-        data: { channel: contact.channel, rule: placement.ruleId, ...(dropped.length > 0 ? { droppedIdentifiers: dropped } : {}) },
-      });
+      await recordEvents(ctx, ticket, actor, [
+        { type: 'created', to: 'nuevo', data: { channel: contact.channel, ...(dropped.length > 0 ? { droppedIdentifiers: dropped } : {}) } },
+        {
+          type: 'routed',
+          from: 'nuevo',
+          to: 'en_cola',
+          data: { rule: placement.ruleId, unit: ticket.unitCode, queue: ticket.queue, ...(ticket.serviceCode ? { service: ticket.serviceCode } : {}) },
+        },
+      ]);
     } catch (err) {
       // The same contact delivered twice at once: the other delivery won; use its ticket.
       if (!isAppError(err, 'DUPLICATE')) throw err;
@@ -203,6 +211,7 @@ export async function intake(ctx: AppContext, input: NormalizedContact, options:
     ...(contact.raw !== undefined ? { raw: contact.raw } : {}),
     at: contact.receivedAt,
   });
-  if (ticket.status === 'nuevo') await ctx.queues.enqueue('route.ticket', { ticketId: ticket._id.toString() }, { jobId: ticket._id.toString() });
+  // Also for a contact delivered again: a crash may have stopped the first delivery before this line.
+  if (ticket.status === 'nuevo' || ticket.status === 'en_cola') await ctx.queues.enqueue('route.ticket', { ticketId: ticket._id.toString() }, { jobId: ticket._id.toString() });
   return { ticket, created };
 }

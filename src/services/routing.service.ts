@@ -7,7 +7,7 @@ import type { Ticket } from '../store/ticket.repository.js';
 import type { Actor } from './actor.js';
 import { queueTicket } from './assignment.service.js';
 import type { AppContext } from './context.js';
-import { startSla } from './sla.service.js';
+import { scheduleNewSlaChecks, startSla } from './sla.service.js';
 import { recordEvent } from './ticket-events.js';
 
 const ROUTER: Actor = { kind: 'system', id: 'router' };
@@ -40,32 +40,37 @@ export function placeContact(ctx: AppContext, channel: Channel, hint: RoutingHin
 }
 
 /**
- * Routes a new ticket into its queue: the citizen's standing picks the priority class, the SLA checks are
- * scheduled, the ticket joins the queue and an agent is sought. Intake has already placed the ticket (unit, queue,
- * type) and started its SLA, and its answer told the citizen so; that placement stands, even if the routing table
- * changed since. A ticket that intake did not place (stored before intake placed tickets) is placed here, by the
- * same rules, and its SLA started from its creation. A ticket that is no longer new (the job ran before) is left
- * alone.
+ * The route job: a ticket intake has stored queued gets its SLA checks scheduled and joins the live queue, where
+ * an agent with room takes it at once (see `queueTicket`). Two reads of the store at most, whatever its history.
+ * A ticket stored new (before intake placed tickets, or by an older version) is routed here first: the citizen's
+ * standing picks the priority class, the rules place it if intake did not, and its SLA starts from its creation.
+ * A ticket no longer waiting (the job ran before, or someone took or closed it) is left alone.
  */
 export async function routeTicket(ctx: AppContext, ticketId: string): Promise<'routed' | 'skipped'> {
-  const ticket = await ctx.store.tickets.get(ticketId);
-  if (!ticket) return 'skipped';
-  // An earlier attempt queued it but stopped before the SLA checks and the agent search: finish its work.
-  if (ticket.status === 'en_cola') {
-    await afterRouting(ctx, ticketId, ticket.createdAt);
-    return 'routed';
+  const found = await ctx.store.tickets.get(ticketId);
+  if (!found) return 'skipped';
+  const ticket = found.status === 'nuevo' ? await enqueueNew(ctx, found) : found;
+  if (!ticket || !WAITING_STATUSES.includes(ticket.status)) return 'skipped';
+  if (ticket.sla === undefined) {
+    // Legal terms run from the filing, not from when the router got to it.
+    await startSla(ctx, ticketId, ticket.createdAt);
+  } else {
+    await scheduleNewSlaChecks(ctx, ticket);
   }
-  if (ticket.status !== 'nuevo') return 'skipped';
-  const step = nextStatus(ticket.status, 'enqueue');
-  if (!step.ok) return 'skipped';
+  await queueTicket(ctx, ticket);
+  return 'routed';
+}
 
+/** A ticket stored as `nuevo` joins its queue: what intake does for every ticket since it places them. */
+async function enqueueNew(ctx: AppContext, ticket: Ticket): Promise<Ticket | null> {
+  const step = nextStatus(ticket.status, 'enqueue');
+  if (!step.ok) return null;
   const placement = ticket.sla === undefined ? placeContact(ctx, ticket.channel, ticket.routingHint, ticket.type) : undefined;
   const citizen = ticket.citizenId ? await ctx.store.citizens.get(ticket.citizenId.toString()) : null;
   const priorityClass =
     ticket.priorityClass === 'preferential'
       ? 'preferential'
       : priorityClassOf({ preferential: citizen?.preferential ?? false, vpp: citizen?.vpp ?? false });
-  const now = new Date();
   const routed = await ctx.store.tickets.compareAndSet(
     ticket._id,
     { version: ticket.version, status: 'nuevo' },
@@ -75,11 +80,11 @@ export async function routeTicket(ctx: AppContext, ticketId: string): Promise<'r
         ...placement?.fields,
         priorityClass,
         priorityScore: priorityScore({ priorityClass, slaAtRisk: false }),
-        enqueuedAt: now,
+        enqueuedAt: new Date(),
       },
     },
   );
-  if (!routed) return 'skipped';
+  if (!routed) return null;
   await recordEvent(ctx, routed, ROUTER, 'routed', {
     from: 'nuevo',
     to: step.to,
@@ -90,14 +95,5 @@ export async function routeTicket(ctx: AppContext, ticketId: string): Promise<'r
       ...(routed.serviceCode ? { service: routed.serviceCode } : {}),
     },
   });
-  // Legal terms run from the filing, not from when the router got to it.
-  await afterRouting(ctx, ticketId, ticket.createdAt);
-  return 'routed';
-}
-
-async function afterRouting(ctx: AppContext, ticketId: string, at: Date): Promise<void> {
-  // startSla answers the ticket it read, so routing does not read it a third time.
-  const ticket = await startSla(ctx, ticketId, at);
-  // Straight into the live queue: an agent with room gets it within this job, no second hop.
-  if (WAITING_STATUSES.includes(ticket.status)) await queueTicket(ctx, ticket);
+  return routed;
 }

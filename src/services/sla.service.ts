@@ -75,6 +75,16 @@ export async function syncSlaJobs(ctx: AppContext, ticketId: string): Promise<nu
   throw new AppError('CONFLICT', 'The ticket kept changing while its SLA checks were scheduled; try again.');
 }
 
+/**
+ * Schedules the checks of a ticket whose clock intake started and which has no jobs yet (the route job), from the
+ * ticket as the caller read it: one add per check, no reads. A change of the SLA meanwhile runs
+ * {@link syncSlaJobs} itself, whose schedule an add here never replaces (same job ids); at worst a check that
+ * change removed is added back, and a check decides from the ticket when it runs, so it then records nothing.
+ */
+export async function scheduleNewSlaChecks(ctx: AppContext, ticket: Ticket): Promise<void> {
+  await createSlaJobs(ctx.queues).addNew(ticket._id.toString(), wantedChecks(ticket));
+}
+
 // ─── clock changes ──────────────────────────────────────────────────────────────────────────────────────────────
 
 /** A new SLA state for a ticket, with the priority fields that change with it. */

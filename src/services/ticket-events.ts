@@ -11,18 +11,32 @@ export interface EventDetails {
   data?: Record<string, unknown>;
 }
 
+/** One entry of a ticket's audit trail: its type and what it says. */
+export interface EventRecord extends EventDetails {
+  type: string;
+}
+
 /** Appends to the ticket's audit trail (every change says who, when, from, to and why) and pushes it live. */
 export async function recordEvent(ctx: AppContext, ticket: Ticket, actor: Actor, type: string, details: EventDetails = {}): Promise<void> {
-  const event = await ctx.store.ticketEvents.append({
-    ticketId: ticket._id,
-    type,
-    actorKind: actor.kind,
-    ...(actor.id !== undefined ? { actorId: actor.id } : {}),
-    ...(details.from ? { fromStatus: details.from } : {}),
-    ...(details.to ? { toStatus: details.to } : {}),
-    ...(details.reason ? { reason: details.reason } : {}),
-    ...(details.data ? { data: details.data } : {}),
-  });
+  await recordEvents(ctx, ticket, actor, [{ type, ...details }]);
+}
+
+/** Several changes of one ticket made together, appended in one write, in order, and pushed live in that order. */
+export async function recordEvents(ctx: AppContext, ticket: Ticket, actor: Actor, records: readonly EventRecord[]): Promise<void> {
+  const at = new Date();
+  const events = await ctx.store.ticketEvents.appendMany(
+    records.map((details) => ({
+      ticketId: ticket._id,
+      type: details.type,
+      at,
+      actorKind: actor.kind,
+      ...(actor.id !== undefined ? { actorId: actor.id } : {}),
+      ...(details.from ? { fromStatus: details.from } : {}),
+      ...(details.to ? { toStatus: details.to } : {}),
+      ...(details.reason ? { reason: details.reason } : {}),
+      ...(details.data ? { data: details.data } : {}),
+    })),
+  );
   // Every recorded change is also pushed live: the audit trail and the live view cannot disagree.
-  await announceTicketEvent(ctx, ticket, { id: event._id.toString(), type, at: event.at });
+  for (const event of events) await announceTicketEvent(ctx, ticket, { id: event._id.toString(), type: event.type, at: event.at });
 }

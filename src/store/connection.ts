@@ -1,4 +1,4 @@
-import mongoose, { type Connection } from 'mongoose';
+import mongoose, { type Collection, type Connection, type Schema } from 'mongoose';
 import type { Logger } from '../logging.js';
 import type { DocumentLocks } from './document-lock.js';
 import { createStaffPresenceRepository, type StaffPresenceRepository } from './staff-presence.repository.js';
@@ -47,6 +47,37 @@ export interface Store {
   close(): Promise<void>;
 }
 
+/** What index creation needs of a model. */
+interface IndexedModel {
+  readonly collection: Pick<Collection, 'indexes' | 'dropIndex' | 'createIndex'>;
+  readonly schema: Pick<Schema, 'indexes'>;
+  createIndexes(): Promise<unknown>;
+}
+
+/**
+ * Creates the indexes a model declares. On FerretDB v1 a secondary index serves no query (every filter other than
+ * an exact `_id` reads the whole collection) yet SQLite maintains it on every insert and update, and the ticket
+ * collection declares six: there only the unique ones are kept, because they guard idempotency, and any other left
+ * by an earlier version is dropped. A real MongoDB gets every declared index.
+ */
+async function ensureIndexes(model: IndexedModel, filters: WriteFilters): Promise<void> {
+  if (!filters.exactIdOnly) {
+    await model.createIndexes();
+    return;
+  }
+  // A collection not created yet has no indexes (FerretDB answers NamespaceNotFound, code 26).
+  const existing = await model.collection.indexes().catch((err: unknown) => {
+    if (err instanceof Error && 'code' in err && err.code === 26) return [];
+    throw err;
+  });
+  for (const index of existing) {
+    if (index.name !== undefined && index.name !== '_id_' && index.unique !== true) await model.collection.dropIndex(index.name);
+  }
+  for (const [fields, options] of model.schema.indexes()) {
+    if (options.unique === true) await model.collection.createIndex(fields as Record<string, 1 | -1>, { unique: true }, undefined);
+  }
+}
+
 /**
  * Opens a dedicated connection (not mongoose's global one) so that several stores, e.g. one database per test
  * file or two API nodes in one test, can live in one process. Indexes are created before it resolves, so
@@ -62,10 +93,10 @@ export async function connectStore(options: StoreOptions): Promise<Store> {
   });
   await connection.asPromise();
   const models = registerModels(connection);
-  await Promise.all(Object.values(models).map((model) => model.createIndexes()));
   const info = await connection.db?.admin().command({ buildInfo: 1 });
   // FerretDB says so in buildInfo; it answers only exact `_id` filters from an index (see guarded-update.ts).
   const filters: WriteFilters = { exactIdOnly: info !== undefined && 'ferretdbVersion' in info };
+  await Promise.all(Object.values(models).map((model) => ensureIndexes(model, filters)));
   options.log.info({ db: options.dbName, exactIdOnly: filters.exactIdOnly }, 'store connected, indexes ensured');
 
   return {

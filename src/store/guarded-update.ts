@@ -22,11 +22,45 @@ export interface GuardedChange {
   unset?: readonly string[];
 }
 
+/** What a guarded write found and what it wrote: `after` is null when the guard did not hold (or no document). */
+export interface GuardedStep<T> {
+  before: T | null;
+  after: T | null;
+}
+
 /**
  * The one way a shared document changes: under its lock, read it by `_id`, let `decide` say what to change from
  * what is there (null: the guard does not hold, nothing is written), and write it with `version + 1`. Costs two
- * `_id` operations whatever the size of the collection.
+ * `_id` operations whatever the size of the collection. Answers the document as read and as written, so a caller
+ * that must tell "already done" from "refused" needs no read of its own.
  */
+export async function guardedStep<T extends GuardedDocument>(
+  model: Model<T>,
+  locks: DocumentLocks,
+  filters: WriteFilters,
+  what: string,
+  id: Types.ObjectId,
+  decide: (current: T) => GuardedChange | null,
+  options: { runValidators?: boolean } = {},
+): Promise<GuardedStep<T>> {
+  return locks.withLock(`${what}:${id.toString()}`, async () => {
+    const before = await storeCall(what, () => model.findById(id).lean<T>());
+    if (!before) return { before: null, after: null };
+    const change = decide(before);
+    if (!change) return { before, after: null };
+    const update: Record<string, unknown> = { $set: { ...change.set, version: before.version + 1 } };
+    if (change.unset && change.unset.length > 0) update.$unset = Object.fromEntries(change.unset.map((k) => [k, 1]));
+    const filter = filters.exactIdOnly ? { _id: id } : { _id: id, version: before.version };
+    const after = await storeCall(what, () =>
+      model
+        .findOneAndUpdate(filter, update as UpdateQuery<T>, { returnDocument: 'after', runValidators: options.runValidators ?? false })
+        .lean<T>(),
+    );
+    return { before, after };
+  });
+}
+
+/** {@link guardedStep} for callers that only need what was written. */
 export async function updateGuarded<T extends GuardedDocument>(
   model: Model<T>,
   locks: DocumentLocks,
@@ -36,18 +70,5 @@ export async function updateGuarded<T extends GuardedDocument>(
   decide: (current: T) => GuardedChange | null,
   options: { runValidators?: boolean } = {},
 ): Promise<T | null> {
-  return locks.withLock(`${what}:${id.toString()}`, async () => {
-    const current = await storeCall(what, () => model.findById(id).lean<T>());
-    if (!current) return null;
-    const change = decide(current);
-    if (!change) return null;
-    const update: Record<string, unknown> = { $set: { ...change.set, version: current.version + 1 } };
-    if (change.unset && change.unset.length > 0) update.$unset = Object.fromEntries(change.unset.map((k) => [k, 1]));
-    const filter = filters.exactIdOnly ? { _id: id } : { _id: id, version: current.version };
-    return storeCall(what, () =>
-      model
-        .findOneAndUpdate(filter, update as UpdateQuery<T>, { returnDocument: 'after', runValidators: options.runValidators ?? false })
-        .lean<T>(),
-    );
-  });
+  return (await guardedStep(model, locks, filters, what, id, decide, options)).after;
 }

@@ -17,6 +17,15 @@ export function createTicketEventRepository(models: Models) {
       return created.toObject();
     },
 
+    /** Several events in one write, in order (intake's `created` and `routed`). */
+    async appendMany(events: readonly NewTicketEvent[]): Promise<TicketEvent[]> {
+      if (events.length === 0) return [];
+      const created = await storeCall('ticket event', () =>
+        TicketEvent.insertMany(events.map((event) => ({ ...event, ticketId: new Types.ObjectId(event.ticketId) }))),
+      );
+      return created.map((doc) => doc.toObject());
+    },
+
     async list(ticketId: string): Promise<TicketEvent[]> {
       if (!Types.ObjectId.isValid(ticketId)) return [];
       return storeCall('ticket event', () => TicketEvent.find({ ticketId: new Types.ObjectId(ticketId) }).sort({ at: 1, _id: 1 }).lean());

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { Types } from 'mongoose';
-import type { TicketStatus } from '../domain/ticket-lifecycle.js';
+import { WAITING_STATUSES, type TicketStatus } from '../domain/ticket-lifecycle.js';
 import type { Channel, TicketType } from '../domain/ticket-types.js';
 import type { DocumentLocks } from './document-lock.js';
-import { updateGuarded, type WriteFilters } from './guarded-update.js';
+import { guardedStep, updateGuarded, type GuardedStep, type WriteFilters } from './guarded-update.js';
 import type { TicketDoc } from './ticket.model.js';
 import type { Models } from './models.js';
 import { AppError } from '../errors.js';
@@ -73,9 +73,17 @@ export function createTicketRepository(models: Models, locks: DocumentLocks, fil
      */
     compareAndSet,
 
-    /** The ticket becomes the agent's, if it is still as the caller read it. */
-    async assignTo(id: Types.ObjectId | string, guard: { version: number; status: TicketStatus }, staffId: string, at: Date): Promise<Ticket | null> {
-      return compareAndSet(id, guard, { set: { status: 'asignado', assigneeId: new Types.ObjectId(staffId), assignedAt: at } });
+    /**
+     * Writes a claim of the live queue: the ticket, if still waiting, becomes the agent's. One read and one write by
+     * `_id`. `before` tells the caller what it found: already this agent's (a repeat: nothing written), taken by
+     * someone else or no longer waiting (nothing written), or waiting (`after` is the assigned ticket).
+     */
+    async claimFor(id: Types.ObjectId | string, staffId: string, at: Date): Promise<GuardedStep<Ticket>> {
+      return guardedStep(Ticket, locks, filters, 'ticket', new Types.ObjectId(id), (current) =>
+        WAITING_STATUSES.includes(current.status)
+          ? { set: { status: 'asignado', assigneeId: new Types.ObjectId(staffId), assignedAt: at, updatedAt: at } }
+          : null,
+      { runValidators: true });
     },
 
     async listOwnedBy(staffId: Types.ObjectId | string, statuses: readonly TicketStatus[]): Promise<Ticket[]> {

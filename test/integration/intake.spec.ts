@@ -35,7 +35,7 @@ describe('intake: every contact becomes one ticket (real FerretDB + Redis)', () 
     );
     expect(created).to.equal(true);
     expect(ticket.trackingCode).to.match(/^PL-\d{4}-\d{6}$/);
-    expect(ticket.status).to.equal('nuevo');
+    expect(ticket.status).to.equal('en_cola');
     const citizen = await system.ctx.store.citizens.findByIdentifier('dni', '10000001');
     expect(citizen?.emails).to.deep.equal(['vecina@correo.pe']);
     expect(ticket.citizenId?.toString()).to.equal(citizen?._id.toString());
