@@ -278,6 +278,12 @@ export function createRoutingStateRepository(redis: Redis, prefix: string) {
       return { state: 'held', ...(a ? { staffId: a } : {}), ...(at ? { claimedAt: new Date(Number(at)) } : {}) };
     },
 
+    /** An agent's presence and whether they take work, as routing knows them; null when it does not know them. */
+    async agentStatus(staffId: string): Promise<{ presence: string; takesWork: boolean } | null> {
+      const [presence, takesWork] = await redis.hmget(`${base}:a:${staffId}`, 'p', 'x');
+      return presence === null || presence === undefined ? null : { presence, takesWork: takesWork === '1' };
+    },
+
     async load(staffId: string): Promise<Record<Channel, number>> {
       const values = await redis.hmget(`${base}:a:${staffId}`, ...CHANNELS.map((c) => `load:${c}`));
       return Object.fromEntries(CHANNELS.map((c, i) => [c, Number(values[i] ?? 0)])) as Record<Channel, number>;

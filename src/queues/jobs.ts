@@ -91,7 +91,7 @@ export const DEFAULT_JOB_OPTIONS = {
  * Jobs one worker process runs at once, per queue. Routing and assignment wait on the store and Redis far more
  * than they compute, and claims are atomic in Redis, so they run many at a time; the rest need little.
  */
-export const WORKER_CONCURRENCY: Readonly<Record<QueueName, number>> = { system: 2, route: 16, assign: 8, sla: 4, realtime: 4 };
+export const WORKER_CONCURRENCY: Readonly<Record<QueueName, number>> = { system: 2, route: 64, assign: 8, sla: 4, realtime: 4 };
 
 export const HEARTBEAT_EVERY_MS = 30_000;
 export const MAINTENANCE_EVERY_MS = 3_600_000;

@@ -85,9 +85,21 @@ export async function completeClaim(ctx: AppContext, claim: Pick<Claim, 'ticketI
   await recordEvent(ctx, after, actor, 'assigned', { ...(before ? { from: before.status } : {}), to: 'asignado', data: { assigneeId: claim.staffId } });
   // The agent may have gone offline after the claim and before this write, and their hand-back may have run
   // already: whichever side sees the other returns the ticket.
-  const agent = await ctx.store.staffPresence.getStaff(claim.staffId);
-  if (!agent || agent.presence === 'offline' || agent.disabled) await returnToQueue(ctx, after, 'agent_offline');
+  if (!(await stillTakesWork(ctx, claim.staffId))) await returnToQueue(ctx, after, 'agent_offline');
   return after;
+}
+
+/**
+ * Whether an agent still takes work, asked after a claim was written. Going offline (or being disabled) writes the
+ * store, then the live state, then hands back what the live state says they hold, claims included: so a claim
+ * written before the live state changed is handed back by that side, and one written after it is seen here. The
+ * live state answers without a store read; when it does not know the agent (rebuilt meanwhile) the store does.
+ */
+async function stillTakesWork(ctx: AppContext, staffId: string): Promise<boolean> {
+  const live = await ctx.live.agentStatus(staffId);
+  if (live) return live.takesWork && live.presence !== 'offline';
+  const agent = await ctx.store.staffPresence.getStaff(staffId);
+  return agent !== null && agent.presence !== 'offline' && liveAgentOf(agent).takesWork;
 }
 
 /** Undoes a claim the store did not take: the agent's room comes back and the ticket is routed as it is now. */
