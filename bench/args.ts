@@ -36,7 +36,8 @@ Measures the contact pipeline beside the raw ceilings of the store, BullMQ and S
   --take-next N          take-next calls measured (default 300; smoke 20)
   --budget-minutes M     the whole run stops within this (default 10; smoke 1)
   --json PATH            where the results go (default bench/results/<date>-<commit>.json)
-  --profile              CPU profile of this process during each pipeline phase (next to the JSON)
+  --profile              CPU profiles of this process and of the embedded FerretDB during each pipeline
+                         phase (next to the JSON)
   --smoke                a tiny run (< 60 s) for CI: fails only if a phase errors, not on missed targets
   --help                 this text
 

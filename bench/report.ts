@@ -4,6 +4,7 @@ import type { InsertReport } from './history.js';
 import type { PhaseOutcome } from './phase.js';
 import type { ArrivalResult, SustainedSearch } from './pipeline.js';
 import type { ProfileSummary } from './profile.js';
+import type { StoreProfileSummary } from './store-profile.js';
 import type { LatencySummary } from './stats.js';
 import type { TakeNextResult } from './take-next.js';
 
@@ -25,6 +26,8 @@ export interface HistoryRun {
   /** Pipeline contacts/s as a percentage of the raw store-insert ceiling, and which rate was used. */
   pipelineShareOfStoreInsert: { percent: number; contactsPerSecond: number; basis: string } | null;
   profile?: ProfileSummary;
+  /** The embedded FerretDB's CPU profile over the pipeline's arrivals (`--profile`). */
+  storeProfile?: StoreProfileSummary;
   /** Agents logged in over the run (pipeline, take-next, observers). */
   agents: number;
   /** The system stopped within 10 s (otherwise it was still busy with a backlog when its services went). */

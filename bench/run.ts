@@ -15,6 +15,7 @@ import { preloadHistory, reserveCodes } from './history.js';
 import { Budget, pause, runPhase, type PhaseContext, type PhaseOutcome, type PhaseReturn } from './phase.js';
 import { chooseDestinations, runArrivals, searchSustainedRate, SETTLE_MS, type ArrivalResult } from './pipeline.js';
 import { profiled } from './profile.js';
+import { profileStore } from './store-profile.js';
 import { Progress } from './progress.js';
 import { nowMs } from './stats.js';
 import { checkTargets, pipelineShare, renderTable, type BenchResults, type HistoryRun } from './report.js';
@@ -75,7 +76,7 @@ async function runHistory(history: number, later: readonly number[], rc: RunCont
   const until = nowMs() + budget.remainingMs() / (later.length + 1);
   progress.line(`history ${history.toLocaleString('en-US')}: starting services and a system on a fresh database`);
   const log = rc.log.child({ history: label });
-  const bench = await startServices(process.env, log);
+  const bench = await startServices(process.env, log, { profileStore: options.profile });
   let sut: SystemUnderTest;
   try {
     sut = await startSystemUnderTest(bench, label, log, process.env);
@@ -148,8 +149,12 @@ async function runHistory(history: number, later: readonly number[], rc: RunCont
         const arrivals = (): Promise<{ result: ArrivalResult; timedOut: boolean }> =>
           runArrivals(sut, counter, tracker, services, { rate: options.rate, seconds: options.durationSeconds, drainMs, settleMs: SETTLE_MS, destinations, label: `${label} pipeline` }, p);
         if (!options.profile) return arrivals();
+        const port = bench.storeDebugPort;
+        const store = port === undefined ? undefined : profileStore(port, options.durationSeconds, `${rc.stem}-${label}-ferretdb.pprof`);
         const { value, profile } = await profiled(`${rc.stem}-${label}.cpuprofile`, arrivals);
         if (profile) out.profile = profile;
+        const storeProfile = await store;
+        if (storeProfile) out.storeProfile = storeProfile;
         return value;
       });
     }

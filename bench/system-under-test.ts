@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { loadEnv } from '../src/config/env.js';
 import { startEmbedded } from '../src/embedded/index.js';
+import { freePort } from '../src/embedded/process.js';
 import { createRedis } from '../src/queues/redis-client.js';
 import { startSystem, type RunningSystem } from '../src/system.js';
 import { CpuMeter } from './cpu.js';
@@ -20,6 +21,8 @@ export interface BenchServices {
   /** Which were given by URL (production-sized servers) rather than started here. */
   readonly external: { mongodb: boolean; redis: boolean };
   readonly cpu: CpuMeter;
+  /** Loopback port of the embedded FerretDB's pprof, when asked for (`--profile`). */
+  readonly storeDebugPort?: number;
   /** Stops the embedded store only (nothing when it is given by URL). */
   stopStore(): Promise<void>;
   stop(): Promise<void>;
@@ -80,7 +83,7 @@ export async function createBenchLogger(file: string, tally: LogTally): Promise<
   );
 }
 
-export async function startServices(env: NodeJS.ProcessEnv, log: Logger): Promise<BenchServices> {
+export async function startServices(env: NodeJS.ProcessEnv, log: Logger, options: { profileStore?: boolean } = {}): Promise<BenchServices> {
   const mongodbUri = env.MONGODB_URI === '' ? undefined : env.MONGODB_URI;
   const redisUrl = env.REDIS_URL === '' ? undefined : env.REDIS_URL;
   if (mongodbUri !== undefined && redisUrl !== undefined) {
@@ -89,7 +92,14 @@ export async function startServices(env: NodeJS.ProcessEnv, log: Logger): Promis
   }
   const dataDir = await mkdtemp(join(tmpdir(), 'mcc-bench-'));
   try {
-    const embedded = await startEmbedded({ dataDir, mongodb: mongodbUri === undefined, redis: redisUrl === undefined, log });
+    const storeDebugPort = options.profileStore === true && mongodbUri === undefined ? await freePort() : undefined;
+    const embedded = await startEmbedded({
+      dataDir,
+      mongodb: mongodbUri === undefined,
+      redis: redisUrl === undefined,
+      log,
+      ...(storeDebugPort === undefined ? {} : { ferretdbDebugPort: storeDebugPort }),
+    });
     const uri = mongodbUri ?? embedded.mongodbUri;
     const url = redisUrl ?? embedded.redisUrl;
     if (uri === undefined || url === undefined) throw new Error('embedded services did not start');
@@ -101,6 +111,7 @@ export async function startServices(env: NodeJS.ProcessEnv, log: Logger): Promis
       redisUrl: url,
       external: { mongodb: mongodbUri !== undefined, redis: redisUrl !== undefined },
       cpu: new CpuMeter(guardians),
+      ...(storeDebugPort === undefined ? {} : { storeDebugPort }),
       async stopStore() {
         await embedded.ferretdb?.stop();
       },

@@ -148,10 +148,12 @@ export interface FerretDbOptions extends EmbeddedServiceOptions {
    * `?_pragma=synchronous(normal)`), or a PostgreSQL database (FerretDB then keeps only its state in `dataDir`).
    */
   backend: { handler: 'sqlite'; query?: string } | { handler: 'postgresql'; url: string };
+  /** Serve Go's pprof on this loopback port (`/debug/pprof/`), for profiling the store; off by default. */
+  debugPort?: number;
 }
 
 /**
- * Starts FerretDB on loopback, no telemetry and no debug HTTP listener, and restarts it on the same port and data
+ * Starts FerretDB on loopback, no telemetry and no debug HTTP listener (unless `debugPort`), and restarts it on the same port and data
  * if it dies (SQLite recovers its write-ahead log on open).
  */
 export async function startFerretDb(options: FerretDbOptions): Promise<RunningFerretDb> {
@@ -170,7 +172,7 @@ export async function startFerretDb(options: FerretDbOptions): Promise<RunningFe
         ...storage,
         `--state-dir=${dataDir}`,
         `--listen-addr=127.0.0.1:${port}`,
-        '--debug-addr=-',
+        options.debugPort === undefined ? '--debug-addr=-' : `--debug-addr=127.0.0.1:${String(options.debugPort)}`,
         '--telemetry=disable',
         '--log-level=warn',
       ],

@@ -35,6 +35,8 @@ export interface EmbeddedOptions {
   /** Start Redis (false when REDIS_URL is given). */
   redis: boolean;
   log: Logger;
+  /** Serve FerretDB's pprof on this loopback port (the bench's `--profile`). */
+  ferretdbDebugPort?: number;
 }
 
 /** Starts what is not provided from outside, in parallel; on any failure stops what did start. */
@@ -53,6 +55,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
             // WAL (FerretDB's default) with synchronous=normal survives a crash of the process; only a power
             // cut can lose the last transactions. Acceptable for development and tests, ~30% faster writes.
             backend: { handler: 'sqlite', query: '?_pragma=synchronous(normal)' },
+            ...(options.ferretdbDebugPort === undefined ? {} : { debugPort: options.ferretdbDebugPort }),
           }),
         )
       : Promise.resolve(undefined),

@@ -36,6 +36,29 @@ describe('store on the real MongoDB-compatible server', () => {
     expect(await store.ping()).to.equal(true);
   });
 
+  it('keeps the indexes the server can use: on FerretDB only the unique ones, and drops any other an older version left', async () => {
+    const { Ticket } = store.models;
+    const declared = Ticket.schema.indexes();
+    const unique = declared.filter(([, options]) => options.unique === true).map(([fields]) => JSON.stringify(fields));
+    expect(unique).to.have.length.greaterThan(0);
+    expect(declared.length).to.be.greaterThan(unique.length);
+    const keys = async (): Promise<string[]> => (await Ticket.collection.indexes()).filter((i) => i.name !== '_id_').map((i) => JSON.stringify(i.key));
+
+    // An index a previous version declared, which no query on FerretDB can use.
+    await Ticket.collection.createIndex({ subject: 1 }, undefined, undefined);
+    const reopened = await testStore(import.meta.filename, store.connection.name);
+    try {
+      const present = await keys();
+      if (store.filters.exactIdOnly) {
+        expect(present.sort()).to.deep.equal([...unique].sort());
+      } else {
+        expect(present).to.include.members(declared.map(([fields]) => JSON.stringify(fields)));
+      }
+    } finally {
+      await reopened.close();
+    }
+  });
+
   it('round-trips a citizen and finds it by every identifier', async () => {
     const created = await store.citizens.create({
       dni: '10000001',

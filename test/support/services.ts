@@ -61,11 +61,11 @@ export function uniqueName(testFile: string): string {
 
 let lockRedis: Redis | undefined;
 
-/** A store on its own database, so test files never see each other's data. */
-export async function testStore(testFile: string): Promise<Store> {
+/** A store on its own database, so test files never see each other's data (or on `dbName`, to open one again). */
+export async function testStore(testFile: string, dbName?: string): Promise<Store> {
   const { mongodbUri, redisUrl } = await testServices();
   lockRedis ??= createRedis(redisUrl, 'queue', testLog);
-  const name = uniqueName(testFile);
+  const name = dbName ?? uniqueName(testFile);
   return connectStore({ uri: mongodbUri, dbName: name, log: testLog, locks: redisDocumentLocks(lockRedis, { prefix: name }) });
 }
 

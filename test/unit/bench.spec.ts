@@ -3,6 +3,7 @@ import { parseBenchArgs, UsageError } from '../../bench/args.js';
 import type { ArrivalResult } from '../../bench/pipeline.js';
 import { checkTargets, type HistoryRun } from '../../bench/report.js';
 import { summarize, type LatencySummary } from '../../bench/stats.js';
+import { parsePprofTop } from '../../bench/store-profile.js';
 import type { TakeNextResult } from '../../bench/take-next.js';
 
 describe('bench: command line', () => {
@@ -113,5 +114,27 @@ describe('bench: targets', () => {
     const { checks } = checkTargets([run(1_000, 50, 20), run(100_000, null, 25)], options);
     expect(checks.find((c) => c.target.startsWith('p99 contact'))?.met).to.equal(false);
     expect(checks.find((c) => c.target.startsWith('pipeline p99 at history'))?.met).to.equal(false);
+  });
+});
+
+describe('bench: the store profile', () => {
+  it('reads the table go tool pprof prints, shortening FerretDB\'s package paths', () => {
+    const out = [
+      'File: ferretdb',
+      'Type: cpu',
+      'Duration: 8s, Total samples = 9.37s (117.10%)',
+      'Showing nodes accounting for 5.33s, 56.88% of 9.37s total',
+      '      flat  flat%   sum%        cum   cum%',
+      '         0     0%     0%      7.16s 76.41%  github.com/FerretDB/FerretDB/internal/handler.(*Handler).MsgFind',
+      '     0.41s  4.38%  9.18%      1.22s 13.02%  encoding/json.(*Decoder).readValue',
+      '    1.50ms  0.02%  9.20%     20ms  0.21%  runtime.futex',
+    ].join('\n');
+    const { rows, busyPercent } = parsePprofTop(out);
+    expect(busyPercent).to.equal(117.1);
+    expect(rows).to.deep.equal([
+      { function: 'handler.(*Handler).MsgFind', flatPercent: 0, cumPercent: 76.41 },
+      { function: 'encoding/json.(*Decoder).readValue', flatPercent: 4.38, cumPercent: 13.02 },
+      { function: 'runtime.futex', flatPercent: 0.02, cumPercent: 0.21 },
+    ]);
   });
 });
