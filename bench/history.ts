@@ -258,7 +258,13 @@ export async function reserveCodes(ctx: AppContext, count: number): Promise<Rese
  * Tickets already routed to `unit` and waiting there (arrived over the last two hours), written straight into
  * the store: what take-next serves from. Channels and priority classes are mixed as in the history.
  */
-export async function insertWaiting(ctx: AppContext, unit: string, codes: ReservedCodes, onProgress: (done: number) => void, signal: AbortSignal): Promise<InsertReport> {
+export async function insertWaiting(
+  ctx: AppContext,
+  unit: string,
+  codes: ReservedCodes,
+  onProgress: (done: number) => void,
+  signal: AbortSignal,
+): Promise<InsertReport & { ids: TicketDoc['_id'][] }> {
   const count = codes.count;
   const random = seededRandom(count + 7);
   const factory = new TicketFactory(ctx, random);
@@ -267,11 +273,18 @@ export async function insertWaiting(ctx: AppContext, unit: string, codes: Reserv
   const year = codes.year;
   let seq = codes.first;
   const prefix = ctx.env.TRACKING_CODE_PREFIX;
-  return insertInBatches(
+  const ids: TicketDoc['_id'][] = [];
+  const report = await insertInBatches(
     ctx,
     count,
-    (from, to) => times.slice(from, to).map((t) => factory.make({ createdAt: new Date(t), code: formatTrackingCode(prefix, year, seq++), status: 'en_cola', unit })),
+    (from, to) =>
+      times.slice(from, to).map((t) => {
+        const doc = factory.make({ createdAt: new Date(t), code: formatTrackingCode(prefix, year, seq++), status: 'en_cola', unit });
+        ids.push(doc._id);
+        return doc;
+      }),
     onProgress,
     signal,
   );
+  return { ...report, ids };
 }

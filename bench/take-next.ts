@@ -2,6 +2,7 @@ import { rebuildLiveState } from '../src/services/live-state.service.js';
 import type { AppContext } from '../src/services/context.js';
 import type { AgentPool, HarnessAgent } from './agents.js';
 import { CpuMeter, type CpuShare } from './cpu.js';
+import type { TicketDoc } from '../src/store/ticket.model.js';
 import { insertWaiting, type InsertReport, type ReservedCodes } from './history.js';
 import { stringAt } from './http.js';
 import { pause, type PhaseContext } from './phase.js';
@@ -24,19 +25,39 @@ const WARM_UP = 3;
  * Puts `codes.count` tickets in `unit`'s queue, waiting, with no agent of the unit available: the queue
  * take-next serves from. The tickets are written straight into the store (the history shortcut).
  */
-export async function prepareWaiting(ctx: AppContext, unit: string, codes: ReservedCodes, onProgress: (done: number) => void, signal: AbortSignal): Promise<InsertReport> {
+export async function prepareWaiting(
+  ctx: AppContext,
+  unit: string,
+  codes: ReservedCodes,
+  onProgress: (done: number) => void,
+  signal: AbortSignal,
+): Promise<InsertReport & { ids: TicketDoc['_id'][] }> {
   const report = await insertWaiting(ctx, unit, codes, onProgress, signal);
   await rebuildLiveState(ctx);
   return report;
 }
 
-/** Removes what is still waiting in `unit`, so later phases see the history and nothing else. */
-export async function clearWaiting(ctx: AppContext, unit: string): Promise<number> {
-  const doomed = await ctx.store.models.Ticket.find({ unitCode: unit, status: 'en_cola' }, { _id: 1 }).lean();
-  const { deletedCount } = await ctx.store.models.Ticket.deleteMany({ _id: { $in: doomed.map((d) => d._id) } });
-  await ctx.store.models.OpenTicket.deleteMany({ _id: { $in: doomed.map((d) => d._id) } });
+/**
+ * Removes the tickets `prepareWaiting` wrote that are still waiting, so later phases see the history and nothing
+ * else. One `_id` operation per ticket, 16 at a time: on FerretDB v1 any other filter (`$in` included) reads the
+ * whole collection and tests every document against it, which with 100,000 tickets and 10,000 ids kept the store
+ * busy for minutes, well into the pipeline phase that followed.
+ */
+export async function clearWaiting(ctx: AppContext, ids: readonly TicketDoc['_id'][]): Promise<number> {
+  const { Ticket, OpenTicket } = ctx.store.models;
+  let deleted = 0;
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < ids.length) {
+      const id = ids[next++];
+      if ((await Ticket.findById(id, { status: 1 }).lean())?.status !== 'en_cola') continue;
+      deleted += (await Ticket.deleteOne({ _id: id })).deletedCount;
+      await OpenTicket.deleteOne({ _id: id });
+    }
+  };
+  await Promise.all(Array.from({ length: 16 }, worker));
   await rebuildLiveState(ctx);
-  return deletedCount;
+  return deleted;
 }
 
 export interface TakeNextResult {
@@ -117,8 +138,10 @@ export async function measureTakeNext(
   p: PhaseContext,
 ): Promise<{ result: TakeNextResult; timedOut: boolean; note?: string }> {
   const ctx = sut.system.ctx;
+  let waitingIds: TicketDoc['_id'][] = [];
   try {
     const prepare = await prepareWaiting(ctx, unit, plan.codes, (done) => { p.progress.status(`take-next: ${done}/${plan.codes.count} tickets waiting`); }, p.signal);
+    waitingIds = prepare.ids;
     services.tally.take();
     const cpuFrom = await services.cpu.snapshot();
     const recruit = (): Promise<HarnessAgent> => pool.recruit({ units: [unit], autoAssign: false, capacity: TAKE_NEXT_CAPACITY, presence: 'available', signal: p.signal });
@@ -129,7 +152,7 @@ export async function measureTakeNext(
       result: {
         unit,
         waiting: prepare.inserted,
-        prepare,
+        prepare: { inserted: prepare.inserted, seconds: prepare.seconds, perSecond: prepare.perSecond },
         latency: summarize(taken.samples),
         agents: taken.agents,
         errors: taken.errors,
@@ -142,7 +165,7 @@ export async function measureTakeNext(
     };
   } finally {
     // Bounded: a system this slow is reported by the phase; the harness does not wait on it.
-    const cleanup = Promise.all([...pool.active([unit]).map((a) => pool.retire(a)), clearWaiting(ctx, unit)]).catch(() => undefined);
-    await Promise.race([cleanup, pause(10_000)]);
+    const cleanup = Promise.all([...pool.active([unit]).map((a) => pool.retire(a)), clearWaiting(ctx, waitingIds)]).catch(() => undefined);
+    await Promise.race([cleanup, pause(30_000)]);
   }
 }
