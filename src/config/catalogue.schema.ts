@@ -828,3 +828,54 @@ export const templatesFileSchema = z
   .superRefine(checkTemplates, whenValid(templatesShape));
 
 export type TemplatesFile = z.output<typeof templatesFileSchema>;
+
+// ─── ivr.json ───────────────────────────────────────────────────────────────────────────────────────────────────
+
+const spoken = (max: number) => z.string().trim().min(1).max(max);
+
+export interface IvrMenuInput {
+  prompt: string;
+  options: { key: string; keywords: string[]; menu?: IvrMenuInput }[];
+}
+
+const ivrMenuSchema: z.ZodType<IvrMenuInput> = z
+  .strictObject({
+    prompt: spoken(1_000),
+    get options() {
+      return z
+        .array(
+          z.strictObject({
+            key: z.string().regex(/^[1-9]$/, { error: 'must be one key from 1 to 9 ("0" is always general attention)' }),
+            keywords: z.array(z.string().trim().min(2).max(60)).max(30),
+            get menu() {
+              return ivrMenuSchema.optional();
+            },
+          }),
+        )
+        .min(1)
+        .max(9);
+    },
+  })
+  .superRefine((menu, ctx) => {
+    const seen = new Map<string, number>();
+    menu.options.forEach((option, i) => {
+      const first = seen.get(option.key);
+      if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['options', i, 'key'], message: `key "${option.key}" already used at ${at('options', first)}` });
+      else seen.set(option.key, i);
+    });
+  });
+
+/** `config/ivr.json`: the phone menu (see `src/domain/ivr.ts`). */
+export const ivrFileSchema = z.strictObject({
+  locale: z.literal('es-PE'),
+  say: z.strictObject({ voice: z.string().trim().min(1).max(60), language: z.string().regex(/^[a-z]{2}-[A-Z]{2}$/, { error: 'must be a language tag such as "es-US"' }) }),
+  /** Language of speech recognition in `<Gather>`. */
+  speechLanguage: z.string().regex(/^[a-z]{2}-[A-Z]{2}$/, { error: 'must be a language tag such as "es-PE"' }),
+  greeting: spoken(1_000),
+  invalidChoice: spoken(300),
+  closed: spoken(1_000),
+  queued: spoken(300),
+  menu: ivrMenuSchema,
+});
+
+export type IvrFile = z.output<typeof ivrFileSchema>;

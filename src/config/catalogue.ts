@@ -1,6 +1,6 @@
 /**
  * Loads the configuration catalogue (`units.json`, `services.json`, `calendar.json`, `routing.json`, `sla.json`,
- * `templates.json`) once at boot. Every problem in every file is collected and thrown together as one
+ * `templates.json`, `ivr.json`) once at boot. Every problem in every file is collected and thrown together as one
  * {@link CatalogueError}, so whoever edits the JSON fixes the whole list in one pass instead of restarting once per
  * mistake.
  */
@@ -9,12 +9,14 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import type { CalendarConfig } from '../domain/calendar.types.js';
 import type { MessageTemplates } from '../domain/message-templates.js';
+import { ivrChoicePaths, type IvrConfig } from '../domain/ivr.js';
 import type { RoutingConfig } from '../domain/routing.js';
 import {
   calendarConfigSchema,
   createRoutingFileSchema,
   createServicesFileSchema,
   createSlaFileSchema,
+  ivrFileSchema,
   templatesFileSchema,
   unitsFileSchema,
   type ServiceConfig,
@@ -53,6 +55,8 @@ export interface Catalogue {
   readonly sla: SlaCatalogue;
   /** What citizens and staff read, es-PE, by template id (`config/templates.json`); render with `renderMessage`. */
   readonly templates: MessageTemplates;
+  /** The phone menu (`config/ivr.json`), every choice covered by a phone routing rule. */
+  readonly ivr: IvrConfig;
   /** The one unit with `isAttentionOffice: true`: it takes contacts in and answers for them to the citizen. */
   readonly attentionOffice: Unit;
   unitByCode(code: string): Unit | undefined;
@@ -177,6 +181,7 @@ export async function loadCatalogue(configDir: string): Promise<Catalogue> {
     routing: join(configDir, 'routing.json'),
     sla: join(configDir, 'sla.json'),
     templates: join(configDir, 'templates.json'),
+    ivr: join(configDir, 'ivr.json'),
   };
   const [unitsRead, servicesRead, calendarRead, routingRead] = await Promise.all([
     readJson(files.units),
@@ -185,7 +190,7 @@ export async function loadCatalogue(configDir: string): Promise<Catalogue> {
     readJson(files.routing),
   ]);
 
-  const [slaRead, templatesRead] = await Promise.all([readJson(files.sla), readJson(files.templates)]);
+  const [slaRead, templatesRead, ivrRead] = await Promise.all([readJson(files.sla), readJson(files.templates), readJson(files.ivr)]);
   const problems: CatalogueProblem[] = [];
   const unitsFile = validate(unitsFileSchema, unitsRead, files.units, problems);
   const servicesSchema = createServicesFileSchema({ unitCodes: declaredUnitCodes(unitsRead) });
@@ -198,6 +203,14 @@ export async function loadCatalogue(configDir: string): Promise<Catalogue> {
   const routingFile = validate(routingSchema, routingRead, files.routing, problems);
   const slaFile = validate(createSlaFileSchema({ unitCodes: declaredUnitCodes(unitsRead) }), slaRead, files.sla, problems);
   const templatesFile = validate(templatesFileSchema, templatesRead, files.templates, problems);
+  const ivrFile = validate(ivrFileSchema, ivrRead, files.ivr, problems);
+  if (ivrFile !== undefined && routingFile !== undefined) {
+    // A choice no phone rule matches would send its callers to triage, whatever the menu promised them.
+    for (const path of ivrChoicePaths(ivrFile)) {
+      const covered = routingFile.rules.some((rule) => rule.when.ivrDigits === path && (rule.when.channel === undefined || rule.when.channel === 'phone'));
+      if (!covered) problems.push({ file: files.ivr, path: 'menu', message: `no rule of routing.json matches the phone choice "${path}" (when.ivrDigits)` });
+    }
+  }
 
   if (
     unitsFile === undefined ||
@@ -207,7 +220,7 @@ export async function loadCatalogue(configDir: string): Promise<Catalogue> {
   ) {
     throw new CatalogueError(problems);
   }
-  if (slaFile === undefined || templatesFile === undefined) throw new CatalogueError(problems);
+  if (slaFile === undefined || templatesFile === undefined || ivrFile === undefined || problems.length > 0) throw new CatalogueError(problems);
 
   const units = deepFreeze(unitsFile.units);
   const services = deepFreeze(servicesFile.services);
@@ -219,6 +232,7 @@ export async function loadCatalogue(configDir: string): Promise<Catalogue> {
   const routing: RoutingConfig = deepFreeze(routingFile);
   const sla = deepFreeze(slaFile);
   const templates: MessageTemplates = deepFreeze(templatesFile.templates);
+  const ivr: IvrConfig = deepFreeze(ivrFile);
   const unitsByCode = new Map(units.map((unit) => [unit.code, unit]));
   const servicesByCode = new Map(services.map((service) => [service.code, service]));
   const attentionOffice = units.find((unit) => unit.isAttentionOffice === true);
@@ -234,6 +248,7 @@ export async function loadCatalogue(configDir: string): Promise<Catalogue> {
     routing,
     sla,
     templates,
+    ivr,
     attentionOffice,
     unitByCode: (code: string) => unitsByCode.get(code),
     serviceByCode: (code: string) => servicesByCode.get(code),

@@ -6,6 +6,9 @@ import { z } from 'zod';
  */
 export const DEV_AUTH_SECRET = 'development-only-auth-secret-do-not-use-in-production';
 
+/** The variables the phone channel needs, all together or none. */
+const TWILIO_VARIABLES = ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_API_KEY_SID', 'TWILIO_API_KEY_SECRET', 'TWILIO_TWIML_APP_SID', 'TWILIO_CALLER_ID'] as const;
+
 /**
  * Every environment variable the system reads. Parsed once at boot by {@link loadEnv}; the rest of the code
  * receives the frozen result and never touches `process.env`.
@@ -77,8 +80,37 @@ const envSchema = z
      * production and tests create no one.
      */
     BOOTSTRAP_ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').max(256).optional(),
+    /**
+     * The URL at which Twilio reaches this server's root, e.g. `https://atencion.munipuebloLibre.gob.pe`, as
+     * Twilio sees it (before any proxy): webhook signatures are computed over it. Required with the phone channel.
+     */
+    PUBLIC_BASE_URL: z
+      .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+      .refine((url) => !url.includes('?') && !url.includes('#'), 'must have no query or fragment')
+      .transform((url) => url.replace(/\/+$/, ''))
+      .optional(),
+    /** Twilio account (`AC…`). The phone channel runs when all TWILIO_* variables are set, and is off when none is. */
+    TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-f]{32}$/, 'must be an account SID (AC + 32 hex digits)').optional(),
+    /** Twilio auth token: checks webhook signatures. */
+    TWILIO_AUTH_TOKEN: z.string().regex(/^[0-9a-f]{32}$/, 'must be 32 hex digits').optional(),
+    /** API key (`SK…`) and its secret: sign the agents' softphone access tokens and call Twilio's REST API. */
+    TWILIO_API_KEY_SID: z.string().regex(/^SK[0-9a-f]{32}$/, 'must be an API key SID (SK + 32 hex digits)').optional(),
+    TWILIO_API_KEY_SECRET: z.string().min(16, 'must be at least 16 characters').max(256).optional(),
+    /** TwiML App (`AP…`) whose voice URL places the agents' outgoing calls. */
+    TWILIO_TWIML_APP_SID: z.string().regex(/^AP[0-9a-f]{32}$/, 'must be a TwiML App SID (AP + 32 hex digits)').optional(),
+    /** The municipality's number, E.164, shown to citizens the office calls back and sending SMS. */
+    TWILIO_CALLER_ID: z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number such as +5114630000').optional(),
   })
   .superRefine((env, ctx) => {
+    const twilio = TWILIO_VARIABLES.filter((key) => env[key] !== undefined);
+    if (twilio.length > 0 && twilio.length < TWILIO_VARIABLES.length) {
+      for (const key of TWILIO_VARIABLES.filter((k) => env[k] === undefined)) {
+        ctx.addIssue({ code: 'custom', path: [key], message: `is required with ${twilio.join(', ')} (the phone channel needs all TWILIO_* variables, or none)` });
+      }
+    }
+    if (twilio.length === TWILIO_VARIABLES.length && env.PUBLIC_BASE_URL === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['PUBLIC_BASE_URL'], message: 'is required with the phone channel (Twilio signs webhooks over the public URL)' });
+    }
     if (env.NODE_ENV === 'production') {
       for (const key of ['MONGODB_URI', 'REDIS_URL'] as const) {
         if (env[key] === undefined) {
@@ -92,6 +124,42 @@ const envSchema = z
   });
 
 export type Env = Readonly<z.infer<typeof envSchema>>;
+
+/** What the phone channel needs from the environment; see {@link phoneChannelEnv}. */
+export interface PhoneChannelEnv {
+  publicBaseUrl: string;
+  accountSid: string;
+  authToken: string;
+  apiKeySid: string;
+  apiKeySecret: string;
+  twimlAppSid: string;
+  callerId: string;
+}
+
+/** The phone channel's settings, or undefined when the phone channel is off (no TWILIO_* variable set). */
+export function phoneChannelEnv(env: Env): PhoneChannelEnv | undefined {
+  const { PUBLIC_BASE_URL, TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_API_KEY_SID, TWILIO_API_KEY_SECRET, TWILIO_TWIML_APP_SID, TWILIO_CALLER_ID } = env;
+  if (
+    PUBLIC_BASE_URL === undefined ||
+    TWILIO_ACCOUNT_SID === undefined ||
+    TWILIO_AUTH_TOKEN === undefined ||
+    TWILIO_API_KEY_SID === undefined ||
+    TWILIO_API_KEY_SECRET === undefined ||
+    TWILIO_TWIML_APP_SID === undefined ||
+    TWILIO_CALLER_ID === undefined
+  ) {
+    return undefined;
+  }
+  return {
+    publicBaseUrl: PUBLIC_BASE_URL,
+    accountSid: TWILIO_ACCOUNT_SID,
+    authToken: TWILIO_AUTH_TOKEN,
+    apiKeySid: TWILIO_API_KEY_SID,
+    apiKeySecret: TWILIO_API_KEY_SECRET,
+    twimlAppSid: TWILIO_TWIML_APP_SID,
+    callerId: TWILIO_CALLER_ID,
+  };
+}
 
 export class EnvError extends Error {
   constructor(readonly problems: readonly string[]) {

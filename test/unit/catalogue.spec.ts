@@ -199,10 +199,33 @@ describe('configuration catalogue', function () {
       await writeFile(join(dir, 'units.json'), JSON.stringify(files.units, null, 2));
       await writeFile(join(dir, 'services.json'), JSON.stringify(files.services, null, 2));
       await writeFile(join(dir, 'calendar.json'), JSON.stringify(files.calendar, null, 2));
-      // The SLA policies and the templates are not what these cases break: the shipped files go in unchanged.
+      // The SLA policies, the templates and the phone menu are not what these cases break: the shipped files go in
+      // unchanged.
       await copyFile(join(shippedConfigDir, 'sla.json'), join(dir, 'sla.json'));
       await copyFile(join(shippedConfigDir, 'templates.json'), join(dir, 'templates.json'));
+      await copyFile(join(shippedConfigDir, 'ivr.json'), join(dir, 'ivr.json'));
     }
+
+    it('reports a phone menu key used twice, and a menu choice that no phone routing rule matches', async function () {
+      await writeAll();
+      const ivr = JSON.parse(await readFile(join(shippedConfigDir, 'ivr.json'), 'utf8')) as { menu: { options: { key: string; keywords: string[] }[] } };
+      const first = ivr.menu.options[0];
+      if (!first) throw new Error('the shipped menu has no options');
+      ivr.menu.options.push({ key: first.key, keywords: [] }, { key: '8', keywords: ['tránsito'] });
+      await writeFile(join(dir, 'ivr.json'), JSON.stringify(ivr));
+
+      const error = await expectCatalogueError(dir);
+      expect(error.problems).to.deep.equal([
+        { file: join(dir, 'ivr.json'), path: `menu.options[${ivr.menu.options.length - 2}].key`, message: `key "${first.key}" already used at options[0]` },
+      ]);
+
+      ivr.menu.options.splice(ivr.menu.options.length - 2, 1);
+      await writeFile(join(dir, 'ivr.json'), JSON.stringify(ivr));
+      const uncovered = await expectCatalogueError(dir);
+      expect(uncovered.problems).to.deep.equal([
+        { file: join(dir, 'ivr.json'), path: 'menu', message: 'no rule of routing.json matches the phone choice "8" (when.ivrDigits)' },
+      ]);
+    });
 
     it('loads an unchanged copy (the baseline for the cases below)', async function () {
       await writeAll();

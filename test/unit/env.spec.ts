@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { DEV_AUTH_SECRET, EnvError, loadEnv } from '../../src/config/env.js';
+import { DEV_AUTH_SECRET, EnvError, loadEnv, phoneChannelEnv } from '../../src/config/env.js';
 
 describe('environment validation', () => {
   it('applies documented defaults for development', () => {
@@ -49,5 +49,51 @@ describe('environment validation', () => {
     expect(() => loadEnv({ AUTH_SECRET: 'too-short' })).to.throw(EnvError, 'AUTH_SECRET: must be at least 32 characters');
     expect(loadEnv({}).AUTH_SECRET).to.equal(DEV_AUTH_SECRET);
     expect(loadEnv({})).to.include({ AUTH_ACCESS_TTL_SECONDS: 900, AUTH_REFRESH_TTL_SECONDS: 604_800 });
+  });
+});
+
+describe('environment of the phone channel', () => {
+  const twilio = {
+    TWILIO_ACCOUNT_SID: `AC${'a'.repeat(32)}`,
+    TWILIO_AUTH_TOKEN: 'b'.repeat(32),
+    TWILIO_API_KEY_SID: `SK${'c'.repeat(32)}`,
+    TWILIO_API_KEY_SECRET: 'd'.repeat(32),
+    TWILIO_TWIML_APP_SID: `AP${'e'.repeat(32)}`,
+    TWILIO_CALLER_ID: '+5114630000',
+  };
+
+  function problems(source: Record<string, string>): readonly string[] {
+    try {
+      loadEnv(source);
+    } catch (err) {
+      if (err instanceof EnvError) return err.problems;
+      throw err;
+    }
+    return [];
+  }
+
+  it('is off when no TWILIO_* variable is set', () => {
+    expect(phoneChannelEnv(loadEnv({}))).to.equal(undefined);
+  });
+
+  it('is on with every TWILIO_* variable and the public URL, which loses its trailing slash', () => {
+    const phone = phoneChannelEnv(loadEnv({ ...twilio, PUBLIC_BASE_URL: 'https://atencion.example.gob.pe/cc/' }));
+    expect(phone).to.deep.include({ publicBaseUrl: 'https://atencion.example.gob.pe/cc', accountSid: twilio.TWILIO_ACCOUNT_SID, callerId: '+5114630000' });
+  });
+
+  it('names every missing variable when only some are set, and asks for the public URL', () => {
+    expect(problems({ TWILIO_ACCOUNT_SID: twilio.TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN: twilio.TWILIO_AUTH_TOKEN })).to.have.members([
+      'TWILIO_API_KEY_SID: is required with TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN (the phone channel needs all TWILIO_* variables, or none)',
+      'TWILIO_API_KEY_SECRET: is required with TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN (the phone channel needs all TWILIO_* variables, or none)',
+      'TWILIO_TWIML_APP_SID: is required with TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN (the phone channel needs all TWILIO_* variables, or none)',
+      'TWILIO_CALLER_ID: is required with TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN (the phone channel needs all TWILIO_* variables, or none)',
+    ]);
+    expect(problems(twilio)).to.deep.equal(['PUBLIC_BASE_URL: is required with the phone channel (Twilio signs webhooks over the public URL)']);
+  });
+
+  it('refuses malformed values', () => {
+    const found = problems({ ...twilio, TWILIO_ACCOUNT_SID: 'AC123', TWILIO_CALLER_ID: '014630000', PUBLIC_BASE_URL: 'https://x.pe/?a=1' });
+    expect(found).to.have.length(3);
+    expect(found.join('\n')).to.contain('TWILIO_ACCOUNT_SID').and.contain('TWILIO_CALLER_ID').and.contain('PUBLIC_BASE_URL');
   });
 });

@@ -1,0 +1,69 @@
+import { expect } from 'chai';
+import { ivrChoicePaths, menuAt, normaliseSpeech, resolveIvrInput, type IvrConfig } from '../../src/domain/ivr.js';
+import { testCatalogue } from '../support/services.js';
+
+const config: IvrConfig = {
+  say: { voice: 'Polly.Lupe', language: 'es-US' },
+  speechLanguage: 'es-PE',
+  greeting: 'Bienvenido.',
+  invalidChoice: 'Opción no válida.',
+  closed: 'Estamos cerrados.',
+  queued: 'En breve le atenderán.',
+  menu: {
+    prompt: 'Rentas 1, licencias 2, otras consultas 0.',
+    options: [
+      { key: '1', keywords: ['rentas', 'impuesto predial'] },
+      {
+        key: '2',
+        keywords: ['licencias'],
+        menu: { prompt: 'Funcionamiento 1, edificación 2.', options: [{ key: '1', keywords: ['funcionamiento'] }, { key: '2', keywords: ['edificación'] }] },
+      },
+    ],
+  },
+};
+
+describe('IVR menu: what a key or a word means', () => {
+  it('chooses an option by its key, and opens the menu under it', () => {
+    expect(resolveIvrInput(config, '', 0, { digits: '1' })).to.deep.equal({ kind: 'chosen', ivrDigits: '1', by: 'key' });
+    expect(resolveIvrInput(config, '', 0, { digits: '2' })).to.deep.equal({ kind: 'menu', path: '2' });
+    expect(resolveIvrInput(config, '2', 0, { digits: '2' })).to.deep.equal({ kind: 'chosen', ivrDigits: '2.2', by: 'key' });
+  });
+
+  it('sends "0" to general attention at every menu', () => {
+    expect(resolveIvrInput(config, '', 0, { digits: '0' })).to.deep.equal({ kind: 'chosen', ivrDigits: '0', by: 'key' });
+    expect(resolveIvrInput(config, '2', 0, { digits: '0' })).to.deep.equal({ kind: 'chosen', ivrDigits: '0', by: 'key' });
+  });
+
+  it('repeats the menu once after a key that is not an option, then goes to general attention', () => {
+    expect(resolveIvrInput(config, '', 0, { digits: '7' })).to.deep.equal({ kind: 'retry', path: '' });
+    expect(resolveIvrInput(config, '', 1, { digits: '7' })).to.deep.equal({ kind: 'chosen', ivrDigits: '0', by: 'default' });
+    expect(resolveIvrInput(config, '2', 0, { digits: '#' })).to.deep.equal({ kind: 'retry', path: '2' });
+  });
+
+  it('understands spoken words, accents and capitals aside, as whole words', () => {
+    expect(resolveIvrInput(config, '', 0, { speech: 'Quiero pagar mi Impuesto Prédial.' })).to.deep.equal({ kind: 'chosen', ivrDigits: '1', by: 'speech' });
+    expect(resolveIvrInput(config, '2', 0, { speech: 'una licencia de edificacion' })).to.deep.equal({ kind: 'chosen', ivrDigits: '2.2', by: 'speech' });
+    // "rentaste" contains "renta" but is not the word "rentas".
+    expect(resolveIvrInput(config, '', 0, { speech: 'rentaste' })).to.deep.equal({ kind: 'chosen', ivrDigits: '0', by: 'default' });
+  });
+
+  it('sends no input, unrecognised speech and an unknown menu to general attention rather than hanging up', () => {
+    const general = { kind: 'chosen', ivrDigits: '0', by: 'default' };
+    expect(resolveIvrInput(config, '', 0, {})).to.deep.equal(general);
+    expect(resolveIvrInput(config, '', 0, { digits: '  ', speech: '   ' })).to.deep.equal(general);
+    expect(resolveIvrInput(config, '', 0, { speech: 'hola buenas tardes' })).to.deep.equal(general);
+    expect(resolveIvrInput(config, '9.9', 0, { digits: '1' })).to.deep.equal(general);
+    expect(menuAt(config, '9')).to.equal(undefined);
+  });
+
+  it('lists every path that ends in a choice', () => {
+    expect(ivrChoicePaths(config)).to.deep.equal(['0', '1', '2.1', '2.2']);
+    expect(normaliseSpeech('¡Registro  Civíl!')).to.equal('registro civil');
+  });
+
+  it('ships a menu whose every choice a phone routing rule matches', async () => {
+    const catalogue = await testCatalogue();
+    expect(ivrChoicePaths(catalogue.ivr)).to.include.members(['0', '1', '9']);
+    expect(catalogue.ivr.say.voice).to.be.a('string');
+  });
+});
