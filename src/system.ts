@@ -1,11 +1,14 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import { hostname } from 'node:os';
+import { phoneWebhookGroup } from '../channels/phone/phone.routes.js';
+import { twilioSignatureCheck } from '../channels/phone/twilio-signature.js';
 import { HANDLERS, startWorkers, type HandlerRegistry, type WorkerSet } from '../workers/registry.js';
 import { loadCatalogue } from './config/catalogue.js';
 import { createRoutingStateRepository } from './live/routing-state.repository.js';
-import type { Env } from './config/env.js';
+import { phoneChannelEnv, type Env } from './config/env.js';
 import { startEmbedded, type EmbeddedServices } from './embedded/index.js';
 import { createHttpApp } from './http/app.js';
+import type { RouteGroup } from './http/route-table.js';
 import { createLogger, type Logger } from './logging.js';
 import { HEARTBEAT_EVERY_MS, LIVE_FULL_RECONCILE_EVERY_MS, LIVE_RECONCILE_EVERY_MS, MAINTENANCE_EVERY_MS, SLA_RECONCILE_EVERY_MS } from './queues/jobs.js';
 import { createQueues } from './queues/producer.js';
@@ -14,6 +17,8 @@ import { createWorkerHeartbeats } from './queues/worker-heartbeats.js';
 import { createRealtimePublisher } from './realtime/publisher.js';
 import { attachSocketServer, type SocketServer } from './realtime/socket-server.js';
 import { ensureBootstrapAdmin } from './services/bootstrap-admin.service.js';
+import { calendarOf } from './services/calendar.js';
+import { submitContact } from './services/channel-intake.service.js';
 import { ensureLiveState } from './services/live-state.service.js';
 import type { AppContext } from './services/context.js';
 import { connectStore } from './store/connection.js';
@@ -35,6 +40,29 @@ export interface RunningSystem {
   readonly sockets: SocketServer | undefined;
   readonly embedded: EmbeddedServices | undefined;
   stop(): Promise<void>;
+}
+
+/**
+ * The webhooks of the channels configured in the environment. A channel without its settings is off, and says so
+ * once in the log; the rest of the system runs.
+ */
+function channelRouteGroups(ctx: AppContext): RouteGroup[] {
+  const phone = phoneChannelEnv(ctx.env);
+  if (phone === undefined) {
+    ctx.log.info('phone channel off: set PUBLIC_BASE_URL and every TWILIO_* variable to turn it on (README, "Phone channel")');
+    return [];
+  }
+  const calendar = calendarOf(ctx);
+  ctx.log.info({ webhooks: `${phone.publicBaseUrl}/webhooks/twilio/voice/incoming` }, 'phone channel on');
+  return [
+    phoneWebhookGroup({
+      ivr: ctx.catalogue.ivr,
+      isOpen: (at) => calendar.isOpen(at),
+      now: () => new Date(),
+      submit: (contact) => submitContact(ctx, contact),
+      verify: twilioSignatureCheck(phone.authToken, phone.publicBaseUrl),
+    }),
+  ];
 }
 
 /**
@@ -104,6 +132,7 @@ export async function startSystem(env: Env, options: SystemOptions = {}): Promis
         log,
         ctx,
         readiness: { checks: { store: () => store.ping(), redis: () => pingRedis(probe) } },
+        channelGroups: channelRouteGroups(ctx),
       });
       const server = createServer(app);
       httpServer = server;

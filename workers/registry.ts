@@ -4,6 +4,7 @@ import { isAppError } from '../src/errors.js';
 import { JOBS, QUEUE_NAMES, WORKER_CONCURRENCY, type JobName, type JobPayload, type QueueName } from '../src/queues/jobs.js';
 import type { AppContext } from '../src/services/context.js';
 import { assignHandlers } from './assign.worker.js';
+import { channelHandlers } from './channel.worker.js';
 import { realtimeHandlers } from './realtime.worker.js';
 import { routeHandlers } from './route.worker.js';
 import { slaHandlers } from './sla.worker.js';
@@ -21,6 +22,7 @@ export type HandlerRegistry = { [N in JobName]: JobHandler<N> };
 /** Every job name mapped to its handler. */
 export const HANDLERS: HandlerRegistry = {
   ...systemHandlers,
+  ...channelHandlers,
   ...routeHandlers,
   ...assignHandlers,
   ...slaHandlers,

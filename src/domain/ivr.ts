@@ -39,6 +39,10 @@ export interface IvrConfig {
   closed: string;
   /** Heard once a choice is made, while the call joins the queue. */
   queued: string;
+  /** Heard after a voicemail was recorded, before the call ends. */
+  voicemailSaved: string;
+  /** Heard when the caller left no voicemail, before the call ends. */
+  noMessage: string;
   menu: IvrMenu;
 }
 

@@ -6,13 +6,15 @@ import type { AppContext } from '../services/context.js';
 import { API_PREFIX, apiRouteGroups, staffAuthenticator } from './api.router.js';
 import { healthRoutes, type ReadinessProbe } from './health.routes.js';
 import { withOpenApiDocument } from './openapi.js';
-import { mountRoutes } from './route-table.js';
+import { mountRoutes, type RouteGroup } from './route-table.js';
 
 export interface HttpDeps {
   log: Logger;
   readiness: ReadinessProbe;
   /** The API needs the application context; health endpoints do not. */
   ctx?: AppContext;
+  /** Route tables of the channels this process serves (Twilio's webhooks), built at the composition root. */
+  channelGroups?: readonly RouteGroup[];
 }
 
 function requestLog(log: Logger): RequestHandler {
@@ -36,8 +38,10 @@ export function createHttpApp(deps: HttpDeps): Express {
   app.set('trust proxy', 'loopback');
   app.use(requestLog(deps.log));
   app.use(express.json({ limit: '256kb', strict: true }));
+  // Vendors post forms (Twilio); the API itself reads JSON only.
+  app.use('/webhooks', express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 200 }));
   const groups = withOpenApiDocument(
-    [{ prefix: '', tag: 'system', routes: healthRoutes(deps.readiness) }, ...(deps.ctx ? apiRouteGroups(deps.ctx) : [])],
+    [{ prefix: '', tag: 'system', routes: healthRoutes(deps.readiness) }, ...(deps.ctx ? apiRouteGroups(deps.ctx) : []), ...(deps.channelGroups ?? [])],
     API_PREFIX,
   );
   const authenticator = deps.ctx ? staffAuthenticator(deps.ctx) : undefined;

@@ -103,7 +103,7 @@ function parameters(converter: SchemaConverter, where: 'path' | 'header' | 'quer
 function errorStatuses(route: ApiRoute): Set<number> {
   const statuses = new Set<number>(route.errors);
   if (route.access.kind === 'staff') statuses.add(401);
-  if (route.access.kind === 'staff' && route.access.roles) statuses.add(403);
+  if ((route.access.kind === 'staff' && route.access.roles) || route.access.kind === 'twilio') statuses.add(403);
   if (route.params) statuses.add(404);
   if (route.query || route.headers || route.body) statuses.add(400);
   if (route.body) {
@@ -128,7 +128,7 @@ function operation(converter: SchemaConverter, group: RouteGroup, route: ApiRout
     responses[status] = {
       description: spec.description,
       ...(headers.length > 0 ? { headers: Object.fromEntries(headers) } : {}),
-      ...(spec.schema ? { content: { 'application/json': { schema: converter.convert(spec.schema, 'output') } } } : {}),
+      ...(spec.schema ? { content: { [spec.mediaType ?? 'application/json']: { schema: converter.convert(spec.schema, 'output') } } } : {}),
     };
   }
   const errorResponse = (status: number | '5XX'): Json => ({
@@ -151,10 +151,10 @@ function operation(converter: SchemaConverter, group: RouteGroup, route: ApiRout
     tags: [group.tag],
     summary: route.summary,
     ...(description ? { description } : {}),
-    security: route.access.kind === 'public' ? [] : [{ bearer: [] }],
+    security: route.access.kind === 'public' ? [] : route.access.kind === 'twilio' ? [{ twilioSignature: [] }] : [{ bearer: [] }],
     ...(params.length > 0 ? { parameters: params } : {}),
     ...(route.body
-      ? { requestBody: { required: !route.body.safeParse(undefined).success, content: { 'application/json': { schema: converter.convert(route.body, 'input') } } } }
+      ? { requestBody: { required: !route.body.safeParse(undefined).success, content: { [route.bodyMediaType]: { schema: converter.convert(route.body, 'input') } } } }
       : {}),
     responses,
   };
@@ -189,7 +189,15 @@ export function buildOpenApiDocument(groups: readonly RouteGroup[]): OpenApiDocu
     tags: groups.map((g) => ({ name: g.tag })),
     paths,
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+        twilioSignature: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'X-Twilio-Signature',
+          description: "Twilio's HMAC-SHA1 signature of the public URL (PUBLIC_BASE_URL + path and query) and the form parameters, keyed with the auth token.",
+        },
+      },
       schemas: converter.components,
     },
   };

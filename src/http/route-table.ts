@@ -16,23 +16,34 @@ import { parseInput } from './validation.js';
 export const HTTP_METHODS = ['get', 'put', 'post', 'patch', 'delete'] as const;
 export type HttpMethod = (typeof HTTP_METHODS)[number];
 
-/** Who may call a route: anyone, or an authenticated staff member holding any of `roles` (any role when absent). */
-export type Access = { kind: 'public' } | { kind: 'staff'; roles?: readonly StaffRole[] };
+/**
+ * Who may call a route: anyone; an authenticated staff member holding any of `roles` (any role when absent); or
+ * Twilio, whose request signature the route checks before reading anything (`signedByTwilio`).
+ */
+export type Access = { kind: 'public' } | { kind: 'staff'; roles?: readonly StaffRole[] } | { kind: 'twilio' };
+
+/** Media types of request and response bodies: JSON for the API, a form and TwiML (XML) for Twilio's webhooks. */
+export type RequestMediaType = 'application/json' | 'application/x-www-form-urlencoded';
+export type ResponseMediaType = 'application/json' | 'text/xml';
 
 /** A status some catalogue error answers with. */
 export type ErrorStatus = (typeof ERROR_CATALOGUE)[keyof typeof ERROR_CATALOGUE]['status'];
 
 export interface ResponseSpec {
   description: string;
-  /** The JSON body as it travels (ids and dates as strings); absent for an empty answer. */
+  /** The body as it travels (JSON: ids and dates as strings); absent for an empty answer. */
   schema?: z.ZodType;
+  /** JSON unless stated. */
+  mediaType?: ResponseMediaType;
   headers?: Readonly<Record<string, { description: string; schema: z.ZodType }>>;
 }
 
 /** What a handler answers; `status` must be one of the route's declared `responses`. */
 export interface Reply<S extends number> {
   status: S;
+  /** Sent as JSON, or as it is when a string with `contentType`. */
   body?: unknown;
+  contentType?: ResponseMediaType;
   headers?: Readonly<Record<string, string>>;
 }
 
@@ -62,8 +73,10 @@ interface RouteSpecBase<P, Q, H, B, S extends number> {
   /** Request headers the route reads, keyed by their canonical name (e.g. `Idempotency-Key`). */
   headers?: H;
   query?: Q;
-  /** The JSON body; required unless the schema accepts `undefined`. */
+  /** The body; required unless the schema accepts `undefined`. */
   body?: B;
+  /** JSON unless stated (the server parses forms only under `/webhooks`). */
+  bodyMediaType?: RequestMediaType;
   responses: Record<S, ResponseSpec>;
   /**
    * Error statuses the use-case may answer beyond those the declaration implies (400 for input, 401/403 for
@@ -93,6 +106,7 @@ export interface ApiRoute {
   readonly headers: ObjectSchema | undefined;
   readonly query: ObjectSchema | undefined;
   readonly body: z.ZodType | undefined;
+  readonly bodyMediaType: RequestMediaType;
   readonly responses: Readonly<Record<number, ResponseSpec>>;
   readonly errors: readonly ErrorStatus[];
   /** Validates the input, calls the handler and sends its reply; `actor` is set when access was checked. */
@@ -135,6 +149,7 @@ async function parseAndRun<P extends ObjectSchema | undefined, Q extends ObjectS
   res.status(reply.status);
   for (const [name, value] of Object.entries(reply.headers ?? {})) res.setHeader(name, value);
   if (reply.body === undefined) res.end();
+  else if (typeof reply.body === 'string' && reply.contentType !== undefined) res.type(reply.contentType).send(reply.body);
   else res.json(reply.body);
 }
 
@@ -149,6 +164,7 @@ function declaration(spec: RouteSpecBase<ObjectSchema | undefined, ObjectSchema 
     headers: spec.headers,
     query: spec.query,
     body: spec.body,
+    bodyMediaType: spec.bodyMediaType ?? 'application/json',
     responses: spec.responses,
     errors: spec.errors ?? [],
   };
@@ -180,6 +196,21 @@ export function publicRoute<
   B extends z.ZodType | undefined = undefined,
 >(spec: PublicRouteSpec<P, Q, H, B, S>): ApiRoute {
   return { ...declaration(spec, { kind: 'public' }), run: (req, res) => parseAndRun(spec, req, res, (input) => spec.handle(input)) };
+}
+
+/**
+ * A webhook Twilio calls, declared as a public route: the request must carry Twilio's signature over its public URL
+ * and form (`verify`), checked before the input is read; otherwise 403 FORBIDDEN and nothing happens.
+ */
+export function signedByTwilio(route: ApiRoute, verify: (req: Request) => boolean): ApiRoute {
+  return {
+    ...route,
+    access: { kind: 'twilio' },
+    run: (req, res, actor) => {
+      if (!verify(req)) throw new AppError('FORBIDDEN', 'The request does not carry a valid Twilio signature.', { reason: 'invalid_signature' });
+      return route.run(req, res, actor);
+    },
+  };
 }
 
 const PATH_PARAM = /:(\w+)/g;
@@ -243,7 +274,7 @@ export function mountRoutes(router: Router, routes: readonly ApiRoute[], authent
     if (methods.includes(route.method)) throw new Error(`${route.method.toUpperCase()} ${route.path} is declared twice`);
     methodsByPath.set(route.path, [...methods, route.method]);
     const { access } = route;
-    if (access.kind === 'public') {
+    if (access.kind === 'public' || access.kind === 'twilio') {
       router[route.method](route.path, paramsGuard(route), (req, res) => route.run(req, res, undefined));
       continue;
     }

@@ -3,7 +3,7 @@ import { z } from 'zod';
 const objectId = z.string().regex(/^[a-f0-9]{24}$/, 'must be a 24-hex-digit id');
 
 /** BullMQ queue names. One worker per queue; a queue may carry several job names. */
-export const QUEUE_NAMES = ['system', 'route', 'assign', 'sla', 'realtime'] as const;
+export const QUEUE_NAMES = ['system', 'channel', 'route', 'assign', 'sla', 'realtime'] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
 /**
@@ -28,6 +28,19 @@ export const JOBS = {
   'realtime.stats': {
     queue: 'realtime',
     payload: z.object({ unitCode: z.string().min(1).max(40) }).strict(),
+  },
+  /**
+   * A contact a channel received, to become a ticket (intake), off the channel's request: a webhook answers at
+   * once and the store work happens here. jobId = `intake-<ticket id the contact will have>`, so a contact
+   * delivered twice is taken in once (and intake is idempotent on the channel key besides).
+   */
+  'channel.intake': {
+    queue: 'channel',
+    payload: z
+      .object({
+        contact: z.object({ channel: z.string(), externalId: z.string(), receivedAt: z.iso.datetime() }).loose(),
+      })
+      .strict(),
   },
   /**
    * Queue a new ticket (intake placed it and started its SLA): priority from the citizen's standing, SLA checks
@@ -91,7 +104,7 @@ export const DEFAULT_JOB_OPTIONS = {
  * Jobs one worker process runs at once, per queue. Routing and assignment wait on the store and Redis far more
  * than they compute, and claims are atomic in Redis, so they run many at a time; the rest need little.
  */
-export const WORKER_CONCURRENCY: Readonly<Record<QueueName, number>> = { system: 2, route: 64, assign: 8, sla: 4, realtime: 4 };
+export const WORKER_CONCURRENCY: Readonly<Record<QueueName, number>> = { system: 2, channel: 16, route: 64, assign: 8, sla: 4, realtime: 4 };
 
 export const HEARTBEAT_EVERY_MS = 30_000;
 export const MAINTENANCE_EVERY_MS = 3_600_000;

@@ -9,6 +9,8 @@ const config: IvrConfig = {
   invalidChoice: 'Opción no válida.',
   closed: 'Estamos cerrados.',
   queued: 'En breve le atenderán.',
+  voicemailSaved: 'Mensaje registrado.',
+  noMessage: 'No hubo mensaje.',
   menu: {
     prompt: 'Rentas 1, licencias 2, otras consultas 0.',
     options: [

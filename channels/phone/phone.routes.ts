@@ -1,0 +1,131 @@
+import type { Request } from 'express';
+import { z } from 'zod';
+import { GENERAL_ATTENTION_KEY, menuAt, resolveIvrInput, type IvrConfig } from '../../src/domain/ivr.js';
+import { publicRoute, signedByTwilio, type RouteGroup } from '../../src/http/route-table.js';
+import type { NormalizedContact } from '../types.js';
+import { closedTwiml, menuTwiml, queuedTwiml, voicemailSavedTwiml } from './twiml.js';
+
+/*
+ * Twilio's voice webhooks (set in the Twilio console: the number's "A call comes in" → POST
+ * `<PUBLIC_BASE_URL>/webhooks/twilio/voice/incoming`). Transport only: the menu's meaning is `resolveIvrInput`,
+ * the office's hours come from the business calendar, and a caller becomes a ticket through the core's intake,
+ * queued (one Redis write), so a webhook answers in milliseconds and writes nothing to the store itself.
+ */
+
+export interface PhoneWebhookDeps {
+  ivr: IvrConfig;
+  /** Whether the office attends at this instant (business hours, holidays). */
+  isOpen: (at: Date) => boolean;
+  now: () => Date;
+  /** Hands a contact to the core; SERVICE_UNAVAILABLE when it cannot be queued (the webhook answers 503). */
+  submit: (contact: NormalizedContact) => Promise<void>;
+  /** Whether a request carries Twilio's signature (see `twilioSignatureCheck`). */
+  verify: (req: Request) => boolean;
+}
+
+const callSid = z.string().regex(/^CA[0-9a-f]{32}$/, { error: 'must be a Twilio CallSid (CA + 32 hex digits)' });
+/** What every voice webhook carries that we read; Twilio sends many more parameters, which are kept as they are. */
+const callForm = z.looseObject({ CallSid: callSid, From: z.string().max(64).optional(), To: z.string().max(64).optional() });
+const menuForm = callForm.extend({ Digits: z.string().max(20).optional(), SpeechResult: z.string().max(2_000).optional() });
+const voicemailForm = callForm.extend({
+  RecordingUrl: z.url({ protocol: /^https$/, error: 'must be an https URL' }),
+  RecordingSid: z.string().regex(/^RE[0-9a-f]{32}$/, { error: 'must be a Twilio RecordingSid (RE + 32 hex digits)' }),
+  RecordingDuration: z.coerce.number().int().min(0).max(86_400).optional(),
+});
+const menuQuery = z.object({
+  path: z.string().regex(/^([1-9](\.[1-9])*)?$/, { error: 'must be a path of menu keys such as "2" or "2.1"' }).default(''),
+  attempt: z.coerce.number().int().min(0).max(1).default(0),
+});
+
+const twimlAnswer = { description: 'TwiML for Twilio', mediaType: 'text/xml', schema: z.string() } as const;
+
+/** The caller's number when it is a real one (not "anonymous" or a softphone client). */
+function callerPhone(from: string | undefined): string | undefined {
+  return from !== undefined && /^\+\d{6,15}$/.test(from) ? from : undefined;
+}
+
+function twiml(body: string) {
+  return { status: 200 as const, body, contentType: 'text/xml' as const };
+}
+
+/** The phone channel's webhooks, mounted under `/webhooks/twilio`. */
+export function phoneWebhookGroup(deps: PhoneWebhookDeps): RouteGroup {
+  const { ivr } = deps;
+  const routes = [
+    signedByTwilio(
+      publicRoute({
+        method: 'post',
+        path: '/voice/incoming',
+        summary: 'A call comes in: greeting and menu in office hours, otherwise the closed notice and voicemail',
+        bodyMediaType: 'application/x-www-form-urlencoded',
+        body: callForm,
+        responses: { 200: twimlAnswer },
+        handle: () => twiml(deps.isOpen(deps.now()) ? menuTwiml(ivr, ivr.menu.prompt, { path: '', attempt: 0, greet: true }) : closedTwiml(ivr)),
+      }),
+      deps.verify,
+    ),
+    signedByTwilio(
+      publicRoute({
+        method: 'post',
+        path: '/voice/menu',
+        summary: 'The caller pressed a key or spoke at a menu: the next menu, the same one again, or the queue',
+        description: 'Without a choice (silence, words that name no option) the caller goes to general attention.',
+        bodyMediaType: 'application/x-www-form-urlencoded',
+        query: menuQuery,
+        body: menuForm,
+        responses: { 200: twimlAnswer },
+        errors: [503],
+        handle: async ({ query, body }) => {
+          const step = resolveIvrInput(ivr, query.path, query.attempt, { ...(body.Digits !== undefined ? { digits: body.Digits } : {}), ...(body.SpeechResult !== undefined ? { speech: body.SpeechResult } : {}) });
+          if (step.kind !== 'chosen') {
+            const menu = menuAt(ivr, step.path) ?? ivr.menu;
+            return twiml(menuTwiml(ivr, menu.prompt, { path: step.path, attempt: step.kind === 'retry' ? query.attempt + 1 : 0, invalid: step.kind === 'retry' }));
+          }
+          const phone = callerPhone(body.From);
+          const choice = step.ivrDigits === GENERAL_ATTENTION_KEY ? 'atención general' : `opción ${step.ivrDigits}`;
+          await deps.submit({
+            channel: 'phone',
+            externalId: body.CallSid,
+            receivedAt: deps.now(),
+            citizen: phone ? { phone } : {},
+            subject: `Llamada telefónica (${choice})`,
+            ...(body.SpeechResult ? { body: `El vecino dijo: «${body.SpeechResult}»` } : {}),
+            hint: { ivrDigits: step.ivrDigits },
+            raw: { ...body, choice: step },
+          });
+          return twiml(queuedTwiml(ivr));
+        },
+      }),
+      deps.verify,
+    ),
+    signedByTwilio(
+      publicRoute({
+        method: 'post',
+        path: '/voice/voicemail',
+        summary: 'A voicemail left outside office hours: it becomes a ticket carrying the recording',
+        bodyMediaType: 'application/x-www-form-urlencoded',
+        body: voicemailForm,
+        responses: { 200: twimlAnswer },
+        errors: [503],
+        handle: async ({ body }) => {
+          const phone = callerPhone(body.From);
+          const seconds = body.RecordingDuration;
+          await deps.submit({
+            channel: 'phone',
+            externalId: body.CallSid,
+            receivedAt: deps.now(),
+            citizen: phone ? { phone } : {},
+            subject: 'Mensaje de voz fuera del horario de atención',
+            body: `Grabación${seconds === undefined ? '' : ` de ${String(seconds)} s`}: ${body.RecordingUrl}`,
+            hint: {},
+            attachments: [{ filename: `${body.RecordingSid}.wav`, contentType: 'audio/wav', size: 0 }],
+            raw: body,
+          });
+          return twiml(voicemailSavedTwiml(ivr));
+        },
+      }),
+      deps.verify,
+    ),
+  ];
+  return { prefix: '/webhooks/twilio', tag: 'phone', routes };
+}

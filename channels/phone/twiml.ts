@@ -1,0 +1,67 @@
+import twilio from 'twilio';
+import type { IvrConfig } from '../../src/domain/ivr.js';
+
+/*
+ * The TwiML the phone channel answers with, built with twilio-node's VoiceResponse so it is always well-formed
+ * XML. URLs are relative to the webhook Twilio called (`/webhooks/twilio/voice/...`), which Twilio resolves against
+ * the URL it requested: no host is written into the answers.
+ */
+
+const { VoiceResponse } = twilio.twiml;
+
+/** The Twilio queue callers wait in. Who is connected, and when, is decided by the core, not by its order. */
+export const WAITING_QUEUE = 'atencion-vecino';
+
+type SayAttributes = NonNullable<Parameters<InstanceType<typeof VoiceResponse>['say']>[0]>;
+
+function voice(ivr: IvrConfig): SayAttributes {
+  return { voice: ivr.say.voice as SayAttributes['voice'], language: ivr.say.language as SayAttributes['language'] };
+}
+
+/** The menu at `path`: optionally the greeting or the invalid-choice notice first, then the prompt, listening for a key or words. */
+export function menuTwiml(ivr: IvrConfig, prompt: string, options: { path: string; attempt: number; greet?: boolean; invalid?: boolean }): string {
+  const response = new VoiceResponse();
+  if (options.greet) response.say(voice(ivr), ivr.greeting);
+  if (options.invalid) response.say(voice(ivr), ivr.invalidChoice);
+  const query = new URLSearchParams({ path: options.path, attempt: String(options.attempt) });
+  const gather = response.gather({
+    input: ['dtmf', 'speech'],
+    numDigits: 1,
+    timeout: 6,
+    speechTimeout: 'auto',
+    language: ivr.speechLanguage as NonNullable<Parameters<typeof response.gather>[0]>['language'],
+    action: `menu?${query.toString()}`,
+    method: 'POST',
+    // Silence also comes back to `menu`, which sends the caller to general attention.
+    actionOnEmptyResult: true,
+  });
+  gather.say(voice(ivr), prompt);
+  return response.toString();
+}
+
+/** A choice was made: the caller hears so and waits in the queue until the core connects them to an agent. */
+export function queuedTwiml(ivr: IvrConfig): string {
+  const response = new VoiceResponse();
+  response.say(voice(ivr), ivr.queued);
+  response.enqueue({}, WAITING_QUEUE);
+  return response.toString();
+}
+
+/** Outside business hours: the notice, then a voicemail (at most two minutes, ended by # or silence). */
+export function closedTwiml(ivr: IvrConfig): string {
+  const response = new VoiceResponse();
+  response.say(voice(ivr), ivr.closed);
+  response.record({ action: 'voicemail', method: 'POST', maxLength: 120, playBeep: true, finishOnKey: '#', timeout: 8 });
+  // Twilio goes on here only when nothing was recorded.
+  response.say(voice(ivr), ivr.noMessage);
+  response.hangup();
+  return response.toString();
+}
+
+/** The voicemail was recorded and handed to the core. */
+export function voicemailSavedTwiml(ivr: IvrConfig): string {
+  const response = new VoiceResponse();
+  response.say(voice(ivr), ivr.voicemailSaved);
+  response.hangup();
+  return response.toString();
+}

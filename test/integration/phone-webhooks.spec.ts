@@ -1,0 +1,237 @@
+import { expect } from 'chai';
+import { XMLParser } from 'fast-xml-parser';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import twilio from 'twilio';
+import { phoneWebhookGroup } from '../../channels/phone/phone.routes.js';
+import { twilioSignatureCheck } from '../../channels/phone/twilio-signature.js';
+import { WAITING_QUEUE } from '../../channels/phone/twiml.js';
+import { createHttpApp } from '../../src/http/app.js';
+import { calendarOf } from '../../src/services/calendar.js';
+import { submitContact } from '../../src/services/channel-intake.service.js';
+import { ticketIdFor } from '../../src/store/ticket.repository.js';
+import { startSystem, type RunningSystem } from '../../src/system.js';
+import { openApiProblems, type OpenApiDoc } from '../support/openapi.js';
+import { testEnv, testLog, uniqueName } from '../support/services.js';
+import { eventually } from '../support/wait.js';
+
+const PUBLIC = 'https://atencion.example.gob.pe/cc';
+const AUTH_TOKEN = '0123456789abcdef0123456789abcdef';
+const TWILIO_ENV = {
+  PUBLIC_BASE_URL: PUBLIC,
+  TWILIO_ACCOUNT_SID: `AC${'1'.repeat(32)}`,
+  TWILIO_AUTH_TOKEN: AUTH_TOKEN,
+  TWILIO_API_KEY_SID: `SK${'2'.repeat(32)}`,
+  TWILIO_API_KEY_SECRET: 'a-secret-of-the-api-key',
+  TWILIO_TWIML_APP_SID: `AP${'3'.repeat(32)}`,
+  TWILIO_CALLER_ID: '+5114630000',
+};
+/** Wednesday 2 December 2026, 10:00 in Lima: the office is open. */
+const OPEN = new Date('2026-12-02T15:00:00Z');
+/** Sunday 6 December 2026, 10:00 in Lima: closed. */
+const CLOSED = new Date('2026-12-06T15:00:00Z');
+
+let calls = 0;
+function callSid(): string {
+  calls++;
+  return `CA${String(calls).padStart(4, '0')}${'f'.repeat(28)}`;
+}
+
+type Node = Record<string, unknown>;
+const xml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', isArray: (name) => ['Say'].includes(name) });
+
+interface Answer {
+  status: number;
+  type: string | null;
+  text: string;
+  twiml: Node | undefined;
+}
+
+/**
+ * The webhooks as Twilio calls them: a form, signed over the public URL. The server is reached at its local
+ * address, whose scheme, host and path prefix all differ from the public URL, as behind a TLS-terminating proxy.
+ */
+async function post(base: string, path: string, form: Record<string, string>, sign: 'public' | 'local' | 'none' | 'wrong' = 'public'): Promise<Answer> {
+  // What Twilio requested: the public URL of this server's root, then the path and query the server sees.
+  const signed = sign === 'local' ? `${base}${path}` : `${PUBLIC}${new URL(base).pathname.replace(/\/$/, '')}${path}`;
+  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
+  if (sign !== 'none') headers['x-twilio-signature'] = sign === 'wrong' ? twilio.getExpectedTwilioSignature('f'.repeat(32), signed, form) : twilio.getExpectedTwilioSignature(AUTH_TOKEN, signed, form);
+  const res = await fetch(`${base}${path}`, { method: 'POST', headers, body: new URLSearchParams(form).toString() });
+  const text = await res.text();
+  const type = res.headers.get('content-type');
+  return { status: res.status, type, text, twiml: type?.startsWith('text/xml') ? (xml.parse(text) as { Response: Node }).Response : undefined };
+}
+
+function says(node: Node | undefined): string[] {
+  return ((node?.Say as (Node | string)[] | undefined) ?? []).map((say) => (typeof say === 'string' ? say : String(say['#text'])));
+}
+
+describe('phone channel: Twilio voice webhooks (signed, real HTTP, intake through the queue)', () => {
+  const prefix = uniqueName(import.meta.filename);
+  let system: RunningSystem;
+  let now = OPEN;
+  let server: Server;
+  let base: string;
+
+  before(async () => {
+    system = await startSystem(await testEnv(import.meta.filename, { ROLE: 'all', ...TWILIO_ENV }), { log: testLog, queuePrefix: prefix });
+    // The same webhooks with a clock the test sets (office open or closed), on the running system's context.
+    const { ctx } = system;
+    const calendar = calendarOf(ctx);
+    const app = createHttpApp({
+      log: testLog,
+      readiness: { checks: {} },
+      channelGroups: [
+        phoneWebhookGroup({
+          ivr: ctx.catalogue.ivr,
+          isOpen: (at) => calendar.isOpen(at),
+          now: () => now,
+          submit: (contact) => submitContact(ctx, contact),
+          verify: twilioSignatureCheck(AUTH_TOKEN, PUBLIC),
+        }),
+      ],
+    });
+    server = createServer(app);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${String((server.address() as AddressInfo).port)}/webhooks/twilio`;
+  });
+
+  after(async () => {
+    await new Promise((resolve) => server.close(resolve));
+    await system.stop();
+  });
+
+  it('answers only requests signed by Twilio over the public URL, whatever host and scheme the proxy used', async () => {
+    const form = { CallSid: callSid(), From: '+51987654321', To: '+5114630000' };
+    expect((await post(base, '/voice/incoming', form, 'none')).status).to.equal(403);
+    expect((await post(base, '/voice/incoming', form, 'wrong')).status).to.equal(403);
+    const local = await post(base, '/voice/incoming', form, 'local');
+    expect(local.status).to.equal(403);
+    expect(JSON.parse(local.text)).to.deep.include({ error: { code: 'FORBIDDEN', message: 'The request does not carry a valid Twilio signature.', details: { reason: 'invalid_signature' } } });
+    // A parameter changed after signing is a forgery too.
+    const signature = twilio.getExpectedTwilioSignature(AUTH_TOKEN, `${PUBLIC}/webhooks/twilio/voice/incoming`, form);
+    const tampered = await fetch(`${base}/voice/incoming`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature },
+      body: new URLSearchParams({ ...form, From: '+51900000000' }).toString(),
+    });
+    expect(tampered.status).to.equal(403);
+    expect((await post(base, '/voice/incoming', form)).status).to.equal(200);
+  });
+
+  it('greets a caller in office hours and offers the menu by key or by voice, in Spanish', async () => {
+    now = OPEN;
+    const answer = await post(base, '/voice/incoming', { CallSid: callSid(), From: '+51987654321' });
+    expect(answer.status).to.equal(200);
+    expect(answer.type).to.match(/^text\/xml/);
+    const { ivr } = system.ctx.catalogue;
+    expect(says(answer.twiml)).to.deep.equal([ivr.greeting]);
+    const gather = answer.twiml?.Gather as Node;
+    expect(gather).to.deep.include({ '@input': 'dtmf speech', '@numDigits': '1', '@language': 'es-PE', '@action': 'menu?path=&attempt=0', '@actionOnEmptyResult': 'true' });
+    expect(says(gather)).to.deep.equal([ivr.menu.prompt]);
+  });
+
+  it('takes a voicemail outside office hours, and the voicemail becomes a ticket carrying the recording', async () => {
+    now = CLOSED;
+    const sid = callSid();
+    const incoming = await post(base, '/voice/incoming', { CallSid: sid, From: '+51987000111' });
+    const { ivr } = system.ctx.catalogue;
+    expect(says(incoming.twiml)).to.deep.equal([ivr.closed, ivr.noMessage]);
+    expect(incoming.twiml?.Record).to.deep.include({ '@action': 'voicemail', '@maxLength': '120', '@playBeep': 'true' });
+    expect(incoming.twiml).to.have.property('Hangup');
+
+    const recording = { CallSid: sid, From: '+51987000111', RecordingUrl: `https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE${'a'.repeat(32)}`, RecordingSid: `RE${'a'.repeat(32)}`, RecordingDuration: '14' };
+    const saved = await post(base, '/voice/voicemail', recording);
+    expect(saved.status).to.equal(200);
+    expect(says(saved.twiml)).to.deep.equal([ivr.voicemailSaved]);
+    const ticket = await eventually(async () => (await system.ctx.store.tickets.get(ticketIdFor('phone', sid).toString())) ?? undefined, 'the voicemail ticket');
+    expect(ticket).to.deep.include({ channel: 'phone', channelKey: sid, subject: 'Mensaje de voz fuera del horario de atención' });
+    expect(ticket.description).to.contain(recording.RecordingUrl).and.contain('14 s');
+    const citizen = await system.ctx.store.citizens.findByIdentifier('phone', '+51987000111');
+    expect(citizen?._id.toString()).to.equal(ticket.citizenId?.toString());
+  });
+
+  it('repeats the menu once after an invalid key, then queues the caller for the unit of the option chosen', async () => {
+    now = OPEN;
+    const sid = callSid();
+    const { ivr } = system.ctx.catalogue;
+    const retry = await post(base, '/voice/menu?path=&attempt=0', { CallSid: sid, From: '+51987654322', Digits: '7' });
+    expect(says(retry.twiml)).to.deep.equal([ivr.invalidChoice]);
+    expect(retry.twiml?.Gather).to.deep.include({ '@action': 'menu?path=&attempt=1' });
+
+    const queued = await post(base, '/voice/menu?path=&attempt=1', { CallSid: sid, From: '+51987654322', Digits: '1' });
+    expect(queued.status).to.equal(200);
+    expect(says(queued.twiml)).to.deep.equal([ivr.queued]);
+    expect(queued.twiml?.Enqueue).to.equal(WAITING_QUEUE);
+    const ticket = await eventually(async () => (await system.ctx.store.tickets.get(ticketIdFor('phone', sid).toString())) ?? undefined, 'the caller\'s ticket');
+    // Key 1 is rentas in config/routing.json (rule ivr-rentas).
+    expect(ticket).to.deep.include({ channel: 'phone', unitCode: 'GAT', queue: 'rentas', serviceCode: 'rentas.estado_cuenta', subject: 'Llamada telefónica (opción 1)' });
+    expect(ticket.routingHint).to.deep.include({ ivrDigits: '1' });
+  });
+
+  it('understands the caller\'s words, and sends silence and a second invalid key to general attention', async () => {
+    now = OPEN;
+    const spoken = callSid();
+    await post(base, '/voice/menu', { CallSid: spoken, From: '+51987654323', SpeechResult: 'Quiero sacar una licencia de funcionamiento' });
+    const silent = callSid();
+    await post(base, '/voice/menu', { CallSid: silent, From: 'anonymous' });
+    const twice = callSid();
+    await post(base, '/voice/menu?path=&attempt=1', { CallSid: twice, Digits: '8' });
+    const byVoice = await eventually(async () => (await system.ctx.store.tickets.get(ticketIdFor('phone', spoken).toString())) ?? undefined, 'the spoken choice');
+    expect(byVoice).to.deep.include({ unitCode: 'SGLIC', subject: 'Llamada telefónica (opción 2)', description: 'El vecino dijo: «Quiero sacar una licencia de funcionamiento»' });
+    for (const sid of [silent, twice]) {
+      const general = await eventually(async () => (await system.ctx.store.tickets.get(ticketIdFor('phone', sid).toString())) ?? undefined, 'a general-attention ticket');
+      expect(general).to.deep.include({ subject: 'Llamada telefónica (atención general)', queue: 'general' });
+      expect(general.citizenId).to.equal(undefined);
+    }
+  });
+
+  it('takes a webhook Twilio delivers twice once: one ticket, one created event', async () => {
+    now = OPEN;
+    const sid = callSid();
+    const form = { CallSid: sid, From: '+51987654324', Digits: '6' };
+    const answers = await Promise.all([post(base, '/voice/menu', form), post(base, '/voice/menu', form), post(base, '/voice/menu', form)]);
+    expect(answers.map((a) => a.status)).to.deep.equal([200, 200, 200]);
+    await post(base, '/voice/menu', form);
+    const id = ticketIdFor('phone', sid).toString();
+    await eventually(async () => (await system.ctx.store.tickets.get(id)) ?? undefined, 'the ticket');
+    await eventually(async () => (await system.ctx.store.ticketEvents.list(id)).some((e) => e.type === 'routed'), 'routing');
+    const events = await system.ctx.store.ticketEvents.list(id);
+    expect(events.filter((e) => e.type === 'created')).to.have.length(1);
+  });
+
+  it('answers missing or malformed parameters with 400 and a stable code, never a 500', async () => {
+    now = OPEN;
+    const cases: [string, Record<string, string>][] = [
+      ['/voice/incoming', {}],
+      ['/voice/incoming', { CallSid: 'not-a-call' }],
+      ['/voice/menu?path=0.x', { CallSid: callSid() }],
+      ['/voice/menu?attempt=9', { CallSid: callSid() }],
+      ['/voice/voicemail', { CallSid: callSid(), RecordingUrl: 'javascript:alert(1)', RecordingSid: `RE${'b'.repeat(32)}` }],
+      ['/voice/voicemail', { CallSid: callSid(), RecordingUrl: 'https://api.twilio.com/x', RecordingSid: 'RE1', RecordingDuration: '-3' }],
+    ];
+    for (const [path, form] of cases) {
+      const answer = await post(base, path, form);
+      expect(answer.status, `${path} ${JSON.stringify(form)}`).to.equal(400);
+      expect((JSON.parse(answer.text) as { error: { code: string } }).error.code).to.equal('VALIDATION_FAILED');
+    }
+  });
+
+  it('mounts the webhooks in the running system only when the phone channel is configured, and documents them', async () => {
+    const answer = await post(`${system.url ?? ''}/webhooks/twilio`, '/voice/incoming', { CallSid: callSid(), From: '+51987654325' });
+    expect(answer.status).to.equal(200);
+    const doc = (await (await fetch(`${system.url ?? ''}/api/v1/openapi.json`)).json()) as OpenApiDoc;
+    expect(openApiProblems(doc)).to.deep.equal([]);
+    const menu = doc.paths['/webhooks/twilio/voice/menu']?.post;
+    expect(menu?.security).to.deep.equal([{ twilioSignature: [] }]);
+    expect(menu?.requestBody).to.have.nested.property('content.application/x-www-form-urlencoded');
+    expect(menu?.responses).to.have.nested.property('200.content.text/xml');
+    expect(Object.keys(menu?.responses as object)).to.include.members(['400', '403', '503']);
+    const off = await startSystem(await testEnv(import.meta.filename, { ROLE: 'api' }), { log: testLog, queuePrefix: uniqueName(import.meta.filename) });
+    try {
+      expect((await post(`${off.url ?? ''}/webhooks/twilio`, '/voice/incoming', { CallSid: callSid() })).status).to.equal(404);
+    } finally {
+      await off.stop();
+    }
+  });
+});
