@@ -1,12 +1,13 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import { hostname } from 'node:os';
-import { phoneWebhookGroup } from '../channels/phone/phone.routes.js';
+import { phoneApiGroup, phoneWebhookGroup } from '../channels/phone/phone.routes.js';
 import { twilioSignatureCheck } from '../channels/phone/twilio-signature.js';
 import { HANDLERS, startWorkers, type HandlerRegistry, type WorkerSet } from '../workers/registry.js';
 import { loadCatalogue } from './config/catalogue.js';
 import { createRoutingStateRepository } from './live/routing-state.repository.js';
 import { phoneChannelEnv, type Env } from './config/env.js';
 import { startEmbedded, type EmbeddedServices } from './embedded/index.js';
+import { API_PREFIX } from './http/api.router.js';
 import { createHttpApp } from './http/app.js';
 import type { RouteGroup } from './http/route-table.js';
 import { createLogger, type Logger } from './logging.js';
@@ -62,6 +63,7 @@ function channelRouteGroups(ctx: AppContext): RouteGroup[] {
       submit: (contact) => submitContact(ctx, contact),
       verify: twilioSignatureCheck(phone.authToken, phone.publicBaseUrl),
     }),
+    phoneApiGroup(API_PREFIX, phone),
   ];
 }
 

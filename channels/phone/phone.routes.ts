@@ -1,7 +1,10 @@
 import type { Request } from 'express';
 import { z } from 'zod';
 import { GENERAL_ATTENTION_KEY, menuAt, resolveIvrInput, type IvrConfig } from '../../src/domain/ivr.js';
-import { publicRoute, signedByTwilio, type RouteGroup } from '../../src/http/route-table.js';
+import type { PhoneChannelEnv } from '../../src/config/env.js';
+import { publicRoute, signedByTwilio, staffRoute, type RouteGroup } from '../../src/http/route-table.js';
+import { ASSIGNABLE_ROLES } from '../../src/store/staff-presence.repository.js';
+import { issueSoftphoneToken } from './softphone-token.js';
 import type { NormalizedContact } from '../types.js';
 import { closedTwiml, menuTwiml, queuedTwiml, voicemailSavedTwiml } from './twiml.js';
 
@@ -128,4 +131,25 @@ export function phoneWebhookGroup(deps: PhoneWebhookDeps): RouteGroup {
     ),
   ];
   return { prefix: '/webhooks/twilio', tag: 'phone', routes };
+}
+
+/** The phone channel's endpoints for staff, mounted under the API prefix (`/api/v1/phone`). */
+export function phoneApiGroup(apiPrefix: string, phone: PhoneChannelEnv): RouteGroup {
+  const routes = [
+    staffRoute({
+      method: 'post',
+      path: '/token',
+      summary: "A Twilio Voice access token for the caller's browser softphone",
+      description: 'Identity = the staff id; it receives the calls the core connects to this agent and places calls through the TwiML App. Lasts an hour; ask again when the SDK says it will expire.',
+      roles: ASSIGNABLE_ROLES,
+      responses: {
+        200: {
+          description: 'The token',
+          schema: z.object({ token: z.string(), identity: z.string(), expiresAt: z.iso.datetime() }),
+        },
+      },
+      handle: ({ actor }) => ({ status: 200, body: issueSoftphoneToken(actor, phone) }),
+    }),
+  ];
+  return { prefix: `${apiPrefix}/phone`, tag: 'phone', routes };
 }

@@ -6,6 +6,12 @@ import type { AppContext } from './context.js';
 import { intake, normalizedContactSchema } from './intake.service.js';
 
 /**
+ * How long a channel waits for Redis to take a contact. Twilio gives a webhook 15 s; answering 503 well before that
+ * lets it try the fallback URL. Should the add still land later, the contact is taken in once all the same.
+ */
+const SUBMIT_TIMEOUT_MS = 5_000;
+
+/**
  * How a channel hands a contact to the core without waiting for the store: the contact is checked now (a bad one
  * is refused to the channel, which answers its vendor with a 4xx) and queued as a `channel.intake` job, one per
  * contact. The job runs `intake`. A webhook then costs one Redis write; if Redis cannot take it, the caller gets
@@ -20,10 +26,18 @@ export async function submitContact(ctx: AppContext, contact: NormalizedContact)
   }
   const payload: JobPayload<'channel.intake'> = { contact: { ...parsed.data, receivedAt: parsed.data.receivedAt.toISOString() } };
   const ticketId = ticketIdFor(contact.channel, contact.externalId).toString();
+  let timer: NodeJS.Timeout | undefined;
   try {
-    await ctx.queues.enqueue('channel.intake', payload, { jobId: `intake-${ticketId}` });
+    await Promise.race([
+      ctx.queues.enqueue('channel.intake', payload, { jobId: `intake-${ticketId}` }),
+      new Promise((_resolve, reject) => {
+        timer = setTimeout(() => { reject(new Error(`no answer from Redis within ${String(SUBMIT_TIMEOUT_MS)} ms`)); }, SUBMIT_TIMEOUT_MS);
+      }),
+    ]);
   } catch (err) {
     throw new AppError('SERVICE_UNAVAILABLE', 'The contact could not be queued; try again.', { cause: err instanceof Error ? err.message : String(err) });
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -1,4 +1,10 @@
 import { expect } from 'chai';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startRedis } from '../../src/embedded/redis.js';
+import { createQueues } from '../../src/queues/producer.js';
+import { createRedis } from '../../src/queues/redis-client.js';
 import { XMLParser } from 'fast-xml-parser';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,6 +17,9 @@ import { calendarOf } from '../../src/services/calendar.js';
 import { submitContact } from '../../src/services/channel-intake.service.js';
 import { ticketIdFor } from '../../src/store/ticket.repository.js';
 import { startSystem, type RunningSystem } from '../../src/system.js';
+import { jwtVerify } from 'jose';
+import { seedStaff } from '../support/seed.js';
+import { call, loginAs } from '../support/staff-fixtures.js';
 import { openApiProblems, type OpenApiDoc } from '../support/openapi.js';
 import { testEnv, testLog, uniqueName } from '../support/services.js';
 import { eventually } from '../support/wait.js';
@@ -215,6 +224,59 @@ describe('phone channel: Twilio voice webhooks (signed, real HTTP, intake throug
       expect(answer.status, `${path} ${JSON.stringify(form)}`).to.equal(400);
       expect((JSON.parse(answer.text) as { error: { code: string } }).error.code).to.equal('VALIDATION_FAILED');
     }
+  });
+
+  it('answers 503 when Redis cannot take the contact, and leaves nothing half-written', async () => {
+    now = OPEN;
+    const dir = await mkdtemp(join(tmpdir(), 'phone-redis-'));
+    const redis = await startRedis({ workDir: dir, logFile: join(dir, 'redis.log'), log: testLog });
+    const connection = createRedis(redis.url, 'queue', testLog);
+    const queues = createQueues(connection, testLog, uniqueName(import.meta.filename));
+    const ctx = { ...system.ctx, queues };
+    const app = createHttpApp({
+      log: testLog,
+      readiness: { checks: {} },
+      channelGroups: [phoneWebhookGroup({ ivr: ctx.catalogue.ivr, isOpen: () => true, now: () => now, submit: (contact) => submitContact(ctx, contact), verify: twilioSignatureCheck(AUTH_TOKEN, PUBLIC) })],
+    });
+    const down = createServer(app);
+    await new Promise<void>((resolve) => down.listen(0, '127.0.0.1', resolve));
+    try {
+      await redis.stop();
+      const sid = callSid();
+      const answer = await post(`http://127.0.0.1:${String((down.address() as AddressInfo).port)}/webhooks/twilio`, '/voice/menu', { CallSid: sid, Digits: '1' });
+      expect(answer.status).to.equal(503);
+      expect((JSON.parse(answer.text) as { error: { code: string } }).error.code).to.equal('SERVICE_UNAVAILABLE');
+      expect(await system.ctx.store.tickets.get(ticketIdFor('phone', sid).toString())).to.equal(null);
+    } finally {
+      await new Promise((resolve) => down.close(resolve));
+      await queues.close().catch(() => undefined);
+      connection.disconnect();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('gives an agent a softphone token bound to their staff id, and no one else', async () => {
+    const agent = await seedStaff(system.ctx.store, { units: ['GDVAC'], password: 'Clave-segura-123' });
+    const supervisor = await seedStaff(system.ctx.store, { units: ['GDVAC'], roles: ['supervisor'], password: 'Clave-segura-123' });
+    const url = system.url ?? '';
+    const session = await loginAs(url, agent.username, 'Clave-segura-123');
+    const answer = await call(url, 'POST', '/api/v1/phone/token', { token: session.accessToken });
+    expect(answer.status).to.equal(200);
+    const body = answer.body as { token: string; identity: string; expiresAt: string };
+    expect(body.identity).to.equal(agent._id.toString());
+    const { payload, protectedHeader } = await jwtVerify(body.token, new TextEncoder().encode(TWILIO_ENV.TWILIO_API_KEY_SECRET));
+    expect(protectedHeader).to.include({ alg: 'HS256', cty: 'twilio-fpa;v=1' });
+    expect(payload).to.include({ iss: TWILIO_ENV.TWILIO_API_KEY_SID, sub: TWILIO_ENV.TWILIO_ACCOUNT_SID });
+    expect(payload.grants).to.deep.equal({
+      identity: agent._id.toString(),
+      voice: { incoming: { allow: true }, outgoing: { application_sid: TWILIO_ENV.TWILIO_TWIML_APP_SID } },
+    });
+    expect((payload.exp ?? 0) - Math.floor(Date.now() / 1000)).to.be.within(3_500, 3_600);
+    expect(new Date(body.expiresAt).getTime() / 1000).to.be.closeTo(payload.exp ?? 0, 2);
+
+    const refused = await call(url, 'POST', '/api/v1/phone/token', { token: (await loginAs(url, supervisor.username, 'Clave-segura-123')).accessToken });
+    expect(refused.status).to.equal(403);
+    expect((await call(url, 'POST', '/api/v1/phone/token')).status).to.equal(401);
   });
 
   it('mounts the webhooks in the running system only when the phone channel is configured, and documents them', async () => {
