@@ -1,5 +1,6 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import { hostname } from 'node:os';
+import { createTwilioCallControl } from '../channels/phone/call-control.js';
 import { phoneApiGroup, phoneWebhookGroup } from '../channels/phone/phone.routes.js';
 import { twilioSignatureCheck } from '../channels/phone/twilio-signature.js';
 import { HANDLERS, startWorkers, type HandlerRegistry, type WorkerSet } from '../workers/registry.js';
@@ -19,6 +20,7 @@ import { createRealtimePublisher } from './realtime/publisher.js';
 import { attachSocketServer, type SocketServer } from './realtime/socket-server.js';
 import { ensureBootstrapAdmin } from './services/bootstrap-admin.service.js';
 import { calendarOf } from './services/calendar.js';
+import { submitDialResult } from './services/call-connect.service.js';
 import { submitContact } from './services/channel-intake.service.js';
 import { ensureLiveState } from './services/live-state.service.js';
 import type { AppContext } from './services/context.js';
@@ -61,6 +63,7 @@ function channelRouteGroups(ctx: AppContext): RouteGroup[] {
       isOpen: (at) => calendar.isOpen(at),
       now: () => new Date(),
       submit: (contact) => submitContact(ctx, contact),
+      dialResult: (result) => submitDialResult(ctx, result),
       verify: twilioSignatureCheck(phone.authToken, phone.publicBaseUrl),
     }),
     phoneApiGroup(API_PREFIX, phone),
@@ -102,6 +105,7 @@ export async function startSystem(env: Env, options: SystemOptions = {}): Promis
     cleanups.push(() => queues.close());
     const realtime = createRealtimePublisher(redis, prefix, log);
     const live = createRoutingStateRepository(redis, prefix);
+    const phone = phoneChannelEnv(env);
     const ctx: AppContext = {
       env,
       log,
@@ -113,6 +117,7 @@ export async function startSystem(env: Env, options: SystemOptions = {}): Promis
       heartbeats: createWorkerHeartbeats(redis, prefix),
       realtime,
       instanceId: `${hostname()}:${process.pid}`,
+      ...(phone !== undefined ? { phone: createTwilioCallControl(phone, phone.apiBaseUrl) } : {}),
     };
     await ensureBootstrapAdmin(ctx);
 

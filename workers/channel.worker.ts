@@ -1,3 +1,4 @@
+import { connectAssignedCall, handleDialResult } from '../src/services/call-connect.service.js';
 import { intakeQueuedContact } from '../src/services/channel-intake.service.js';
 import type { QueueHandlers } from './registry.js';
 
@@ -5,5 +6,11 @@ import type { QueueHandlers } from './registry.js';
 export const channelHandlers: QueueHandlers<'channel'> = {
   'channel.intake': async (payload, ctx) => {
     await intakeQueuedContact(ctx, payload);
+  },
+  'channel.connect': async (payload, ctx) => {
+    await connectAssignedCall(ctx, payload);
+  },
+  'channel.dial-result': async (payload, ctx) => {
+    await handleDialResult(ctx, payload);
   },
 };

@@ -6,7 +6,7 @@ import { publicRoute, signedByTwilio, staffRoute, type RouteGroup } from '../../
 import { ASSIGNABLE_ROLES } from '../../src/store/staff-presence.repository.js';
 import { issueSoftphoneToken } from './softphone-token.js';
 import type { NormalizedContact } from '../types.js';
-import { closedTwiml, menuTwiml, queuedTwiml, voicemailSavedTwiml } from './twiml.js';
+import { backInQueueTwiml, closedTwiml, hangupTwiml, menuTwiml, queuedTwiml, voicemailSavedTwiml } from './twiml.js';
 
 /*
  * Twilio's voice webhooks (set in the Twilio console: the number's "A call comes in" → POST
@@ -22,6 +22,8 @@ export interface PhoneWebhookDeps {
   now: () => Date;
   /** Hands a contact to the core; SERVICE_UNAVAILABLE when it cannot be queued (the webhook answers 503). */
   submit: (contact: NormalizedContact) => Promise<void>;
+  /** Hands how ringing an agent ended to the core (queued, like contacts). */
+  dialResult: (result: { ticketId: string; staffId: string; outcome: 'answered' | 'missed'; dialSid: string }) => Promise<void>;
   /** Whether a request carries Twilio's signature (see `twilioSignatureCheck`). */
   verify: (req: Request) => boolean;
 }
@@ -38,6 +40,13 @@ const voicemailForm = callForm.extend({
 const menuQuery = z.object({
   path: z.string().regex(/^([1-9](\.[1-9])*)?$/, { error: 'must be a path of menu keys such as "2" or "2.1"' }).default(''),
   attempt: z.coerce.number().int().min(0).max(1).default(0),
+});
+
+const objectId = z.string().regex(/^[a-f0-9]{24}$/, { error: 'must be a 24-hex-digit id' });
+const dialQuery = z.object({ ticketId: objectId, staffId: objectId });
+const dialForm = callForm.extend({
+  DialCallStatus: z.enum(['completed', 'answered', 'busy', 'no-answer', 'failed', 'canceled']),
+  DialCallSid: z.string().regex(/^CA[0-9a-f]{32}$/, { error: 'must be a Twilio CallSid' }).optional(),
 });
 
 const twimlAnswer = { description: 'TwiML for Twilio', mediaType: 'text/xml', schema: z.string() } as const;
@@ -125,6 +134,25 @@ export function phoneWebhookGroup(deps: PhoneWebhookDeps): RouteGroup {
             raw: body,
           });
           return twiml(voicemailSavedTwiml(ivr));
+        },
+      }),
+      deps.verify,
+    ),
+    signedByTwilio(
+      publicRoute({
+        method: 'post',
+        path: '/voice/dial-result',
+        summary: "How ringing an agent's softphone ended: after a conversation the call ends; otherwise the caller waits again",
+        description: 'Named by the TwiML that connects a call (`channels/phone/call-control.ts`). An agent who did not answer is set away.',
+        bodyMediaType: 'application/x-www-form-urlencoded',
+        query: dialQuery,
+        body: dialForm,
+        responses: { 200: twimlAnswer },
+        errors: [503],
+        handle: async ({ query, body }) => {
+          const answered = body.DialCallStatus === 'completed' || body.DialCallStatus === 'answered';
+          await deps.dialResult({ ...query, outcome: answered ? 'answered' : 'missed', dialSid: body.DialCallSid ?? body.CallSid });
+          return twiml(answered ? hangupTwiml() : backInQueueTwiml(ivr));
         },
       }),
       deps.verify,

@@ -47,6 +47,21 @@ export function queuedTwiml(ivr: IvrConfig): string {
   return response.toString();
 }
 
+/** The agent did not answer: the caller hears so and waits in the queue again, keeping their place in the core's. */
+export function backInQueueTwiml(ivr: IvrConfig): string {
+  const response = new VoiceResponse();
+  response.say(voice(ivr), ivr.stillWaiting);
+  response.enqueue({}, WAITING_QUEUE);
+  return response.toString();
+}
+
+/** The call with the agent is over. */
+export function hangupTwiml(): string {
+  const response = new VoiceResponse();
+  response.hangup();
+  return response.toString();
+}
+
 /** Outside business hours: the notice, then a voicemail (at most two minutes, ended by # or silence). */
 export function closedTwiml(ivr: IvrConfig): string {
   const response = new VoiceResponse();

@@ -875,6 +875,7 @@ export const ivrFileSchema = z.strictObject({
   invalidChoice: spoken(300),
   closed: spoken(1_000),
   queued: spoken(300),
+  stillWaiting: spoken(300),
   voicemailSaved: spoken(300),
   noMessage: spoken(300),
   menu: ivrMenuSchema,

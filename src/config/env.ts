@@ -98,6 +98,11 @@ const envSchema = z
     TWILIO_API_KEY_SECRET: z.string().min(16, 'must be at least 16 characters').max(256).optional(),
     /** TwiML App (`AP…`) whose voice URL places the agents' outgoing calls. */
     TWILIO_TWIML_APP_SID: z.string().regex(/^AP[0-9a-f]{32}$/, 'must be a TwiML App SID (AP + 32 hex digits)').optional(),
+    /**
+     * Where Twilio's REST API is reached, when not at https://api.twilio.com: an egress proxy, or the fake Twilio
+     * the tests start. Webhook signatures are not affected.
+     */
+    TWILIO_API_BASE_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).transform((url) => url.replace(/\/+$/, '')).optional(),
     /** The municipality's number, E.164, shown to citizens the office calls back and sending SMS. */
     TWILIO_CALLER_ID: z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number such as +5114630000').optional(),
   })
@@ -134,6 +139,8 @@ export interface PhoneChannelEnv {
   apiKeySecret: string;
   twimlAppSid: string;
   callerId: string;
+  /** Twilio's REST API when not the public one (TWILIO_API_BASE_URL). */
+  apiBaseUrl?: string;
 }
 
 /** The phone channel's settings, or undefined when the phone channel is off (no TWILIO_* variable set). */
@@ -158,6 +165,7 @@ export function phoneChannelEnv(env: Env): PhoneChannelEnv | undefined {
     apiKeySecret: TWILIO_API_KEY_SECRET,
     twimlAppSid: TWILIO_TWIML_APP_SID,
     callerId: TWILIO_CALLER_ID,
+    ...(env.TWILIO_API_BASE_URL !== undefined ? { apiBaseUrl: env.TWILIO_API_BASE_URL } : {}),
   };
 }
 

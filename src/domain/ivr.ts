@@ -39,6 +39,8 @@ export interface IvrConfig {
   closed: string;
   /** Heard once a choice is made, while the call joins the queue. */
   queued: string;
+  /** Heard when the agent the call was put through to did not answer, and the caller waits again. */
+  stillWaiting: string;
   /** Heard after a voicemail was recorded, before the call ends. */
   voicemailSaved: string;
   /** Heard when the caller left no voicemail, before the call ends. */

@@ -43,6 +43,22 @@ export const JOBS = {
       .strict(),
   },
   /**
+   * A phone ticket was assigned: its caller, waiting in Twilio's queue, is put through to the agent's softphone.
+   * jobId = `connect-<ticketId>-<version>`: one connect per assignment.
+   */
+  'channel.connect': {
+    queue: 'channel',
+    payload: z.object({ ticketId: objectId, staffId: objectId }).strict(),
+  },
+  /**
+   * How ringing an agent for a phone ticket ended. `missed` (no answer, busy, failed): the agent is set away and
+   * the caller goes back to the queue, keeping their place. jobId = `dial-<ticketId>-<staffId>-<DialCallSid>`.
+   */
+  'channel.dial-result': {
+    queue: 'channel',
+    payload: z.object({ ticketId: objectId, staffId: objectId, outcome: z.enum(['answered', 'missed']) }).strict(),
+  },
+  /**
    * Queue a new ticket (intake placed it and started its SLA): priority from the citizen's standing, SLA checks
    * scheduled, an agent sought. jobId = ticket id.
    */

@@ -7,6 +7,7 @@ import type { StaffDoc } from '../store/staff.model.js';
 import type { Ticket } from '../store/ticket.repository.js';
 import type { Actor } from './actor.js';
 import { calendarOf } from './calendar.js';
+import { requestCallConnect } from './call-connect.service.js';
 import type { AppContext } from './context.js';
 import { ensureLiveState } from './live-state.service.js';
 import { recordEvent } from './ticket-events.js';
@@ -82,6 +83,7 @@ export async function completeClaim(ctx: AppContext, claim: Pick<Claim, 'ticketI
     return null;
   }
   await ctx.live.confirm(claim.ticketId, claim.staffId);
+  await requestCallConnect(ctx, after, claim.staffId);
   await recordEvent(ctx, after, actor, 'assigned', { ...(before ? { from: before.status } : {}), to: 'asignado', data: { assigneeId: claim.staffId } });
   // The agent may have gone offline after the claim and before this write, and their hand-back may have run
   // already: whichever side sees the other returns the ticket.

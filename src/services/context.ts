@@ -8,6 +8,18 @@ import type { RealtimePublisher } from '../realtime/publisher.js';
 import type { Store } from '../store/connection.js';
 import type { LoginThrottleRepository } from '../store/login-throttle.repository.js';
 
+/**
+ * What the core asks of the phone channel (Twilio, `channels/phone/call-control.ts`), handed in at the composition
+ * root when the channel is configured.
+ */
+export interface PhoneCallControl {
+  /**
+   * Takes a waiting caller out of the queue and rings the agent's softphone. `false` when the call is no longer
+   * there to connect (the caller hung up, a voicemail): nothing to redirect.
+   */
+  connect(call: { callSid: string; ticketId: string; staffId: string }): Promise<boolean>;
+}
+
 /** What use-cases are handed at the composition root: the same in API and worker processes. */
 export interface AppContext {
   readonly env: Env;
@@ -25,4 +37,6 @@ export interface AppContext {
   readonly realtime: RealtimePublisher;
   /** Identifies this process in heartbeats and logs: `<hostname>:<pid>`. */
   readonly instanceId: string;
+  /** The phone channel's call control; absent when the phone channel is off. */
+  readonly phone?: PhoneCallControl;
 }

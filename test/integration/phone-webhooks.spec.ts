@@ -14,7 +14,9 @@ import { twilioSignatureCheck } from '../../channels/phone/twilio-signature.js';
 import { WAITING_QUEUE } from '../../channels/phone/twiml.js';
 import { createHttpApp } from '../../src/http/app.js';
 import { calendarOf } from '../../src/services/calendar.js';
+import { submitDialResult } from '../../src/services/call-connect.service.js';
 import { submitContact } from '../../src/services/channel-intake.service.js';
+import { setPresence } from '../../src/services/presence.service.js';
 import { ticketIdFor } from '../../src/store/ticket.repository.js';
 import { startSystem, type RunningSystem } from '../../src/system.js';
 import { jwtVerify } from 'jose';
@@ -75,15 +77,60 @@ function says(node: Node | undefined): string[] {
   return ((node?.Say as (Node | string)[] | undefined) ?? []).map((say) => (typeof say === 'string' ? say : String(say['#text'])));
 }
 
+/** What the adapter asked of Twilio's REST API. */
+interface TwilioRequest {
+  method: string;
+  path: string;
+  form: Record<string, string>;
+  authorization: string | undefined;
+}
+
+/**
+ * A stand-in for Twilio's REST API (its cloud cannot be reached here): records each request and answers as Twilio
+ * does. Calls listed in `gone` have ended: Twilio refuses to redirect them (400, code 21220).
+ */
+async function fakeTwilio(): Promise<{ url: string; requests: TwilioRequest[]; gone: Set<string>; close: () => Promise<void> }> {
+  const requests: TwilioRequest[] = [];
+  const gone = new Set<string>();
+  const server = createServer((req, res) => {
+    let raw = '';
+    req.on('data', (chunk: Buffer) => (raw += chunk.toString()));
+    req.on('end', () => {
+      const path = req.url ?? '';
+      requests.push({ method: req.method ?? '', path, form: Object.fromEntries(new URLSearchParams(raw)), authorization: req.headers.authorization });
+      const sid = /\/Calls\/(CA[0-9a-f]{32})\.json$/.exec(path)?.[1];
+      res.setHeader('content-type', 'application/json');
+      if (sid !== undefined && gone.has(sid)) {
+        res.statusCode = 400;
+        res.end(JSON.stringify({ code: 21220, message: 'Call is not in-progress. Cannot redirect.', status: 400 }));
+        return;
+      }
+      res.statusCode = sid === undefined ? 404 : 200;
+      res.end(JSON.stringify(sid === undefined ? { code: 20404, message: 'Not found', status: 404 } : { sid, status: 'in-progress' }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${String((server.address() as AddressInfo).port)}`,
+    requests,
+    gone,
+    close: () => new Promise((resolve) => server.close(() => { resolve(); })),
+  };
+}
+
+const SYSTEM = { kind: 'system', id: 'test' } as const;
+
 describe('phone channel: Twilio voice webhooks (signed, real HTTP, intake through the queue)', () => {
   const prefix = uniqueName(import.meta.filename);
   let system: RunningSystem;
+  let twilioApi: Awaited<ReturnType<typeof fakeTwilio>>;
   let now = OPEN;
   let server: Server;
   let base: string;
 
   before(async () => {
-    system = await startSystem(await testEnv(import.meta.filename, { ROLE: 'all', ...TWILIO_ENV }), { log: testLog, queuePrefix: prefix });
+    twilioApi = await fakeTwilio();
+    system = await startSystem(await testEnv(import.meta.filename, { ROLE: 'all', ...TWILIO_ENV, TWILIO_API_BASE_URL: twilioApi.url }), { log: testLog, queuePrefix: prefix });
     // The same webhooks with a clock the test sets (office open or closed), on the running system's context.
     const { ctx } = system;
     const calendar = calendarOf(ctx);
@@ -96,6 +143,7 @@ describe('phone channel: Twilio voice webhooks (signed, real HTTP, intake throug
           isOpen: (at) => calendar.isOpen(at),
           now: () => now,
           submit: (contact) => submitContact(ctx, contact),
+          dialResult: (result) => submitDialResult(ctx, result),
           verify: twilioSignatureCheck(AUTH_TOKEN, PUBLIC),
         }),
       ],
@@ -108,6 +156,61 @@ describe('phone channel: Twilio voice webhooks (signed, real HTTP, intake throug
   after(async () => {
     await new Promise((resolve) => server.close(resolve));
     await system.stop();
+    await twilioApi.close();
+  });
+
+  it('puts a waiting caller through to the agent the core assigns, and back in the queue when the agent does not answer', async () => {
+    now = OPEN;
+    const { ctx } = system;
+    const agent = await seedStaff(ctx.store, { units: ['SGRC'], skills: ['registro_civil'], capacity: { phone: 1 } });
+    const staffId = agent._id.toString();
+    await setPresence(ctx, SYSTEM, staffId, 'available');
+    const sid = callSid();
+    // Key 6 is registro civil (SGRC).
+    await post(base, '/voice/menu', { CallSid: sid, From: '+51987654330', Digits: '6' });
+    const ticketId = ticketIdFor('phone', sid).toString();
+    const redirect = await eventually(() => twilioApi.requests.find((r) => r.path.endsWith(`/Calls/${sid}.json`)), 'the connect request to Twilio');
+    expect(redirect.method).to.equal('POST');
+    expect(redirect.path).to.equal(`/2010-04-01/Accounts/${TWILIO_ENV.TWILIO_ACCOUNT_SID}/Calls/${sid}.json`);
+    expect(redirect.authorization).to.equal(`Basic ${Buffer.from(`${TWILIO_ENV.TWILIO_API_KEY_SID}:${TWILIO_ENV.TWILIO_API_KEY_SECRET}`).toString('base64')}`);
+    const dial = (xml.parse(redirect.form.Twiml ?? '') as { Response: { Dial: Node } }).Response.Dial;
+    expect(dial).to.deep.include({ Client: staffId, '@timeout': '20', '@action': `${PUBLIC}/webhooks/twilio/voice/dial-result?ticketId=${ticketId}&staffId=${staffId}` });
+    const assigned = await ctx.store.tickets.get(ticketId);
+    expect(assigned).to.deep.include({ status: 'asignado' });
+    expect(assigned?.assigneeId?.toString()).to.equal(staffId);
+
+    const missed = await post(base, `/voice/dial-result?ticketId=${ticketId}&staffId=${staffId}`, { CallSid: sid, DialCallStatus: 'no-answer', DialCallSid: `CA${'9'.repeat(32)}` });
+    expect(missed.status).to.equal(200);
+    expect(says(missed.twiml)).to.deep.equal([ctx.catalogue.ivr.stillWaiting]);
+    expect(missed.twiml?.Enqueue).to.equal(WAITING_QUEUE);
+    await eventually(async () => (await ctx.store.tickets.get(ticketId))?.status === 'en_cola', 'the ticket back in the queue');
+    expect((await ctx.store.staffPresence.getStaff(staffId))?.presence).to.equal('away');
+    expect((await ctx.store.tickets.get(ticketId))?.enqueuedAt?.getTime()).to.equal(assigned?.enqueuedAt?.getTime());
+    expect(await ctx.live.locate(ticketId)).to.deep.equal({ state: 'waiting' });
+
+    // After the conversation, the call simply ends.
+    const done = await post(base, `/voice/dial-result?ticketId=${ticketId}&staffId=${staffId}`, { CallSid: sid, DialCallStatus: 'completed' });
+    expect(done.twiml).to.have.property('Hangup');
+  });
+
+  it('leaves alone a phone ticket whose call already ended when it is assigned', async () => {
+    now = CLOSED;
+    const { ctx } = system;
+    const sid = callSid();
+    twilioApi.gone.add(sid);
+    await post(base, '/voice/voicemail', { CallSid: sid, From: '+51987654331', RecordingUrl: 'https://api.twilio.com/rec/RE1', RecordingSid: `RE${'c'.repeat(32)}` });
+    const ticketId = ticketIdFor('phone', sid).toString();
+    const ticket = await eventually(async () => (await ctx.store.tickets.get(ticketId)) ?? undefined, 'the voicemail ticket');
+    const agent = await seedStaff(ctx.store, { units: [ticket.unitCode], capacity: { phone: 1 } });
+    await setPresence(ctx, SYSTEM, agent._id.toString(), 'available');
+    await eventually(() => twilioApi.requests.find((r) => r.path.endsWith(`/Calls/${sid}.json`)), 'the connect attempt');
+    const connects = ctx.queues.queue('channel');
+    const job = await eventually(async () => {
+      const found = await connects.getJob(`connect-${ticketId}-${String((await ctx.store.tickets.get(ticketId))?.version ?? 0)}`);
+      return found && (await found.getState()) === 'completed' ? found : undefined;
+    }, 'the connect job to finish');
+    expect(job.attemptsMade).to.equal(1);
+    expect((await ctx.store.tickets.get(ticketId))?.status).to.equal('asignado');
   });
 
   it('answers only requests signed by Twilio over the public URL, whatever host and scheme the proxy used', async () => {
@@ -236,7 +339,7 @@ describe('phone channel: Twilio voice webhooks (signed, real HTTP, intake throug
     const app = createHttpApp({
       log: testLog,
       readiness: { checks: {} },
-      channelGroups: [phoneWebhookGroup({ ivr: ctx.catalogue.ivr, isOpen: () => true, now: () => now, submit: (contact) => submitContact(ctx, contact), verify: twilioSignatureCheck(AUTH_TOKEN, PUBLIC) })],
+      channelGroups: [phoneWebhookGroup({ ivr: ctx.catalogue.ivr, isOpen: () => true, now: () => now, submit: (contact) => submitContact(ctx, contact), dialResult: (result) => submitDialResult(ctx, result), verify: twilioSignatureCheck(AUTH_TOKEN, PUBLIC) })],
     });
     const down = createServer(app);
     await new Promise<void>((resolve) => down.listen(0, '127.0.0.1', resolve));

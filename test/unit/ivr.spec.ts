@@ -9,6 +9,7 @@ const config: IvrConfig = {
   invalidChoice: 'Opción no válida.',
   closed: 'Estamos cerrados.',
   queued: 'En breve le atenderán.',
+  stillWaiting: 'Siga en línea.',
   voicemailSaved: 'Mensaje registrado.',
   noMessage: 'No hubo mensaje.',
   menu: {

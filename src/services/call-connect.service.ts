@@ -1,0 +1,47 @@
+import type { JobPayload } from '../queues/jobs.js';
+import type { Actor } from './actor.js';
+import { returnToQueue } from './assignment.service.js';
+import { setPresence } from './presence.service.js';
+import type { Ticket } from '../store/ticket.repository.js';
+import type { AppContext } from './context.js';
+
+/**
+ * Live calls follow their ticket: when the core assigns a phone ticket, the caller is put through to that agent.
+ * Asked right after the assignment is stored; the connect itself runs as a job, so a Twilio hiccup is retried
+ * without holding the claim.
+ */
+export async function requestCallConnect(ctx: AppContext, ticket: Ticket, staffId: string): Promise<void> {
+  if (ticket.channel !== 'phone' || ctx.phone === undefined) return;
+  await ctx.queues.enqueue('channel.connect', { ticketId: ticket._id.toString(), staffId }, { jobId: `connect-${ticket._id.toString()}-${String(ticket.version)}` });
+}
+
+/** The `channel.connect` job: rings the agent if the ticket is still theirs; a call already gone is left alone. */
+export async function connectAssignedCall(ctx: AppContext, payload: JobPayload<'channel.connect'>): Promise<void> {
+  const phone = ctx.phone;
+  if (phone === undefined) return;
+  const ticket = await ctx.store.tickets.get(payload.ticketId);
+  if (ticket?.channel !== 'phone' || ticket.status !== 'asignado' || ticket.assigneeId?.toString() !== payload.staffId) return;
+  const connected = await phone.connect({ callSid: ticket.channelKey, ticketId: payload.ticketId, staffId: payload.staffId });
+  if (!connected) ctx.log.info({ ticketId: payload.ticketId }, 'phone ticket assigned after its call ended: nothing to connect');
+}
+
+const PHONE: Actor = { kind: 'system', id: 'phone' };
+
+/** Hands how ringing an agent ended to a job (the dial-result webhook answers at once). */
+export async function submitDialResult(ctx: AppContext, result: JobPayload<'channel.dial-result'> & { dialSid: string }): Promise<void> {
+  const { dialSid, ...payload } = result;
+  await ctx.queues.enqueue('channel.dial-result', payload, { jobId: `dial-${payload.ticketId}-${payload.staffId}-${dialSid}` });
+}
+
+/**
+ * The `channel.dial-result` job. An agent who did not answer is set away first, so the queue does not hand them the
+ * call again, then the ticket returns to the queue keeping its place, and the next agent with room gets it.
+ */
+export async function handleDialResult(ctx: AppContext, payload: JobPayload<'channel.dial-result'>): Promise<void> {
+  if (payload.outcome !== 'missed') return;
+  const ticket = await ctx.store.tickets.get(payload.ticketId);
+  if (ticket?.status !== 'asignado' || ticket.assigneeId?.toString() !== payload.staffId) return;
+  await setPresence(ctx, PHONE, payload.staffId, 'away');
+  await returnToQueue(ctx, ticket, 'agent_no_answer');
+  ctx.log.info({ ticketId: payload.ticketId, staffId: payload.staffId }, 'agent did not answer a call: set away, call back in the queue');
+}
