@@ -1,4 +1,4 @@
-import { connectAssignedCall, handleDialResult } from '../src/services/call-connect.service.js';
+import { connectAssignedCall, handleCallEnded, handleDialResult } from '../src/services/call-connect.service.js';
 import { intakeQueuedContact } from '../src/services/channel-intake.service.js';
 import type { QueueHandlers } from './registry.js';
 
@@ -12,5 +12,8 @@ export const channelHandlers: QueueHandlers<'channel'> = {
   },
   'channel.dial-result': async (payload, ctx) => {
     await handleDialResult(ctx, payload);
+  },
+  'channel.call-ended': async (payload, ctx) => {
+    await handleCallEnded(ctx, payload);
   },
 };

@@ -22,6 +22,8 @@ export interface PhoneWebhookDeps {
   now: () => Date;
   /** Hands a contact to the core; SERVICE_UNAVAILABLE when it cannot be queued (the webhook answers 503). */
   submit: (contact: NormalizedContact) => Promise<void>;
+  /** Tells the core a call ended (queued, like contacts). */
+  callEnded: (callSid: string) => Promise<void>;
   /** Hands how ringing an agent ended to the core (queued, like contacts). */
   dialResult: (result: { ticketId: string; staffId: string; outcome: 'answered' | 'missed'; dialSid: string }) => Promise<void>;
   /** Whether a request carries Twilio's signature (see `twilioSignatureCheck`). */
@@ -47,6 +49,12 @@ const dialQuery = z.object({ ticketId: objectId, staffId: objectId });
 const dialForm = callForm.extend({
   DialCallStatus: z.enum(['completed', 'answered', 'busy', 'no-answer', 'failed', 'canceled']),
   DialCallSid: z.string().regex(/^CA[0-9a-f]{32}$/, { error: 'must be a Twilio CallSid' }).optional(),
+});
+
+const ENDED = ['completed', 'busy', 'no-answer', 'canceled', 'failed'] as const;
+const statusForm = callForm.extend({
+  CallStatus: z.enum(['queued', 'initiated', 'ringing', 'in-progress', ...ENDED]),
+  CallDuration: z.coerce.number().int().min(0).optional(),
 });
 
 const twimlAnswer = { description: 'TwiML for Twilio', mediaType: 'text/xml', schema: z.string() } as const;
@@ -153,6 +161,23 @@ export function phoneWebhookGroup(deps: PhoneWebhookDeps): RouteGroup {
           const answered = body.DialCallStatus === 'completed' || body.DialCallStatus === 'answered';
           await deps.dialResult({ ...query, outcome: answered ? 'answered' : 'missed', dialSid: body.DialCallSid ?? body.CallSid });
           return twiml(answered ? hangupTwiml() : backInQueueTwiml(ivr));
+        },
+      }),
+      deps.verify,
+    ),
+    signedByTwilio(
+      publicRoute({
+        method: 'post',
+        path: '/voice/status',
+        summary: 'Call status callback: a caller who hangs up while waiting has abandoned the queue',
+        description: 'Set on the number as "Call status changes". Only the end of a call matters here.',
+        bodyMediaType: 'application/x-www-form-urlencoded',
+        body: statusForm,
+        responses: { 204: { description: 'Noted' } },
+        errors: [503],
+        handle: async ({ body }) => {
+          if ((ENDED as readonly string[]).includes(body.CallStatus)) await deps.callEnded(body.CallSid);
+          return { status: 204 as const };
         },
       }),
       deps.verify,

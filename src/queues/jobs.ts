@@ -59,6 +59,14 @@ export const JOBS = {
     payload: z.object({ ticketId: objectId, staffId: objectId, outcome: z.enum(['answered', 'missed']) }).strict(),
   },
   /**
+   * A call ended (Twilio's call status callback). A caller who hung up while waiting in the queue abandoned it.
+   * jobId = `ended-<CallSid>`.
+   */
+  'channel.call-ended': {
+    queue: 'channel',
+    payload: z.object({ callSid: z.string().regex(/^CA[0-9a-f]{32}$/, 'must be a Twilio CallSid') }).strict(),
+  },
+  /**
    * Queue a new ticket (intake placed it and started its SLA): priority from the citizen's standing, SLA checks
    * scheduled, an agent sought. jobId = ticket id.
    */

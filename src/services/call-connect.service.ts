@@ -1,6 +1,11 @@
 import type { JobPayload } from '../queues/jobs.js';
 import type { Actor } from './actor.js';
-import { returnToQueue } from './assignment.service.js';
+import { WAITING_STATUSES } from '../domain/ticket-lifecycle.js';
+import { ticketIdFor } from '../store/ticket.repository.js';
+import { calendarOf } from './calendar.js';
+import { queueTicket, returnToQueue } from './assignment.service.js';
+import { recordEvent } from './ticket-events.js';
+import { applyTransition } from './ticket.service.js';
 import { setPresence } from './presence.service.js';
 import type { Ticket } from '../store/ticket.repository.js';
 import type { AppContext } from './context.js';
@@ -44,4 +49,28 @@ export async function handleDialResult(ctx: AppContext, payload: JobPayload<'cha
   await setPresence(ctx, PHONE, payload.staffId, 'away');
   await returnToQueue(ctx, ticket, 'agent_no_answer');
   ctx.log.info({ ticketId: payload.ticketId, staffId: payload.staffId }, 'agent did not answer a call: set away, call back in the queue');
+}
+
+/** Hands the end of a call to a job (the status callback answers at once). */
+export async function submitCallEnded(ctx: AppContext, callSid: string): Promise<void> {
+  await ctx.queues.enqueue('channel.call-ended', { callSid }, { jobId: `ended-${callSid}` });
+}
+
+/**
+ * The `channel.call-ended` job. A caller who chose at the menu and hung up while still waiting abandoned the
+ * queue: it counts in the unit's abandoned calls today. With the caller's number the ticket stays in the queue,
+ * in its place, as a call to return (the agent who gets it calls back); without one nobody can answer it, so it is
+ * cancelled. Voicemails (no menu choice) and calls already put through are left alone.
+ */
+export async function handleCallEnded(ctx: AppContext, payload: JobPayload<'channel.call-ended'>): Promise<void> {
+  const ticket = await ctx.store.tickets.get(ticketIdFor('phone', payload.callSid).toString());
+  if (ticket?.channel !== 'phone' || ticket.routingHint.ivrDigits === undefined || !WAITING_STATUSES.includes(ticket.status)) return;
+  if (ticket.citizenId === undefined) {
+    await applyTransition(ctx, PHONE, ticket, 'cancel', { reason: 'call_abandoned_without_number' });
+    return;
+  }
+  const id = ticket._id.toString();
+  await ctx.live.remove(id, calendarOf(ctx).toLocalDate(new Date()));
+  await recordEvent(ctx, ticket, PHONE, 'call_abandoned', { reason: 'hung_up_while_waiting', data: { callback: true } });
+  await queueTicket(ctx, ticket);
 }

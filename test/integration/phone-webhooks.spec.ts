@@ -14,7 +14,7 @@ import { twilioSignatureCheck } from '../../channels/phone/twilio-signature.js';
 import { WAITING_QUEUE } from '../../channels/phone/twiml.js';
 import { createHttpApp } from '../../src/http/app.js';
 import { calendarOf } from '../../src/services/calendar.js';
-import { submitDialResult } from '../../src/services/call-connect.service.js';
+import { submitCallEnded, submitDialResult } from '../../src/services/call-connect.service.js';
 import { submitContact } from '../../src/services/channel-intake.service.js';
 import { setPresence } from '../../src/services/presence.service.js';
 import { ticketIdFor } from '../../src/store/ticket.repository.js';
@@ -144,6 +144,7 @@ describe('phone channel: Twilio voice webhooks (signed, real HTTP, intake throug
           now: () => now,
           submit: (contact) => submitContact(ctx, contact),
           dialResult: (result) => submitDialResult(ctx, result),
+          callEnded: (callSid) => submitCallEnded(ctx, callSid),
           verify: twilioSignatureCheck(AUTH_TOKEN, PUBLIC),
         }),
       ],
@@ -191,6 +192,41 @@ describe('phone channel: Twilio voice webhooks (signed, real HTTP, intake throug
     // After the conversation, the call simply ends.
     const done = await post(base, `/voice/dial-result?ticketId=${ticketId}&staffId=${staffId}`, { CallSid: sid, DialCallStatus: 'completed' });
     expect(done.twiml).to.have.property('Hangup');
+  });
+
+  it('counts a caller who hangs up while waiting as abandoned: kept in its place to call back, or cancelled without a number', async () => {
+    now = OPEN;
+    const { ctx } = system;
+    const day = calendarOf(ctx).toLocalDate(new Date());
+    const abandoned = async (): Promise<number> => (await ctx.live.figures('GDVAC', day)).queues.find((q) => q.queue === 'reclamaciones')?.abandonedToday ?? 0;
+    const before = await abandoned();
+    // Key 9 is quejas y reclamos (GDVAC, queue reclamaciones), where nobody takes phone calls in this test.
+    const known = callSid();
+    await post(base, '/voice/menu', { CallSid: known, From: '+51987654340', Digits: '9' });
+    const unknown = callSid();
+    await post(base, '/voice/menu', { CallSid: unknown, From: 'anonymous', Digits: '9' });
+    const knownId = ticketIdFor('phone', known).toString();
+    const unknownId = ticketIdFor('phone', unknown).toString();
+    const waiting = await eventually(async () => (await ctx.store.tickets.get(knownId)) ?? undefined, 'the caller\'s ticket');
+    await eventually(async () => (await ctx.store.tickets.get(unknownId)) ?? undefined, 'the anonymous caller\'s ticket');
+    // Ringing and talking are not the end of the call; only its end is.
+    expect((await post(base, '/voice/status', { CallSid: known, CallStatus: 'in-progress' })).status).to.equal(204);
+
+    for (const sid of [known, unknown]) expect((await post(base, '/voice/status', { CallSid: sid, CallStatus: 'completed', CallDuration: '42' })).status).to.equal(204);
+    await eventually(async () => (await ctx.store.ticketEvents.list(knownId)).some((e) => e.type === 'call_abandoned'), 'the abandonment recorded');
+    await eventually(async () => (await ctx.store.tickets.get(unknownId))?.status === 'anulado', 'the anonymous call cancelled');
+    const kept = await ctx.store.tickets.get(knownId);
+    expect(kept?.status).to.equal('en_cola');
+    expect(kept?.enqueuedAt?.getTime()).to.equal(waiting.enqueuedAt?.getTime());
+    expect(await ctx.live.locate(knownId)).to.deep.equal({ state: 'waiting' });
+    expect(await ctx.live.locate(unknownId)).to.equal(null);
+    expect(await abandoned()).to.equal(before + 2);
+
+    // Twilio sends the callback again: nothing more happens.
+    await post(base, '/voice/status', { CallSid: known, CallStatus: 'completed' });
+    await eventually(async () => (await ctx.queues.queue('channel').getJobCounts('waiting', 'active', 'delayed')).waiting === 0, 'the channel queue to drain');
+    expect((await ctx.store.ticketEvents.list(knownId)).filter((e) => e.type === 'call_abandoned')).to.have.length(1);
+    expect(await abandoned()).to.equal(before + 2);
   });
 
   it('leaves alone a phone ticket whose call already ended when it is assigned', async () => {
@@ -339,7 +375,7 @@ describe('phone channel: Twilio voice webhooks (signed, real HTTP, intake throug
     const app = createHttpApp({
       log: testLog,
       readiness: { checks: {} },
-      channelGroups: [phoneWebhookGroup({ ivr: ctx.catalogue.ivr, isOpen: () => true, now: () => now, submit: (contact) => submitContact(ctx, contact), dialResult: (result) => submitDialResult(ctx, result), verify: twilioSignatureCheck(AUTH_TOKEN, PUBLIC) })],
+      channelGroups: [phoneWebhookGroup({ ivr: ctx.catalogue.ivr, isOpen: () => true, now: () => now, submit: (contact) => submitContact(ctx, contact), dialResult: (result) => submitDialResult(ctx, result), callEnded: (callSid) => submitCallEnded(ctx, callSid), verify: twilioSignatureCheck(AUTH_TOKEN, PUBLIC) })],
     });
     const down = createServer(app);
     await new Promise<void>((resolve) => down.listen(0, '127.0.0.1', resolve));
