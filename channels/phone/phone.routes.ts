@@ -1,12 +1,12 @@
 import type { Request } from 'express';
 import { z } from 'zod';
-import { GENERAL_ATTENTION_KEY, menuAt, resolveIvrInput, type IvrConfig } from '../../src/domain/ivr.js';
+import { GENERAL_ATTENTION_KEY, menuAt, resolveIvrInput, type IvrConfig, type WaitAnnouncement } from '../../src/domain/ivr.js';
 import type { PhoneChannelEnv } from '../../src/config/env.js';
 import { publicRoute, signedByTwilio, staffRoute, type RouteGroup } from '../../src/http/route-table.js';
 import { ASSIGNABLE_ROLES } from '../../src/store/staff-presence.repository.js';
 import { issueSoftphoneToken } from './softphone-token.js';
 import type { NormalizedContact } from '../types.js';
-import { backInQueueTwiml, closedTwiml, hangupTwiml, menuTwiml, queuedTwiml, voicemailSavedTwiml } from './twiml.js';
+import { backInQueueTwiml, closedTwiml, hangupTwiml, menuTwiml, queuedTwiml, voicemailSavedTwiml, waitTwiml } from './twiml.js';
 
 /*
  * Twilio's voice webhooks (set in the Twilio console: the number's "A call comes in" → POST
@@ -22,6 +22,8 @@ export interface PhoneWebhookDeps {
   now: () => Date;
   /** Hands a contact to the core; SERVICE_UNAVAILABLE when it cannot be queued (the webhook answers 503). */
   submit: (contact: NormalizedContact) => Promise<void>;
+  /** What a waiting caller is told (reads Redis only); null while the core does not have the call in its queue. */
+  waitAnnouncement: (callSid: string) => Promise<WaitAnnouncement | null>;
   /** Tells the core a call ended (queued, like contacts). */
   callEnded: (callSid: string) => Promise<void>;
   /** Hands how ringing an agent ended to the core (queued, like contacts). */
@@ -162,6 +164,20 @@ export function phoneWebhookGroup(deps: PhoneWebhookDeps): RouteGroup {
           await deps.dialResult({ ...query, outcome: answered ? 'answered' : 'missed', dialSid: body.DialCallSid ?? body.CallSid });
           return twiml(answered ? hangupTwiml() : backInQueueTwiml(ivr));
         },
+      }),
+      deps.verify,
+    ),
+    signedByTwilio(
+      publicRoute({
+        method: 'post',
+        path: '/voice/wait',
+        summary: "The wait URL of Twilio's queue: the caller's place in the core's queue and the expected wait",
+        description: 'Named by the `<Enqueue>` of the menu; Twilio asks again each time the answer has played.',
+        bodyMediaType: 'application/x-www-form-urlencoded',
+        body: callForm,
+        responses: { 200: twimlAnswer },
+        errors: [503],
+        handle: async ({ body }) => twiml(waitTwiml(ivr, await deps.waitAnnouncement(body.CallSid))),
       }),
       deps.verify,
     ),

@@ -1,5 +1,5 @@
 import twilio from 'twilio';
-import type { IvrConfig } from '../../src/domain/ivr.js';
+import type { IvrConfig, WaitAnnouncement } from '../../src/domain/ivr.js';
 
 /*
  * The TwiML the phone channel answers with, built with twilio-node's VoiceResponse so it is always well-formed
@@ -43,7 +43,27 @@ export function menuTwiml(ivr: IvrConfig, prompt: string, options: { path: strin
 export function queuedTwiml(ivr: IvrConfig): string {
   const response = new VoiceResponse();
   response.say(voice(ivr), ivr.queued);
-  response.enqueue({}, WAITING_QUEUE);
+  response.enqueue({ waitUrl: 'wait', waitUrlMethod: 'POST' }, WAITING_QUEUE);
+  return response.toString();
+}
+
+/** Seconds of hold between announcements (Twilio asks the wait URL again once its TwiML has played). */
+export const WAIT_ANNOUNCE_EVERY_SECONDS = 30;
+
+/**
+ * The wait URL's answer: the caller's place and the expected wait, then hold music or silence until the next
+ * announcement. Before the core has the call in its queue (a second or two), only a short pause.
+ */
+export function waitTwiml(ivr: IvrConfig, announcement: WaitAnnouncement | null): string {
+  const response = new VoiceResponse();
+  if (announcement === null) {
+    response.pause({ length: 3 });
+    return response.toString();
+  }
+  response.say(voice(ivr), ivr.waitPosition.replaceAll('{position}', String(announcement.position)));
+  if (announcement.minutes !== undefined) response.say(voice(ivr), ivr.waitEstimate.replaceAll('{minutes}', String(announcement.minutes)));
+  if (ivr.holdMusicUrl !== undefined) response.play(ivr.holdMusicUrl);
+  else response.pause({ length: WAIT_ANNOUNCE_EVERY_SECONDS });
   return response.toString();
 }
 
@@ -51,7 +71,7 @@ export function queuedTwiml(ivr: IvrConfig): string {
 export function backInQueueTwiml(ivr: IvrConfig): string {
   const response = new VoiceResponse();
   response.say(voice(ivr), ivr.stillWaiting);
-  response.enqueue({}, WAITING_QUEUE);
+  response.enqueue({ waitUrl: 'wait', waitUrlMethod: 'POST' }, WAITING_QUEUE);
   return response.toString();
 }
 

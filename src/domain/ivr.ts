@@ -39,6 +39,12 @@ export interface IvrConfig {
   closed: string;
   /** Heard once a choice is made, while the call joins the queue. */
   queued: string;
+  /** Heard while waiting: the caller's place, `{position}`. */
+  waitPosition: string;
+  /** Heard while waiting, when today's calls allow an estimate: `{minutes}`. */
+  waitEstimate: string;
+  /** Played while a caller waits, between announcements; silence when absent. */
+  holdMusicUrl?: string;
   /** Heard when the agent the call was put through to did not answer, and the caller waits again. */
   stillWaiting: string;
   /** Heard after a voicemail was recorded, before the call ends. */
@@ -127,4 +133,21 @@ export function ivrChoicePaths(config: IvrConfig): string[] {
   };
   walk(config.menu, '');
   return paths;
+}
+
+/** What a waiting caller is told: their place and, when today's answered calls allow it, the expected wait. */
+export interface WaitAnnouncement {
+  position: number;
+  minutes?: number;
+}
+
+/**
+ * The expected wait of the caller at `position` among `waiting`, from today's calls of the same queue: the average
+ * wait of those answered today, scaled by how far ahead this caller is (the last in line waits about the average,
+ * the first much less). No estimate before three calls were answered today: one call is not a trend.
+ */
+export function estimateWaitMinutes(position: number, waiting: number, today: { answered: number; waitMs: number }): number | undefined {
+  if (today.answered < 3 || position < 1) return undefined;
+  const averageMinutes = today.waitMs / today.answered / 60_000;
+  return Math.max(1, Math.round((averageMinutes * position) / Math.max(position, waiting)));
 }

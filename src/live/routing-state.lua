@@ -366,6 +366,19 @@ ops.recount = function()
   return 1
 end
 
+-- position ticket: where a waiting ticket stands among the waiting tickets of its unit and channel, whatever their
+-- skills (1 = next), with its unit and queue; {} when routing does not have it waiting. Reads only.
+ops.position = function()
+  local t = hgetall(B .. ':t:' .. ARGV[2])
+  if not t or t.st ~= 'w' then return {} end
+  local score = orderScore(t.p, t.e)
+  local ahead = 0
+  for _, sig in ipairs(redis.call('SMEMBERS', B .. ':g:' .. t.u .. ':' .. t.c)) do
+    ahead = ahead + redis.call('ZCOUNT', B .. ':w:' .. t.u .. ':' .. t.c .. ':' .. sig, '-inf', '(' .. score)
+  end
+  return { ahead + 1, t.u, t.q }
+end
+
 local fn = ops[op]
 if not fn then return redis.error_reply('ERR unknown routing-state operation ' .. tostring(op)) end
 return fn()

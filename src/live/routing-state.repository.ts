@@ -278,6 +278,17 @@ export function createRoutingStateRepository(redis: Redis, prefix: string) {
       return { state: 'held', ...(a ? { staffId: a } : {}), ...(at ? { claimedAt: new Date(Number(at)) } : {}) };
     },
 
+    /**
+     * Where a waiting ticket stands in its unit's queue for its channel (1 = next, whatever the skills of those
+     * ahead), with its unit and queue; null when routing does not have it waiting.
+     */
+    async position(ticketId: string): Promise<{ position: number; unitCode: string; queue: string } | null> {
+      const reply = await run('position', ticketId);
+      if (!Array.isArray(reply)) return null;
+      const [position, unit, queue] = reply;
+      return typeof position === 'number' && typeof unit === 'string' && typeof queue === 'string' ? { position, unitCode: dec(unit), queue: dec(queue) } : null;
+    },
+
     /** An agent's presence and whether they take work, as routing knows them; null when it does not know them. */
     async agentStatus(staffId: string): Promise<{ presence: string; takesWork: boolean } | null> {
       const [presence, takesWork] = await redis.hmget(`${base}:a:${staffId}`, 'p', 'x');

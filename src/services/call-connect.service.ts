@@ -1,5 +1,6 @@
 import type { JobPayload } from '../queues/jobs.js';
 import type { Actor } from './actor.js';
+import { estimateWaitMinutes, type WaitAnnouncement } from '../domain/ivr.js';
 import { WAITING_STATUSES } from '../domain/ticket-lifecycle.js';
 import { ticketIdFor } from '../store/ticket.repository.js';
 import { calendarOf } from './calendar.js';
@@ -73,4 +74,18 @@ export async function handleCallEnded(ctx: AppContext, payload: JobPayload<'chan
   await ctx.live.remove(id, calendarOf(ctx).toLocalDate(new Date()));
   await recordEvent(ctx, ticket, PHONE, 'call_abandoned', { reason: 'hung_up_while_waiting', data: { callback: true } });
   await queueTicket(ctx, ticket);
+}
+
+/**
+ * What a caller waiting in Twilio's queue is told (its wait URL, every half minute or so): their place in the core's
+ * queue, which priority classes and skills order, not Twilio's order of arrival, and the expected wait. Reads Redis
+ * only. Null while the call is not in the live queue (its intake job has not run yet, or it is being put through).
+ */
+export async function callWaitAnnouncement(ctx: AppContext, callSid: string): Promise<WaitAnnouncement | null> {
+  const where = await ctx.live.position(ticketIdFor('phone', callSid).toString());
+  if (where === null) return null;
+  const figures = await ctx.live.figures(where.unitCode, calendarOf(ctx).toLocalDate(new Date()));
+  const queue = figures.queues.find((q) => q.queue === where.queue);
+  const minutes = queue ? estimateWaitMinutes(where.position, queue.waiting, { answered: queue.answeredToday, waitMs: queue.waitMsToday }) : undefined;
+  return { position: where.position, ...(minutes !== undefined ? { minutes } : {}) };
 }

@@ -14,7 +14,7 @@ import { twilioSignatureCheck } from '../../channels/phone/twilio-signature.js';
 import { WAITING_QUEUE } from '../../channels/phone/twiml.js';
 import { createHttpApp } from '../../src/http/app.js';
 import { calendarOf } from '../../src/services/calendar.js';
-import { submitCallEnded, submitDialResult } from '../../src/services/call-connect.service.js';
+import { callWaitAnnouncement, submitCallEnded, submitDialResult } from '../../src/services/call-connect.service.js';
 import { submitContact } from '../../src/services/channel-intake.service.js';
 import { setPresence } from '../../src/services/presence.service.js';
 import { ticketIdFor } from '../../src/store/ticket.repository.js';
@@ -145,6 +145,7 @@ describe('phone channel: Twilio voice webhooks (signed, real HTTP, intake throug
           submit: (contact) => submitContact(ctx, contact),
           dialResult: (result) => submitDialResult(ctx, result),
           callEnded: (callSid) => submitCallEnded(ctx, callSid),
+          waitAnnouncement: (callSid) => callWaitAnnouncement(ctx, callSid),
           verify: twilioSignatureCheck(AUTH_TOKEN, PUBLIC),
         }),
       ],
@@ -183,7 +184,7 @@ describe('phone channel: Twilio voice webhooks (signed, real HTTP, intake throug
     const missed = await post(base, `/voice/dial-result?ticketId=${ticketId}&staffId=${staffId}`, { CallSid: sid, DialCallStatus: 'no-answer', DialCallSid: `CA${'9'.repeat(32)}` });
     expect(missed.status).to.equal(200);
     expect(says(missed.twiml)).to.deep.equal([ctx.catalogue.ivr.stillWaiting]);
-    expect(missed.twiml?.Enqueue).to.equal(WAITING_QUEUE);
+    expect(missed.twiml?.Enqueue).to.deep.include({ '#text': WAITING_QUEUE, '@waitUrl': 'wait' });
     await eventually(async () => (await ctx.store.tickets.get(ticketId))?.status === 'en_cola', 'the ticket back in the queue');
     expect((await ctx.store.staffPresence.getStaff(staffId))?.presence).to.equal('away');
     expect((await ctx.store.tickets.get(ticketId))?.enqueuedAt?.getTime()).to.equal(assigned?.enqueuedAt?.getTime());
@@ -192,6 +193,36 @@ describe('phone channel: Twilio voice webhooks (signed, real HTTP, intake throug
     // After the conversation, the call simply ends.
     const done = await post(base, `/voice/dial-result?ticketId=${ticketId}&staffId=${staffId}`, { CallSid: sid, DialCallStatus: 'completed' });
     expect(done.twiml).to.have.property('Hangup');
+  });
+
+  it('tells a waiting caller their place in the core\'s queue, where a Vecino Puntual overtakes earlier callers', async () => {
+    now = OPEN;
+    const { ctx } = system;
+    await ctx.store.citizens.create({ dni: '45678912', phones: ['+51987654350'], vpp: true });
+    const first = callSid();
+    const second = callSid();
+    const vpp = callSid();
+    for (const [sid, from] of [[first, '+51987654351'], [second, '+51987654352'], [vpp, '+51987654350']] as const) {
+      await post(base, '/voice/menu', { CallSid: sid, From: from, Digits: '9' });
+      await eventually(async () => (await ctx.live.position(ticketIdFor('phone', sid).toString())) ?? undefined, 'the caller in the live queue');
+    }
+    const place = async (sid: string): Promise<{ said: string[]; twiml: Node | undefined }> => {
+      const answer = await post(base, '/voice/wait', { CallSid: sid, QueuePosition: '1', QueueTime: '12' });
+      expect(answer.status).to.equal(200);
+      return { said: says(answer.twiml), twiml: answer.twiml };
+    };
+    const sentence = (n: number): string => ctx.catalogue.ivr.waitPosition.replace('{position}', String(n));
+    const { said: vppSaid, twiml } = await place(vpp);
+    expect(vppSaid).to.deep.equal([sentence(1)]);
+    // No call of this queue was answered today: no estimate, and silence until the next announcement.
+    expect(twiml?.Pause).to.deep.equal({ '@length': '30' });
+    const firstPlace = Number(/\d+/.exec((await place(first)).said[0] ?? '')?.[0]);
+    expect(firstPlace).to.be.greaterThan(1);
+    expect((await place(second)).said).to.deep.equal([sentence(firstPlace + 1)]);
+    // A call the core does not have waiting (yet, or any more) hears a short pause only.
+    const unknown = await place(callSid());
+    expect(unknown.said).to.deep.equal([]);
+    expect(unknown.twiml?.Pause).to.deep.equal({ '@length': '3' });
   });
 
   it('counts a caller who hangs up while waiting as abandoned: kept in its place to call back, or cancelled without a number', async () => {
@@ -310,7 +341,7 @@ describe('phone channel: Twilio voice webhooks (signed, real HTTP, intake throug
     const queued = await post(base, '/voice/menu?path=&attempt=1', { CallSid: sid, From: '+51987654322', Digits: '1' });
     expect(queued.status).to.equal(200);
     expect(says(queued.twiml)).to.deep.equal([ivr.queued]);
-    expect(queued.twiml?.Enqueue).to.equal(WAITING_QUEUE);
+    expect(queued.twiml?.Enqueue).to.deep.equal({ '#text': WAITING_QUEUE, '@waitUrl': 'wait', '@waitUrlMethod': 'POST' });
     const ticket = await eventually(async () => (await system.ctx.store.tickets.get(ticketIdFor('phone', sid).toString())) ?? undefined, 'the caller\'s ticket');
     // Key 1 is rentas in config/routing.json (rule ivr-rentas).
     expect(ticket).to.deep.include({ channel: 'phone', unitCode: 'GAT', queue: 'rentas', serviceCode: 'rentas.estado_cuenta', subject: 'Llamada telefónica (opción 1)' });
@@ -375,7 +406,7 @@ describe('phone channel: Twilio voice webhooks (signed, real HTTP, intake throug
     const app = createHttpApp({
       log: testLog,
       readiness: { checks: {} },
-      channelGroups: [phoneWebhookGroup({ ivr: ctx.catalogue.ivr, isOpen: () => true, now: () => now, submit: (contact) => submitContact(ctx, contact), dialResult: (result) => submitDialResult(ctx, result), callEnded: (callSid) => submitCallEnded(ctx, callSid), verify: twilioSignatureCheck(AUTH_TOKEN, PUBLIC) })],
+      channelGroups: [phoneWebhookGroup({ ivr: ctx.catalogue.ivr, isOpen: () => true, now: () => now, submit: (contact) => submitContact(ctx, contact), dialResult: (result) => submitDialResult(ctx, result), callEnded: (callSid) => submitCallEnded(ctx, callSid), waitAnnouncement: (callSid) => callWaitAnnouncement(ctx, callSid), verify: twilioSignatureCheck(AUTH_TOKEN, PUBLIC) })],
     });
     const down = createServer(app);
     await new Promise<void>((resolve) => down.listen(0, '127.0.0.1', resolve));

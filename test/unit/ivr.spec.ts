@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { ivrChoicePaths, menuAt, normaliseSpeech, resolveIvrInput, type IvrConfig } from '../../src/domain/ivr.js';
+import { estimateWaitMinutes, ivrChoicePaths, menuAt, normaliseSpeech, resolveIvrInput, type IvrConfig } from '../../src/domain/ivr.js';
 import { testCatalogue } from '../support/services.js';
 
 const config: IvrConfig = {
@@ -10,6 +10,8 @@ const config: IvrConfig = {
   closed: 'Estamos cerrados.',
   queued: 'En breve le atenderán.',
   stillWaiting: 'Siga en línea.',
+  waitPosition: 'Número {position}.',
+  waitEstimate: '{minutes} minutos.',
   voicemailSaved: 'Mensaje registrado.',
   noMessage: 'No hubo mensaje.',
   menu: {
@@ -68,5 +70,21 @@ describe('IVR menu: what a key or a word means', () => {
     const catalogue = await testCatalogue();
     expect(ivrChoicePaths(catalogue.ivr)).to.include.members(['0', '1', '9']);
     expect(catalogue.ivr.say.voice).to.be.a('string');
+  });
+});
+
+describe('IVR: the wait announced to a caller', () => {
+  it('scales today\'s average wait by the caller\'s place, at least a minute', () => {
+    const today = { answered: 10, waitMs: 10 * 6 * 60_000 };
+    expect(estimateWaitMinutes(10, 10, today)).to.equal(6);
+    expect(estimateWaitMinutes(5, 10, today)).to.equal(3);
+    expect(estimateWaitMinutes(1, 40, today)).to.equal(1);
+    // More waiting than counted (the count is read a moment later): the caller's place bounds it.
+    expect(estimateWaitMinutes(12, 10, today)).to.equal(6);
+  });
+
+  it('gives no estimate before three calls were answered today', () => {
+    expect(estimateWaitMinutes(3, 5, { answered: 2, waitMs: 600_000 })).to.equal(undefined);
+    expect(estimateWaitMinutes(3, 5, { answered: 0, waitMs: 0 })).to.equal(undefined);
   });
 });
