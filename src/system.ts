@@ -20,7 +20,7 @@ import { createRealtimePublisher } from './realtime/publisher.js';
 import { attachSocketServer, type SocketServer } from './realtime/socket-server.js';
 import { ensureBootstrapAdmin } from './services/bootstrap-admin.service.js';
 import { calendarOf } from './services/calendar.js';
-import { callWaitAnnouncement, submitCallEnded, submitDialResult } from './services/call-connect.service.js';
+import { callWaitAnnouncement, requestCallback, submitCallEnded, submitDialResult } from './services/call-connect.service.js';
 import { submitContact } from './services/channel-intake.service.js';
 import { ensureLiveState } from './services/live-state.service.js';
 import type { AppContext } from './services/context.js';
@@ -66,6 +66,7 @@ function channelRouteGroups(ctx: AppContext): RouteGroup[] {
       dialResult: (result) => submitDialResult(ctx, result),
       callEnded: (callSid) => submitCallEnded(ctx, callSid),
       waitAnnouncement: (callSid) => callWaitAnnouncement(ctx, callSid),
+      requestCallback: (callSid) => requestCallback(ctx, callSid),
       verify: twilioSignatureCheck(phone.authToken, phone.publicBaseUrl),
     }),
     phoneApiGroup(API_PREFIX, phone),

@@ -1,4 +1,4 @@
-import { connectAssignedCall, handleCallEnded, handleDialResult } from '../src/services/call-connect.service.js';
+import { bookCallback, connectAssignedCall, handleCallEnded, handleDialResult } from '../src/services/call-connect.service.js';
 import { intakeQueuedContact } from '../src/services/channel-intake.service.js';
 import type { QueueHandlers } from './registry.js';
 
@@ -12,6 +12,9 @@ export const channelHandlers: QueueHandlers<'channel'> = {
   },
   'channel.dial-result': async (payload, ctx) => {
     await handleDialResult(ctx, payload);
+  },
+  'channel.callback': async (payload, ctx) => {
+    await bookCallback(ctx, payload);
   },
   'channel.call-ended': async (payload, ctx) => {
     await handleCallEnded(ctx, payload);

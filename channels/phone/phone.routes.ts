@@ -6,7 +6,7 @@ import { publicRoute, signedByTwilio, staffRoute, type RouteGroup } from '../../
 import { ASSIGNABLE_ROLES } from '../../src/store/staff-presence.repository.js';
 import { issueSoftphoneToken } from './softphone-token.js';
 import type { NormalizedContact } from '../types.js';
-import { backInQueueTwiml, closedTwiml, hangupTwiml, menuTwiml, queuedTwiml, voicemailSavedTwiml, waitTwiml } from './twiml.js';
+import { backInQueueTwiml, callbackBookedTwiml, closedTwiml, hangupTwiml, menuTwiml, queuedTwiml, voicemailSavedTwiml, waitTwiml } from './twiml.js';
 
 /*
  * Twilio's voice webhooks (set in the Twilio console: the number's "A call comes in" → POST
@@ -24,6 +24,8 @@ export interface PhoneWebhookDeps {
   submit: (contact: NormalizedContact) => Promise<void>;
   /** What a waiting caller is told (reads Redis only); null while the core does not have the call in its queue. */
   waitAnnouncement: (callSid: string) => Promise<WaitAnnouncement | null>;
+  /** A waiting caller pressed 1: false when a call back is not possible (the caller keeps waiting). */
+  requestCallback: (callSid: string) => Promise<boolean>;
   /** Tells the core a call ended (queued, like contacts). */
   callEnded: (callSid: string) => Promise<void>;
   /** Hands how ringing an agent ended to the core (queued, like contacts). */
@@ -178,6 +180,23 @@ export function phoneWebhookGroup(deps: PhoneWebhookDeps): RouteGroup {
         responses: { 200: twimlAnswer },
         errors: [503],
         handle: async ({ body }) => twiml(waitTwiml(ivr, await deps.waitAnnouncement(body.CallSid))),
+      }),
+      deps.verify,
+    ),
+    signedByTwilio(
+      publicRoute({
+        method: 'post',
+        path: '/voice/wait-choice',
+        summary: 'A waiting caller pressed a key during the announcement: 1 books a call back and ends the call',
+        description: 'Any other key, or 1 when a call back is not possible, goes back to waiting.',
+        bodyMediaType: 'application/x-www-form-urlencoded',
+        body: callForm.extend({ Digits: z.string().max(20).optional() }),
+        responses: { 200: twimlAnswer },
+        errors: [503],
+        handle: async ({ body }) => {
+          if (body.Digits?.startsWith('1') === true && (await deps.requestCallback(body.CallSid))) return twiml(callbackBookedTwiml(ivr));
+          return twiml(waitTwiml(ivr, await deps.waitAnnouncement(body.CallSid)));
+        },
       }),
       deps.verify,
     ),

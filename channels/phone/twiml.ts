@@ -60,8 +60,11 @@ export function waitTwiml(ivr: IvrConfig, announcement: WaitAnnouncement | null)
     response.pause({ length: 3 });
     return response.toString();
   }
-  response.say(voice(ivr), ivr.waitPosition.replaceAll('{position}', String(announcement.position)));
-  if (announcement.minutes !== undefined) response.say(voice(ivr), ivr.waitEstimate.replaceAll('{minutes}', String(announcement.minutes)));
+  // A key pressed during the announcement is a request to be called back (`wait-choice`).
+  const speaker = announcement.callbackPossible ? response.gather({ input: ['dtmf'], numDigits: 1, timeout: 1, action: 'wait-choice', method: 'POST', actionOnEmptyResult: false }) : response;
+  speaker.say(voice(ivr), ivr.waitPosition.replaceAll('{position}', String(announcement.position)));
+  if (announcement.minutes !== undefined) speaker.say(voice(ivr), ivr.waitEstimate.replaceAll('{minutes}', String(announcement.minutes)));
+  if (announcement.callbackPossible) speaker.say(voice(ivr), ivr.callbackOffer);
   if (ivr.holdMusicUrl !== undefined) response.play(ivr.holdMusicUrl);
   else response.pause({ length: WAIT_ANNOUNCE_EVERY_SECONDS });
   return response.toString();
@@ -72,6 +75,14 @@ export function backInQueueTwiml(ivr: IvrConfig): string {
   const response = new VoiceResponse();
   response.say(voice(ivr), ivr.stillWaiting);
   response.enqueue({ waitUrl: 'wait', waitUrlMethod: 'POST' }, WAITING_QUEUE);
+  return response.toString();
+}
+
+/** A call back is booked: the caller hears so and the call ends (the ticket keeps its place in the queue). */
+export function callbackBookedTwiml(ivr: IvrConfig): string {
+  const response = new VoiceResponse();
+  response.say(voice(ivr), ivr.callbackConfirmed);
+  response.hangup();
   return response.toString();
 }
 

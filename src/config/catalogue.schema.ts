@@ -876,6 +876,8 @@ export const ivrFileSchema = z.strictObject({
   closed: spoken(1_000),
   queued: spoken(300),
   stillWaiting: spoken(300),
+  callbackOffer: spoken(300),
+  callbackConfirmed: spoken(300),
   waitPosition: spoken(300).refine((text) => text.includes('{position}'), { error: 'must say the caller\'s place with {position}' }),
   waitEstimate: spoken(300).refine((text) => text.includes('{minutes}'), { error: 'must say the wait with {minutes}' }),
   /** Played while a caller waits, between announcements; silence when absent. */

@@ -39,6 +39,10 @@ export interface IvrConfig {
   closed: string;
   /** Heard once a choice is made, while the call joins the queue. */
   queued: string;
+  /** Heard while waiting, to a caller whose number is known: press 1 to be called back. */
+  callbackOffer: string;
+  /** Heard once a call back is booked, before the call ends. */
+  callbackConfirmed: string;
   /** Heard while waiting: the caller's place, `{position}`. */
   waitPosition: string;
   /** Heard while waiting, when today's calls allow an estimate: `{minutes}`. */
@@ -139,6 +143,8 @@ export function ivrChoicePaths(config: IvrConfig): string[] {
 export interface WaitAnnouncement {
   position: number;
   minutes?: number;
+  /** The caller's number is known, so they may be called back instead of waiting. */
+  callbackPossible: boolean;
 }
 
 /**

@@ -126,6 +126,7 @@ export const ticketView = z
     enqueuedAt: instant.optional(),
     assigneeId: id.optional(),
     assignedAt: instant.optional(),
+    callbackRequestedAt: instant.optional(),
     referral: z
       .object({
         fromUnit: z.string(),

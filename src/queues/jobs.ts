@@ -59,6 +59,14 @@ export const JOBS = {
     payload: z.object({ ticketId: objectId, staffId: objectId, outcome: z.enum(['answered', 'missed']) }).strict(),
   },
   /**
+   * A waiting caller pressed 1 to be called back instead of waiting: the ticket keeps its place and is marked as a
+   * call to return. jobId = `callback-<ticketId>`.
+   */
+  'channel.callback': {
+    queue: 'channel',
+    payload: z.object({ ticketId: objectId }).strict(),
+  },
+  /**
    * A call ended (Twilio's call status callback). A caller who hung up while waiting in the queue abandoned it.
    * jobId = `ended-<CallSid>`.
    */

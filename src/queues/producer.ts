@@ -8,6 +8,8 @@ export interface QueueSet {
   queue(name: QueueName): Queue;
   /** Validates the payload against its schema before it reaches Redis, then adds the job. */
   enqueue<N extends JobName>(name: N, payload: JobPayload<N>, options?: JobsOptions): Promise<string>;
+  /** Whether the job with this id is still to run (waiting, delayed or running), as opposed to done or absent. */
+  isPending(queue: QueueName, jobId: string): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -38,6 +40,11 @@ export function createQueues(connection: Redis, log: Logger, prefix = 'mcc'): Qu
       const data = definition.payload.parse(payload);
       const job = await get(definition.queue).add(name, data, options);
       return job.id ?? '';
+    },
+    async isPending(queue, jobId) {
+      const job = await get(queue).getJob(jobId);
+      if (!job) return false;
+      return ['waiting', 'delayed', 'active', 'prioritized', 'waiting-children'].includes(await job.getState());
     },
     async close() {
       await Promise.all([...queues.values()].map((q) => q.close()));

@@ -1,3 +1,4 @@
+import { AppError } from '../errors.js';
 import type { JobPayload } from '../queues/jobs.js';
 import type { Actor } from './actor.js';
 import { estimateWaitMinutes, type WaitAnnouncement } from '../domain/ivr.js';
@@ -66,6 +67,11 @@ export async function submitCallEnded(ctx: AppContext, callSid: string): Promise
 export async function handleCallEnded(ctx: AppContext, payload: JobPayload<'channel.call-ended'>): Promise<void> {
   const ticket = await ctx.store.tickets.get(ticketIdFor('phone', payload.callSid).toString());
   if (ticket?.channel !== 'phone' || ticket.routingHint.ivrDigits === undefined || !WAITING_STATUSES.includes(ticket.status)) return;
+  // The caller hung up after asking to be called back: not abandoned. Its booking may still be on its way.
+  if (ticket.callbackRequestedAt !== undefined) return;
+  if (await ctx.queues.isPending('channel', callbackJobId(ticket._id.toString()))) {
+    throw new AppError('CONFLICT', 'The call back this caller asked for is not booked yet.', { reason: 'callback_pending' });
+  }
   if (ticket.citizenId === undefined) {
     await applyTransition(ctx, PHONE, ticket, 'cancel', { reason: 'call_abandoned_without_number' });
     return;
@@ -82,10 +88,42 @@ export async function handleCallEnded(ctx: AppContext, payload: JobPayload<'chan
  * only. Null while the call is not in the live queue (its intake job has not run yet, or it is being put through).
  */
 export async function callWaitAnnouncement(ctx: AppContext, callSid: string): Promise<WaitAnnouncement | null> {
-  const where = await ctx.live.position(ticketIdFor('phone', callSid).toString());
+  const id = ticketIdFor('phone', callSid).toString();
+  const where = await ctx.live.position(id);
   if (where === null) return null;
+  const ticket = await ctx.store.tickets.get(id);
   const figures = await ctx.live.figures(where.unitCode, calendarOf(ctx).toLocalDate(new Date()));
   const queue = figures.queues.find((q) => q.queue === where.queue);
   const minutes = queue ? estimateWaitMinutes(where.position, queue.waiting, { answered: queue.answeredToday, waitMs: queue.waitMsToday }) : undefined;
-  return { position: where.position, ...(minutes !== undefined ? { minutes } : {}) };
+  return { position: where.position, ...(minutes !== undefined ? { minutes } : {}), callbackPossible: mayCallBack(ticket) };
+}
+
+/** A caller can be called back when their number is known and they have not asked already. */
+function mayCallBack(ticket: Ticket | null): boolean {
+  return ticket?.citizenId !== undefined && ticket.callbackRequestedAt === undefined && WAITING_STATUSES.includes(ticket.status);
+}
+
+function callbackJobId(ticketId: string): string {
+  return `callback-${ticketId}`;
+}
+
+/**
+ * A waiting caller pressed 1 to be called back. Answers false when that is not possible (number unknown, no longer
+ * waiting): the caller keeps waiting. Otherwise the booking is queued (no store write on the webhook) and the caller
+ * may hang up; the ticket keeps its place.
+ */
+export async function requestCallback(ctx: AppContext, callSid: string): Promise<boolean> {
+  const id = ticketIdFor('phone', callSid).toString();
+  if (!mayCallBack(await ctx.store.tickets.get(id))) return false;
+  await ctx.queues.enqueue('channel.callback', { ticketId: id }, { jobId: callbackJobId(id) });
+  return true;
+}
+
+/** The `channel.callback` job: the ticket becomes a call to return, in its place in the queue. */
+export async function bookCallback(ctx: AppContext, payload: JobPayload<'channel.callback'>): Promise<void> {
+  const ticket = await ctx.store.tickets.get(payload.ticketId);
+  if (!ticket || !mayCallBack(ticket)) return;
+  const booked = await ctx.store.tickets.compareAndSet(ticket._id, { version: ticket.version, status: ticket.status }, { set: { callbackRequestedAt: new Date() } });
+  if (!booked) throw new AppError('CONFLICT');
+  await recordEvent(ctx, booked, PHONE, 'callback_requested', { data: { phone: true } });
 }

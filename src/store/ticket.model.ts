@@ -78,6 +78,8 @@ export interface TicketDoc {
   enqueuedAt?: Date;
   assigneeId?: Types.ObjectId;
   assignedAt?: Date;
+  /** A caller asked, while waiting on the phone, to be called back: the agent who gets the ticket calls them. */
+  callbackRequestedAt?: Date;
   referral?: Referral;
   resolution?: Resolution;
   sla?: TicketSla;
@@ -122,6 +124,7 @@ const ticketSchema = new Schema<TicketDoc>(
     enqueuedAt: { type: Date },
     assigneeId: { type: Schema.Types.ObjectId },
     assignedAt: { type: Date },
+    callbackRequestedAt: { type: Date },
     referral: {
       type: new Schema<Referral>(
         {

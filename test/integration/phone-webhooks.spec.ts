@@ -14,7 +14,7 @@ import { twilioSignatureCheck } from '../../channels/phone/twilio-signature.js';
 import { WAITING_QUEUE } from '../../channels/phone/twiml.js';
 import { createHttpApp } from '../../src/http/app.js';
 import { calendarOf } from '../../src/services/calendar.js';
-import { callWaitAnnouncement, submitCallEnded, submitDialResult } from '../../src/services/call-connect.service.js';
+import { callWaitAnnouncement, requestCallback, submitCallEnded, submitDialResult } from '../../src/services/call-connect.service.js';
 import { submitContact } from '../../src/services/channel-intake.service.js';
 import { setPresence } from '../../src/services/presence.service.js';
 import { ticketIdFor } from '../../src/store/ticket.repository.js';
@@ -146,6 +146,7 @@ describe('phone channel: Twilio voice webhooks (signed, real HTTP, intake throug
           dialResult: (result) => submitDialResult(ctx, result),
           callEnded: (callSid) => submitCallEnded(ctx, callSid),
           waitAnnouncement: (callSid) => callWaitAnnouncement(ctx, callSid),
+          requestCallback: (callSid) => requestCallback(ctx, callSid),
           verify: twilioSignatureCheck(AUTH_TOKEN, PUBLIC),
         }),
       ],
@@ -209,20 +210,58 @@ describe('phone channel: Twilio voice webhooks (signed, real HTTP, intake throug
     const place = async (sid: string): Promise<{ said: string[]; twiml: Node | undefined }> => {
       const answer = await post(base, '/voice/wait', { CallSid: sid, QueuePosition: '1', QueueTime: '12' });
       expect(answer.status).to.equal(200);
-      return { said: says(answer.twiml), twiml: answer.twiml };
+      return { said: says((answer.twiml?.Gather as Node | undefined) ?? answer.twiml), twiml: answer.twiml };
     };
     const sentence = (n: number): string => ctx.catalogue.ivr.waitPosition.replace('{position}', String(n));
     const { said: vppSaid, twiml } = await place(vpp);
-    expect(vppSaid).to.deep.equal([sentence(1)]);
+    // Their number is known, so they are offered a call back: a key pressed meanwhile goes to wait-choice.
+    expect(vppSaid).to.deep.equal([sentence(1), ctx.catalogue.ivr.callbackOffer]);
+    expect(twiml?.Gather).to.deep.include({ '@action': 'wait-choice', '@numDigits': '1' });
     // No call of this queue was answered today: no estimate, and silence until the next announcement.
     expect(twiml?.Pause).to.deep.equal({ '@length': '30' });
     const firstPlace = Number(/\d+/.exec((await place(first)).said[0] ?? '')?.[0]);
     expect(firstPlace).to.be.greaterThan(1);
-    expect((await place(second)).said).to.deep.equal([sentence(firstPlace + 1)]);
+    expect((await place(second)).said).to.deep.equal([sentence(firstPlace + 1), ctx.catalogue.ivr.callbackOffer]);
     // A call the core does not have waiting (yet, or any more) hears a short pause only.
     const unknown = await place(callSid());
     expect(unknown.said).to.deep.equal([]);
     expect(unknown.twiml?.Pause).to.deep.equal({ '@length': '3' });
+  });
+
+  it('books a call back when a waiting caller presses 1, and does not count them abandoned when they hang up', async () => {
+    now = OPEN;
+    const { ctx } = system;
+    const day = calendarOf(ctx).toLocalDate(new Date());
+    const abandoned = async (): Promise<number> => (await ctx.live.figures('GDVAC', day)).queues.find((q) => q.queue === 'reclamaciones')?.abandonedToday ?? 0;
+    const sid = callSid();
+    const anonymous = callSid();
+    await post(base, '/voice/menu', { CallSid: sid, From: '+51987654360', Digits: '9' });
+    await post(base, '/voice/menu', { CallSid: anonymous, From: 'anonymous', Digits: '9' });
+    const id = ticketIdFor('phone', sid).toString();
+    for (const call of [sid, anonymous]) await eventually(async () => (await ctx.live.position(ticketIdFor('phone', call).toString())) ?? undefined, 'the caller waiting');
+    const waiting = await ctx.store.tickets.get(id);
+    const before = await abandoned();
+
+    // Without a known number there is nobody to call back: the caller keeps waiting (and is not offered it).
+    const refused = await post(base, '/voice/wait-choice', { CallSid: anonymous, Digits: '1' });
+    expect(refused.twiml).to.not.have.property('Hangup');
+    expect(refused.twiml).to.not.have.property('Gather');
+
+    const booked = await post(base, '/voice/wait-choice', { CallSid: sid, Digits: '1' });
+    expect(says(booked.twiml)).to.deep.equal([ctx.catalogue.ivr.callbackConfirmed]);
+    expect(booked.twiml).to.have.property('Hangup');
+    await post(base, '/voice/status', { CallSid: sid, CallStatus: 'completed' });
+    const marked = await eventually(async () => (await ctx.store.tickets.get(id))?.callbackRequestedAt ?? undefined, 'the call back booked');
+    expect(marked).to.be.instanceOf(Date);
+    await eventually(async () => (await ctx.queues.queue('channel').getJobCounts('waiting', 'active', 'delayed')).waiting === 0, 'the channel queue to drain');
+    await eventually(async () => !(await ctx.queues.isPending('channel', `ended-${sid}`)), 'the end of the call handled');
+    const after = await ctx.store.tickets.get(id);
+    expect(after).to.deep.include({ status: 'en_cola' });
+    expect(after?.enqueuedAt?.getTime()).to.equal(waiting?.enqueuedAt?.getTime());
+    expect((await ctx.store.ticketEvents.list(id)).map((e) => e.type)).to.include('callback_requested').and.not.include('call_abandoned');
+    expect(await abandoned()).to.equal(before);
+    // Pressing 1 again (a retried webhook) books nothing more and keeps the caller waiting.
+    expect((await post(base, '/voice/wait-choice', { CallSid: sid, Digits: '1' })).twiml).to.not.have.property('Hangup');
   });
 
   it('counts a caller who hangs up while waiting as abandoned: kept in its place to call back, or cancelled without a number', async () => {
@@ -406,7 +445,7 @@ describe('phone channel: Twilio voice webhooks (signed, real HTTP, intake throug
     const app = createHttpApp({
       log: testLog,
       readiness: { checks: {} },
-      channelGroups: [phoneWebhookGroup({ ivr: ctx.catalogue.ivr, isOpen: () => true, now: () => now, submit: (contact) => submitContact(ctx, contact), dialResult: (result) => submitDialResult(ctx, result), callEnded: (callSid) => submitCallEnded(ctx, callSid), waitAnnouncement: (callSid) => callWaitAnnouncement(ctx, callSid), verify: twilioSignatureCheck(AUTH_TOKEN, PUBLIC) })],
+      channelGroups: [phoneWebhookGroup({ ivr: ctx.catalogue.ivr, isOpen: () => true, now: () => now, submit: (contact) => submitContact(ctx, contact), dialResult: (result) => submitDialResult(ctx, result), callEnded: (callSid) => submitCallEnded(ctx, callSid), waitAnnouncement: (callSid) => callWaitAnnouncement(ctx, callSid), requestCallback: (callSid) => requestCallback(ctx, callSid), verify: twilioSignatureCheck(AUTH_TOKEN, PUBLIC) })],
     });
     const down = createServer(app);
     await new Promise<void>((resolve) => down.listen(0, '127.0.0.1', resolve));

@@ -10,6 +10,8 @@ const config: IvrConfig = {
   closed: 'Estamos cerrados.',
   queued: 'En breve le atenderán.',
   stillWaiting: 'Siga en línea.',
+  callbackOffer: 'Marque 1.',
+  callbackConfirmed: 'Le llamaremos.',
   waitPosition: 'Número {position}.',
   waitEstimate: '{minutes} minutos.',
   voicemailSaved: 'Mensaje registrado.',
