@@ -1,16 +1,15 @@
-import { AppError } from '../errors.js';
-import type { JobPayload } from '../queues/jobs.js';
-import type { Actor } from './actor.js';
 import { estimateWaitMinutes, type WaitAnnouncement } from '../domain/ivr.js';
 import { WAITING_STATUSES } from '../domain/ticket-lifecycle.js';
-import { ticketIdFor } from '../store/ticket.repository.js';
-import { calendarOf } from './calendar.js';
+import { AppError } from '../errors.js';
+import type { JobPayload } from '../queues/jobs.js';
+import { ticketIdFor, type Ticket } from '../store/ticket.repository.js';
+import type { Actor } from './actor.js';
 import { queueTicket, returnToQueue } from './assignment.service.js';
+import { calendarOf } from './calendar.js';
+import type { AppContext } from './context.js';
+import { setPresence } from './presence.service.js';
 import { recordEvent } from './ticket-events.js';
 import { applyTransition } from './ticket.service.js';
-import { setPresence } from './presence.service.js';
-import type { Ticket } from '../store/ticket.repository.js';
-import type { AppContext } from './context.js';
 
 /**
  * Live calls follow their ticket: when the core assigns a phone ticket, the caller is put through to that agent.
@@ -61,8 +60,9 @@ export async function submitCallEnded(ctx: AppContext, callSid: string): Promise
 /**
  * The `channel.call-ended` job. A caller who chose at the menu and hung up while still waiting abandoned the
  * queue: it counts in the unit's abandoned calls today. With the caller's number the ticket stays in the queue,
- * in its place, as a call to return (the agent who gets it calls back); without one nobody can answer it, so it is
- * cancelled. Voicemails (no menu choice) and calls already put through are left alone.
+ * in its place, marked as a call to return (the agent who gets it calls back); without one nobody can answer it,
+ * so it is cancelled. Voicemails (no menu choice), calls already put through and calls to return (booked with
+ * "marque 1", or a repeat of this job) are left alone.
  */
 export async function handleCallEnded(ctx: AppContext, payload: JobPayload<'channel.call-ended'>): Promise<void> {
   const ticket = await ctx.store.tickets.get(ticketIdFor('phone', payload.callSid).toString());
@@ -76,10 +76,13 @@ export async function handleCallEnded(ctx: AppContext, payload: JobPayload<'chan
     await applyTransition(ctx, PHONE, ticket, 'cancel', { reason: 'call_abandoned_without_number' });
     return;
   }
-  const id = ticket._id.toString();
+  // Marked first: a repeat of this job then finds a call to return and counts nothing twice.
+  const marked = await ctx.store.tickets.compareAndSet(ticket._id, { version: ticket.version, status: ticket.status }, { set: { callbackRequestedAt: new Date() } });
+  if (!marked) throw new AppError('CONFLICT');
+  const id = marked._id.toString();
   await ctx.live.remove(id, calendarOf(ctx).toLocalDate(new Date()));
-  await recordEvent(ctx, ticket, PHONE, 'call_abandoned', { reason: 'hung_up_while_waiting', data: { callback: true } });
-  await queueTicket(ctx, ticket);
+  await recordEvent(ctx, marked, PHONE, 'call_abandoned', { reason: 'hung_up_while_waiting', data: { callback: true } });
+  await queueTicket(ctx, marked);
 }
 
 /**

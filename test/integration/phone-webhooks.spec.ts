@@ -14,7 +14,7 @@ import { twilioSignatureCheck } from '../../channels/phone/twilio-signature.js';
 import { WAITING_QUEUE } from '../../channels/phone/twiml.js';
 import { createHttpApp } from '../../src/http/app.js';
 import { calendarOf } from '../../src/services/calendar.js';
-import { callWaitAnnouncement, requestCallback, submitCallEnded, submitDialResult } from '../../src/services/call-connect.service.js';
+import { callWaitAnnouncement, handleCallEnded, requestCallback, submitCallEnded, submitDialResult } from '../../src/services/call-connect.service.js';
 import { submitContact } from '../../src/services/channel-intake.service.js';
 import { setPresence } from '../../src/services/presence.service.js';
 import { ticketIdFor } from '../../src/store/ticket.repository.js';
@@ -287,6 +287,7 @@ describe('phone channel: Twilio voice webhooks (signed, real HTTP, intake throug
     await eventually(async () => (await ctx.store.tickets.get(unknownId))?.status === 'anulado', 'the anonymous call cancelled');
     const kept = await ctx.store.tickets.get(knownId);
     expect(kept?.status).to.equal('en_cola');
+    expect(kept?.callbackRequestedAt).to.be.instanceOf(Date);
     expect(kept?.enqueuedAt?.getTime()).to.equal(waiting.enqueuedAt?.getTime());
     expect(await ctx.live.locate(knownId)).to.deep.equal({ state: 'waiting' });
     expect(await ctx.live.locate(unknownId)).to.equal(null);
@@ -295,6 +296,8 @@ describe('phone channel: Twilio voice webhooks (signed, real HTTP, intake throug
     // Twilio sends the callback again: nothing more happens.
     await post(base, '/voice/status', { CallSid: known, CallStatus: 'completed' });
     await eventually(async () => (await ctx.queues.queue('channel').getJobCounts('waiting', 'active', 'delayed')).waiting === 0, 'the channel queue to drain');
+    // And should the job itself run again (its id forgotten after a day), the ticket says it was handled.
+    await handleCallEnded(ctx, { callSid: known });
     expect((await ctx.store.ticketEvents.list(knownId)).filter((e) => e.type === 'call_abandoned')).to.have.length(1);
     expect(await abandoned()).to.equal(before + 2);
   });
