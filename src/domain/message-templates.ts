@@ -52,6 +52,12 @@ export const MESSAGE_TEMPLATES = {
     required: ['trackingCode'],
     subject: false,
   },
+  // To the agent whose softphone rang unanswered: why they are now "away", and how to come back.
+  'notification.call_missed': {
+    placeholders: ['trackingCode'],
+    required: ['trackingCode'],
+    subject: false,
+  },
 } as const satisfies Record<string, TemplateSpec>;
 
 export type TemplateId = keyof typeof MESSAGE_TEMPLATES;

@@ -1,4 +1,5 @@
 import { estimateWaitMinutes, type WaitAnnouncement } from '../domain/ivr.js';
+import { renderMessage } from '../domain/message-templates.js';
 import { WAITING_STATUSES } from '../domain/ticket-lifecycle.js';
 import { AppError } from '../errors.js';
 import type { JobPayload } from '../queues/jobs.js';
@@ -7,6 +8,7 @@ import type { Actor } from './actor.js';
 import { queueTicket, returnToQueue } from './assignment.service.js';
 import { calendarOf } from './calendar.js';
 import type { AppContext } from './context.js';
+import { notify } from './notification.service.js';
 import { setPresence } from './presence.service.js';
 import { recordEvent } from './ticket-events.js';
 import { applyTransition } from './ticket.service.js';
@@ -41,7 +43,8 @@ export async function submitDialResult(ctx: AppContext, result: JobPayload<'chan
 
 /**
  * The `channel.dial-result` job. An agent who did not answer is set away first, so the queue does not hand them the
- * call again, then the ticket returns to the queue keeping its place, and the next agent with room gets it.
+ * call again, then the ticket returns to the queue keeping its place, and the next agent with room gets it. The
+ * agent is told why their presence changed.
  */
 export async function handleDialResult(ctx: AppContext, payload: JobPayload<'channel.dial-result'>): Promise<void> {
   if (payload.outcome !== 'missed') return;
@@ -49,6 +52,14 @@ export async function handleDialResult(ctx: AppContext, payload: JobPayload<'cha
   if (ticket?.status !== 'asignado' || ticket.assigneeId?.toString() !== payload.staffId) return;
   await setPresence(ctx, PHONE, payload.staffId, 'away');
   await returnToQueue(ctx, ticket, 'agent_no_answer');
+  await notify(ctx, {
+    recipientId: payload.staffId,
+    kind: 'call_missed',
+    ticketId: ticket._id,
+    trackingCode: ticket.trackingCode,
+    message: renderMessage(ctx.catalogue.templates, 'notification.call_missed', { trackingCode: ticket.trackingCode }).body,
+    dedupeKey: `call_missed:${payload.ticketId}:${payload.staffId}:${String(ticket.version)}`,
+  });
   ctx.log.info({ ticketId: payload.ticketId, staffId: payload.staffId }, 'agent did not answer a call: set away, call back in the queue');
 }
 

@@ -1,6 +1,6 @@
 import { Schema, type Connection, type Model, type Types } from 'mongoose';
 
-export const NOTIFICATION_KINDS = ['sla_at_risk', 'sla_breached', 'first_response_breached', 'report_back', 'ticket_assigned', 'referral_received'] as const;
+export const NOTIFICATION_KINDS = ['sla_at_risk', 'sla_breached', 'first_response_breached', 'report_back', 'ticket_assigned', 'referral_received', 'call_missed'] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
 /** Something a staff member must see: an escalation, a report-back, a new referral. Read by them only. */

@@ -190,6 +190,9 @@ describe('phone channel: Twilio voice webhooks (signed, real HTTP, intake throug
     expect((await ctx.store.staffPresence.getStaff(staffId))?.presence).to.equal('away');
     expect((await ctx.store.tickets.get(ticketId))?.enqueuedAt?.getTime()).to.equal(assigned?.enqueuedAt?.getTime());
     expect(await ctx.live.locate(ticketId)).to.deep.equal({ state: 'waiting' });
+    // The agent is told why they are away now.
+    const told = await eventually(async () => (await ctx.store.notifications.listForRecipient(staffId, { limit: 10 })).items.find((n) => n.kind === 'call_missed'), 'the agent told');
+    expect(told.message).to.contain(assigned?.trackingCode ?? '?').and.contain('ausente');
 
     // After the conversation, the call simply ends.
     const done = await post(base, `/voice/dial-result?ticketId=${ticketId}&staffId=${staffId}`, { CallSid: sid, DialCallStatus: 'completed' });
