@@ -199,14 +199,16 @@ describe('phone channel: Twilio voice webhooks (signed, real HTTP, intake throug
     expect(done.twiml).to.have.property('Hangup');
   });
 
-  it('tells a waiting caller their place in the core\'s queue, where a Vecino Puntual overtakes earlier callers', async () => {
+  it('tells a waiting caller their place in the core\'s queue, where Ley 28683 and Vecino Puntual callers overtake earlier ones', async () => {
     now = OPEN;
     const { ctx } = system;
     await ctx.store.citizens.create({ dni: '45678912', phones: ['+51987654350'], vpp: true });
+    await ctx.store.citizens.create({ dni: '45678913', phones: ['+51987654359'], preferential: true });
     const first = callSid();
     const second = callSid();
     const vpp = callSid();
-    for (const [sid, from] of [[first, '+51987654351'], [second, '+51987654352'], [vpp, '+51987654350']] as const) {
+    const preferential = callSid();
+    for (const [sid, from] of [[first, '+51987654351'], [second, '+51987654352'], [vpp, '+51987654350'], [preferential, '+51987654359']] as const) {
       await post(base, '/voice/menu', { CallSid: sid, From: from, Digits: '9' });
       await eventually(async () => (await ctx.live.position(ticketIdFor('phone', sid).toString())) ?? undefined, 'the caller in the live queue');
     }
@@ -216,14 +218,16 @@ describe('phone channel: Twilio voice webhooks (signed, real HTTP, intake throug
       return { said: says((answer.twiml?.Gather as Node | undefined) ?? answer.twiml), twiml: answer.twiml };
     };
     const sentence = (n: number): string => ctx.catalogue.ivr.waitPosition.replace('{position}', String(n));
+    // Ley 28683 (preferential attention) first, then Vecino Puntual, then everyone else, each by arrival.
+    expect((await place(preferential)).said[0]).to.equal(sentence(1));
     const { said: vppSaid, twiml } = await place(vpp);
     // Their number is known, so they are offered a call back: a key pressed meanwhile goes to wait-choice.
-    expect(vppSaid).to.deep.equal([sentence(1), ctx.catalogue.ivr.callbackOffer]);
+    expect(vppSaid).to.deep.equal([sentence(2), ctx.catalogue.ivr.callbackOffer]);
     expect(twiml?.Gather).to.deep.include({ '@action': 'wait-choice', '@numDigits': '1' });
     // No call of this queue was answered today: no estimate, and silence until the next announcement.
     expect(twiml?.Pause).to.deep.equal({ '@length': '30' });
     const firstPlace = Number(/\d+/.exec((await place(first)).said[0] ?? '')?.[0]);
-    expect(firstPlace).to.be.greaterThan(1);
+    expect(firstPlace).to.be.greaterThan(2);
     expect((await place(second)).said).to.deep.equal([sentence(firstPlace + 1), ctx.catalogue.ivr.callbackOffer]);
     // A call the core does not have waiting (yet, or any more) hears a short pause only.
     const unknown = await place(callSid());
