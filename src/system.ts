@@ -20,7 +20,7 @@ import { createRealtimePublisher } from './realtime/publisher.js';
 import { attachSocketServer, type SocketServer } from './realtime/socket-server.js';
 import { ensureBootstrapAdmin } from './services/bootstrap-admin.service.js';
 import { calendarOf } from './services/calendar.js';
-import { callWaitAnnouncement, requestCallback, submitCallEnded, submitDialResult } from './services/call-connect.service.js';
+import { callWaitAnnouncement, requestCallback, submitCallEnded, submitDialResult, submitOutgoingCall } from './services/call-connect.service.js';
 import { submitContact } from './services/channel-intake.service.js';
 import { ensureLiveState } from './services/live-state.service.js';
 import type { AppContext } from './services/context.js';
@@ -67,6 +67,8 @@ function channelRouteGroups(ctx: AppContext): RouteGroup[] {
       callEnded: (callSid) => submitCallEnded(ctx, callSid),
       waitAnnouncement: (callSid) => callWaitAnnouncement(ctx, callSid),
       requestCallback: (callSid) => requestCallback(ctx, callSid),
+      callerId: phone.callerId,
+      outgoingCall: (call) => submitOutgoingCall(ctx, call),
       verify: twilioSignatureCheck(phone.authToken, phone.publicBaseUrl),
     }),
     phoneApiGroup(API_PREFIX, phone),

@@ -1,4 +1,4 @@
-import { bookCallback, connectAssignedCall, handleCallEnded, handleDialResult } from '../src/services/call-connect.service.js';
+import { bookCallback, connectAssignedCall, handleCallEnded, handleDialResult, recordOutgoingCall } from '../src/services/call-connect.service.js';
 import { intakeQueuedContact } from '../src/services/channel-intake.service.js';
 import type { QueueHandlers } from './registry.js';
 
@@ -15,6 +15,9 @@ export const channelHandlers: QueueHandlers<'channel'> = {
   },
   'channel.callback': async (payload, ctx) => {
     await bookCallback(ctx, payload);
+  },
+  'channel.outgoing': async (payload, ctx) => {
+    await recordOutgoingCall(ctx, payload);
   },
   'channel.call-ended': async (payload, ctx) => {
     await handleCallEnded(ctx, payload);

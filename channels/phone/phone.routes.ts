@@ -6,7 +6,7 @@ import { publicRoute, signedByTwilio, staffRoute, type RouteGroup } from '../../
 import { ASSIGNABLE_ROLES } from '../../src/store/staff-presence.repository.js';
 import { issueSoftphoneToken } from './softphone-token.js';
 import type { NormalizedContact } from '../types.js';
-import { backInQueueTwiml, callbackBookedTwiml, closedTwiml, hangupTwiml, menuTwiml, queuedTwiml, voicemailSavedTwiml, waitTwiml } from './twiml.js';
+import { backInQueueTwiml, callbackBookedTwiml, closedTwiml, hangupTwiml, menuTwiml, outgoingTwiml, queuedTwiml, voicemailSavedTwiml, waitTwiml } from './twiml.js';
 
 /*
  * Twilio's voice webhooks (set in the Twilio console: the number's "A call comes in" → POST
@@ -26,6 +26,10 @@ export interface PhoneWebhookDeps {
   waitAnnouncement: (callSid: string) => Promise<WaitAnnouncement | null>;
   /** A waiting caller pressed 1: false when a call back is not possible (the caller keeps waiting). */
   requestCallback: (callSid: string) => Promise<boolean>;
+  /** The municipality's number, shown to citizens the agents call. */
+  callerId: string;
+  /** Puts an agent's call about a ticket on its timeline (queued). */
+  outgoingCall: (call: { ticketId: string; staffId: string; to: string; callSid: string }) => Promise<void>;
   /** Tells the core a call ended (queued, like contacts). */
   callEnded: (callSid: string) => Promise<void>;
   /** Hands how ringing an agent ended to the core (queued, like contacts). */
@@ -59,6 +63,13 @@ const ENDED = ['completed', 'busy', 'no-answer', 'canceled', 'failed'] as const;
 const statusForm = callForm.extend({
   CallStatus: z.enum(['queued', 'initiated', 'ringing', 'in-progress', ...ENDED]),
   CallDuration: z.coerce.number().int().min(0).optional(),
+});
+
+/** What the browser SDK sends with `device.connect({ params: { To, ticketId } })`, Twilio adding the rest. */
+const outgoingForm = callForm.extend({
+  From: z.string().regex(/^client:[a-f0-9]{24}$/, { error: 'must be a softphone identity (client:<staff id>)' }),
+  To: z.string().regex(/^\+?\d{6,15}$/, { error: 'must be a phone number' }),
+  ticketId: objectId.optional(),
 });
 
 const twimlAnswer = { description: 'TwiML for Twilio', mediaType: 'text/xml', schema: z.string() } as const;
@@ -196,6 +207,25 @@ export function phoneWebhookGroup(deps: PhoneWebhookDeps): RouteGroup {
         handle: async ({ body }) => {
           if (body.Digits?.startsWith('1') === true && (await deps.requestCallback(body.CallSid))) return twiml(callbackBookedTwiml(ivr));
           return twiml(waitTwiml(ivr, await deps.waitAnnouncement(body.CallSid)));
+        },
+      }),
+      deps.verify,
+    ),
+    signedByTwilio(
+      publicRoute({
+        method: 'post',
+        path: '/voice/outgoing',
+        summary: "The TwiML App's voice URL: an agent calls a citizen from the softphone, with the municipality's number",
+        description: 'Named in the TwiML App the softphone tokens grant. With `ticketId` the call goes on that ticket\'s timeline.',
+        bodyMediaType: 'application/x-www-form-urlencoded',
+        body: outgoingForm,
+        responses: { 200: twimlAnswer },
+        errors: [503],
+        handle: async ({ body }) => {
+          if (body.ticketId !== undefined) {
+            await deps.outgoingCall({ ticketId: body.ticketId, staffId: body.From.slice('client:'.length), to: body.To, callSid: body.CallSid });
+          }
+          return twiml(outgoingTwiml(deps.callerId, body.To));
         },
       }),
       deps.verify,

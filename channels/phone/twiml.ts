@@ -86,6 +86,16 @@ export function callbackBookedTwiml(ivr: IvrConfig): string {
   return response.toString();
 }
 
+/**
+ * An agent's call to a citizen (the TwiML App's voice URL): rings the number with the municipality's caller id, so
+ * the citizen sees who calls. `answerOnBridge` keeps the agent hearing the ringing until the citizen answers.
+ */
+export function outgoingTwiml(callerId: string, to: string): string {
+  const response = new VoiceResponse();
+  response.dial({ callerId, answerOnBridge: true, timeout: 30 }).number(to);
+  return response.toString();
+}
+
 /** The call with the agent is over. */
 export function hangupTwiml(): string {
   const response = new VoiceResponse();

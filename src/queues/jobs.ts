@@ -67,6 +67,14 @@ export const JOBS = {
     payload: z.object({ ticketId: objectId }).strict(),
   },
   /**
+   * An agent called a citizen from their softphone about a ticket: the call goes on its timeline.
+   * jobId = `outgoing-<CallSid>`.
+   */
+  'channel.outgoing': {
+    queue: 'channel',
+    payload: z.object({ ticketId: objectId, staffId: objectId, to: z.string().max(32), callSid: z.string().regex(/^CA[0-9a-f]{32}$/) }).strict(),
+  },
+  /**
    * A call ended (Twilio's call status callback). A caller who hung up while waiting in the queue abandoned it.
    * jobId = `ended-<CallSid>`.
    */

@@ -141,3 +141,16 @@ export async function bookCallback(ctx: AppContext, payload: JobPayload<'channel
   if (!booked) throw new AppError('CONFLICT');
   await recordEvent(ctx, booked, PHONE, 'callback_requested', { data: { phone: true } });
 }
+
+/** Hands an agent's outgoing call about a ticket to a job (the TwiML App's webhook answers at once). */
+export async function submitOutgoingCall(ctx: AppContext, call: JobPayload<'channel.outgoing'>): Promise<void> {
+  await ctx.queues.enqueue('channel.outgoing', call, { jobId: `outgoing-${call.callSid}` });
+}
+
+/** The `channel.outgoing` job: the call an agent placed about a ticket joins its timeline. */
+export async function recordOutgoingCall(ctx: AppContext, payload: JobPayload<'channel.outgoing'>): Promise<void> {
+  const [ticket, staff] = await Promise.all([ctx.store.tickets.get(payload.ticketId), ctx.store.staff.get(payload.staffId)]);
+  if (!ticket || !staff) return;
+  const actor: Actor = { kind: 'staff', id: payload.staffId, roles: staff.roles, units: staff.units };
+  await recordEvent(ctx, ticket, actor, 'call_placed', { data: { to: payload.to, callSid: payload.callSid } });
+}

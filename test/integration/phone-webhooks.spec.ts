@@ -14,7 +14,7 @@ import { twilioSignatureCheck } from '../../channels/phone/twilio-signature.js';
 import { WAITING_QUEUE } from '../../channels/phone/twiml.js';
 import { createHttpApp } from '../../src/http/app.js';
 import { calendarOf } from '../../src/services/calendar.js';
-import { callWaitAnnouncement, handleCallEnded, requestCallback, submitCallEnded, submitDialResult } from '../../src/services/call-connect.service.js';
+import { callWaitAnnouncement, handleCallEnded, requestCallback, submitCallEnded, submitDialResult, submitOutgoingCall } from '../../src/services/call-connect.service.js';
 import { submitContact } from '../../src/services/channel-intake.service.js';
 import { setPresence } from '../../src/services/presence.service.js';
 import { ticketIdFor } from '../../src/store/ticket.repository.js';
@@ -49,7 +49,7 @@ function callSid(): string {
 }
 
 type Node = Record<string, unknown>;
-const xml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', isArray: (name) => ['Say'].includes(name) });
+const xml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', parseTagValue: false, isArray: (name) => ['Say'].includes(name) });
 
 interface Answer {
   status: number;
@@ -147,6 +147,8 @@ describe('phone channel: Twilio voice webhooks (signed, real HTTP, intake throug
           callEnded: (callSid) => submitCallEnded(ctx, callSid),
           waitAnnouncement: (callSid) => callWaitAnnouncement(ctx, callSid),
           requestCallback: (callSid) => requestCallback(ctx, callSid),
+          callerId: TWILIO_ENV.TWILIO_CALLER_ID,
+          outgoingCall: (call) => submitOutgoingCall(ctx, call),
           verify: twilioSignatureCheck(AUTH_TOKEN, PUBLIC),
         }),
       ],
@@ -309,6 +311,32 @@ describe('phone channel: Twilio voice webhooks (signed, real HTTP, intake throug
     expect(await abandoned()).to.equal(before + 2);
   });
 
+  it('lets an agent call a citizen back from the softphone with the municipality\'s number, on the ticket\'s timeline', async () => {
+    now = OPEN;
+    const { ctx } = system;
+    const sid = callSid();
+    await post(base, '/voice/menu', { CallSid: sid, From: '+51987654370', Digits: '9' });
+    const ticketId = ticketIdFor('phone', sid).toString();
+    await eventually(async () => (await ctx.store.tickets.get(ticketId)) ?? undefined, 'the ticket');
+    const agent = await seedStaff(ctx.store, { units: ['GDVAC'] });
+    const outgoing = callSid();
+    const answer = await post(base, '/voice/outgoing', { CallSid: outgoing, From: `client:${agent._id.toString()}`, To: '+51987654370', ticketId });
+    expect(answer.status).to.equal(200);
+    expect(answer.twiml?.Dial).to.deep.include({ Number: '+51987654370', '@callerId': TWILIO_ENV.TWILIO_CALLER_ID, '@answerOnBridge': 'true' });
+    const placed = await eventually(async () => (await ctx.store.ticketEvents.list(ticketId)).find((e) => e.type === 'call_placed'), 'the call on the timeline');
+    expect(placed).to.deep.include({ actorKind: 'staff', actorId: agent._id.toString() });
+    expect(placed.data).to.deep.equal({ to: '+51987654370', callSid: outgoing });
+
+    const refused: Record<string, string>[] = [
+      { CallSid: callSid(), From: '+51987654370', To: '+51987654371' },
+      { CallSid: callSid(), From: `client:${agent._id.toString()}`, To: 'sip:evil@example.com' },
+      { CallSid: callSid(), From: `client:${agent._id.toString()}`, To: '+51987654371', ticketId: 'nope' },
+    ];
+    for (const form of refused) {
+      expect((await post(base, '/voice/outgoing', form)).status, JSON.stringify(form)).to.equal(400);
+    }
+  });
+
   it('leaves alone a phone ticket whose call already ended when it is assigned', async () => {
     now = CLOSED;
     const { ctx } = system;
@@ -455,7 +483,7 @@ describe('phone channel: Twilio voice webhooks (signed, real HTTP, intake throug
     const app = createHttpApp({
       log: testLog,
       readiness: { checks: {} },
-      channelGroups: [phoneWebhookGroup({ ivr: ctx.catalogue.ivr, isOpen: () => true, now: () => now, submit: (contact) => submitContact(ctx, contact), dialResult: (result) => submitDialResult(ctx, result), callEnded: (callSid) => submitCallEnded(ctx, callSid), waitAnnouncement: (callSid) => callWaitAnnouncement(ctx, callSid), requestCallback: (callSid) => requestCallback(ctx, callSid), verify: twilioSignatureCheck(AUTH_TOKEN, PUBLIC) })],
+      channelGroups: [phoneWebhookGroup({ ivr: ctx.catalogue.ivr, isOpen: () => true, now: () => now, submit: (contact) => submitContact(ctx, contact), dialResult: (result) => submitDialResult(ctx, result), callEnded: (callSid) => submitCallEnded(ctx, callSid), waitAnnouncement: (callSid) => callWaitAnnouncement(ctx, callSid), requestCallback: (callSid) => requestCallback(ctx, callSid), callerId: TWILIO_ENV.TWILIO_CALLER_ID, outgoingCall: (call) => submitOutgoingCall(ctx, call), verify: twilioSignatureCheck(AUTH_TOKEN, PUBLIC) })],
     });
     const down = createServer(app);
     await new Promise<void>((resolve) => down.listen(0, '127.0.0.1', resolve));
