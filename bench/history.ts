@@ -258,13 +258,10 @@ export async function reserveCodes(ctx: AppContext, count: number): Promise<Rese
  * Tickets already routed to `unit` and waiting there (arrived over the last two hours), written straight into
  * the store: what take-next serves from. Channels and priority classes are mixed as in the history.
  */
-export async function insertWaiting(
-  ctx: AppContext,
-  unit: string,
-  codes: ReservedCodes,
-  onProgress: (done: number) => void,
-  signal: AbortSignal,
-): Promise<InsertReport & { ids: TicketDoc['_id'][] }> {
+/** What `insertWaiting` wrote: the report and the ids, so exactly those can be removed afterwards. */
+export type WaitingReport = InsertReport & { ids: TicketDoc['_id'][] };
+
+export async function insertWaiting(ctx: AppContext, unit: string, codes: ReservedCodes, onProgress: (done: number) => void, signal: AbortSignal): Promise<WaitingReport> {
   const count = codes.count;
   const random = seededRandom(count + 7);
   const factory = new TicketFactory(ctx, random);

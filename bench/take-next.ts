@@ -3,7 +3,7 @@ import type { AppContext } from '../src/services/context.js';
 import type { AgentPool, HarnessAgent } from './agents.js';
 import { CpuMeter, type CpuShare } from './cpu.js';
 import type { TicketDoc } from '../src/store/ticket.model.js';
-import { insertWaiting, type InsertReport, type ReservedCodes } from './history.js';
+import { insertWaiting, type InsertReport, type ReservedCodes, type WaitingReport } from './history.js';
 import { stringAt } from './http.js';
 import { pause, type PhaseContext } from './phase.js';
 import { nowMs, summarize, type LatencySummary } from './stats.js';
@@ -25,14 +25,9 @@ const WARM_UP = 3;
  * Puts `codes.count` tickets in `unit`'s queue, waiting, with no agent of the unit available: the queue
  * take-next serves from. The tickets are written straight into the store (the history shortcut).
  */
-export async function prepareWaiting(
-  ctx: AppContext,
-  unit: string,
-  codes: ReservedCodes,
-  onProgress: (done: number) => void,
-  signal: AbortSignal,
-): Promise<InsertReport & { ids: TicketDoc['_id'][] }> {
-  const report = await insertWaiting(ctx, unit, codes, onProgress, signal);
+export async function prepareWaiting(...args: Parameters<typeof insertWaiting>): Promise<WaitingReport> {
+  const [ctx] = args;
+  const report = await insertWaiting(...args);
   await rebuildLiveState(ctx);
   return report;
 }

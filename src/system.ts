@@ -1,12 +1,12 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import { hostname } from 'node:os';
 import { createTwilioCallControl } from '../channels/phone/call-control.js';
-import { phoneApiGroup, phoneWebhookGroup } from '../channels/phone/phone.routes.js';
+import { phoneApiGroup, phoneWebhookGroup, type PhoneWebhookDeps } from '../channels/phone/phone.routes.js';
 import { twilioSignatureCheck } from '../channels/phone/twilio-signature.js';
 import { HANDLERS, startWorkers, type HandlerRegistry, type WorkerSet } from '../workers/registry.js';
 import { loadCatalogue } from './config/catalogue.js';
 import { createRoutingStateRepository } from './live/routing-state.repository.js';
-import { phoneChannelEnv, type Env } from './config/env.js';
+import { phoneChannelEnv, type Env, type PhoneChannelEnv } from './config/env.js';
 import { startEmbedded, type EmbeddedServices } from './embedded/index.js';
 import { API_PREFIX } from './http/api.router.js';
 import { createHttpApp } from './http/app.js';
@@ -45,6 +45,24 @@ export interface RunningSystem {
   stop(): Promise<void>;
 }
 
+/** What the phone channel's webhooks are handed: the core's use-cases, bound to this process's context. */
+export function phoneWebhookDeps(ctx: AppContext, phone: PhoneChannelEnv): PhoneWebhookDeps {
+  const calendar = calendarOf(ctx);
+  return {
+    ivr: ctx.catalogue.ivr,
+    isOpen: (at) => calendar.isOpen(at),
+    now: () => new Date(),
+    submit: (contact) => submitContact(ctx, contact),
+    dialResult: (result) => submitDialResult(ctx, result),
+    callEnded: (callSid) => submitCallEnded(ctx, callSid),
+    waitAnnouncement: (callSid) => callWaitAnnouncement(ctx, callSid),
+    requestCallback: (callSid) => requestCallback(ctx, callSid),
+    callerId: phone.callerId,
+    outgoingCall: (call) => submitOutgoingCall(ctx, call),
+    verify: twilioSignatureCheck(phone.authToken, phone.publicBaseUrl),
+  };
+}
+
 /**
  * The webhooks of the channels configured in the environment. A channel without its settings is off, and says so
  * once in the log; the rest of the system runs.
@@ -55,22 +73,9 @@ function channelRouteGroups(ctx: AppContext): RouteGroup[] {
     ctx.log.info('phone channel off: set PUBLIC_BASE_URL and every TWILIO_* variable to turn it on (README, "Phone channel")');
     return [];
   }
-  const calendar = calendarOf(ctx);
   ctx.log.info({ webhooks: `${phone.publicBaseUrl}/webhooks/twilio/voice/incoming` }, 'phone channel on');
   return [
-    phoneWebhookGroup({
-      ivr: ctx.catalogue.ivr,
-      isOpen: (at) => calendar.isOpen(at),
-      now: () => new Date(),
-      submit: (contact) => submitContact(ctx, contact),
-      dialResult: (result) => submitDialResult(ctx, result),
-      callEnded: (callSid) => submitCallEnded(ctx, callSid),
-      waitAnnouncement: (callSid) => callWaitAnnouncement(ctx, callSid),
-      requestCallback: (callSid) => requestCallback(ctx, callSid),
-      callerId: phone.callerId,
-      outgoingCall: (call) => submitOutgoingCall(ctx, call),
-      verify: twilioSignatureCheck(phone.authToken, phone.publicBaseUrl),
-    }),
+    phoneWebhookGroup(phoneWebhookDeps(ctx, phone)),
     phoneApiGroup(API_PREFIX, phone),
   ];
 }

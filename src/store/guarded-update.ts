@@ -59,16 +59,3 @@ export async function guardedStep<T extends GuardedDocument>(
     return { before, after };
   });
 }
-
-/** {@link guardedStep} for callers that only need what was written. */
-export async function updateGuarded<T extends GuardedDocument>(
-  model: Model<T>,
-  locks: DocumentLocks,
-  filters: WriteFilters,
-  what: string,
-  id: Types.ObjectId,
-  decide: (current: T) => GuardedChange | null,
-  options: { runValidators?: boolean } = {},
-): Promise<T | null> {
-  return (await guardedStep(model, locks, filters, what, id, decide, options)).after;
-}

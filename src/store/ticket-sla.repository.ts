@@ -4,7 +4,7 @@ import type { PriorityClass } from '../domain/priority.js';
 import { isSlaRunning } from '../domain/sla-policy.js';
 import { isOpenStatus, TICKET_STATUSES, WAITING_STATUSES, type TicketStatus } from '../domain/ticket-lifecycle.js';
 import type { DocumentLocks } from './document-lock.js';
-import { updateGuarded, type WriteFilters } from './guarded-update.js';
+import { guardedStep, type WriteFilters } from './guarded-update.js';
 import type { Models } from './models.js';
 import { isDuplicateKeyError, storeCall, toAppError } from './store-errors.js';
 import type { ActorKind, TicketEventDoc } from './ticket-event.model.js';
@@ -81,9 +81,10 @@ export function createTicketSlaRepository(models: Models, locks: DocumentLocks, 
   async function update(ticketId: Id, guard: (current: Ticket) => boolean, set: Record<string, unknown>, validate = false): Promise<Ticket | null> {
     const _id = objectId(ticketId);
     if (_id === undefined) return null;
-    return updateGuarded(Ticket, locks, filters, 'ticket', _id, (current) => (guard(current) ? { set: { ...set, updatedAt: new Date() } } : null), {
+    const { after } = await guardedStep(Ticket, locks, filters, 'ticket', _id, (current) => (guard(current) ? { set: { ...set, updatedAt: new Date() } } : null), {
       runValidators: validate,
     });
+    return after;
   }
 
   const running = (t: Ticket): boolean => RUNNING_STATUSES.includes(t.status);

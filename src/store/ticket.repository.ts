@@ -3,7 +3,7 @@ import { Types } from 'mongoose';
 import { WAITING_STATUSES, type TicketStatus } from '../domain/ticket-lifecycle.js';
 import type { Channel, TicketType } from '../domain/ticket-types.js';
 import type { DocumentLocks } from './document-lock.js';
-import { guardedStep, updateGuarded, type GuardedStep, type WriteFilters } from './guarded-update.js';
+import { guardedStep, type GuardedStep, type WriteFilters } from './guarded-update.js';
 import type { TicketDoc } from './ticket.model.js';
 import type { Models } from './models.js';
 import { AppError } from '../errors.js';
@@ -60,10 +60,11 @@ export function createTicketRepository(models: Models, locks: DocumentLocks, fil
 
   async function compareAndSet(id: Types.ObjectId | string, guard: { version: number; status?: TicketStatus | TicketStatus[] }, change: TicketChange): Promise<Ticket | null> {
     const statuses = guard.status === undefined ? undefined : Array.isArray(guard.status) ? guard.status : [guard.status];
-    return updateGuarded(Ticket, locks, filters, 'ticket', new Types.ObjectId(id), (current) => {
+    const { after } = await guardedStep(Ticket, locks, filters, 'ticket', new Types.ObjectId(id), (current) => {
       if (current.version !== guard.version || (statuses && !statuses.includes(current.status))) return null;
       return { set: { ...change.set, updatedAt: new Date() }, ...(change.unset ? { unset: change.unset } : {}) };
     }, { runValidators: true });
+    return after;
   }
 
   return {

@@ -10,15 +10,14 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import twilio from 'twilio';
 import { phoneWebhookGroup } from '../../channels/phone/phone.routes.js';
-import { twilioSignatureCheck } from '../../channels/phone/twilio-signature.js';
 import { WAITING_QUEUE } from '../../channels/phone/twiml.js';
 import { createHttpApp } from '../../src/http/app.js';
 import { calendarOf } from '../../src/services/calendar.js';
-import { callWaitAnnouncement, handleCallEnded, requestCallback, submitCallEnded, submitDialResult, submitOutgoingCall } from '../../src/services/call-connect.service.js';
-import { submitContact } from '../../src/services/channel-intake.service.js';
+import { handleCallEnded } from '../../src/services/call-connect.service.js';
 import { setPresence } from '../../src/services/presence.service.js';
 import { ticketIdFor } from '../../src/store/ticket.repository.js';
-import { startSystem, type RunningSystem } from '../../src/system.js';
+import { phoneChannelEnv } from '../../src/config/env.js';
+import { phoneWebhookDeps, startSystem, type RunningSystem } from '../../src/system.js';
 import { jwtVerify } from 'jose';
 import { seedStaff } from '../support/seed.js';
 import { call, loginAs } from '../support/staff-fixtures.js';
@@ -133,26 +132,9 @@ describe('phone channel: Twilio voice webhooks (signed, real HTTP, intake throug
     system = await startSystem(await testEnv(import.meta.filename, { ROLE: 'all', ...TWILIO_ENV, TWILIO_API_BASE_URL: twilioApi.url }), { log: testLog, queuePrefix: prefix });
     // The same webhooks with a clock the test sets (office open or closed), on the running system's context.
     const { ctx } = system;
-    const calendar = calendarOf(ctx);
-    const app = createHttpApp({
-      log: testLog,
-      readiness: { checks: {} },
-      channelGroups: [
-        phoneWebhookGroup({
-          ivr: ctx.catalogue.ivr,
-          isOpen: (at) => calendar.isOpen(at),
-          now: () => now,
-          submit: (contact) => submitContact(ctx, contact),
-          dialResult: (result) => submitDialResult(ctx, result),
-          callEnded: (callSid) => submitCallEnded(ctx, callSid),
-          waitAnnouncement: (callSid) => callWaitAnnouncement(ctx, callSid),
-          requestCallback: (callSid) => requestCallback(ctx, callSid),
-          callerId: TWILIO_ENV.TWILIO_CALLER_ID,
-          outgoingCall: (call) => submitOutgoingCall(ctx, call),
-          verify: twilioSignatureCheck(AUTH_TOKEN, PUBLIC),
-        }),
-      ],
-    });
+    const phone = phoneChannelEnv(ctx.env);
+    if (!phone) throw new Error('the phone channel is not configured');
+    const app = createHttpApp({ log: testLog, readiness: { checks: {} }, channelGroups: [phoneWebhookGroup({ ...phoneWebhookDeps(ctx, phone), now: () => now })] });
     server = createServer(app);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${String((server.address() as AddressInfo).port)}/webhooks/twilio`;
@@ -480,11 +462,9 @@ describe('phone channel: Twilio voice webhooks (signed, real HTTP, intake throug
     const connection = createRedis(redis.url, 'queue', testLog);
     const queues = createQueues(connection, testLog, uniqueName(import.meta.filename));
     const ctx = { ...system.ctx, queues };
-    const app = createHttpApp({
-      log: testLog,
-      readiness: { checks: {} },
-      channelGroups: [phoneWebhookGroup({ ivr: ctx.catalogue.ivr, isOpen: () => true, now: () => now, submit: (contact) => submitContact(ctx, contact), dialResult: (result) => submitDialResult(ctx, result), callEnded: (callSid) => submitCallEnded(ctx, callSid), waitAnnouncement: (callSid) => callWaitAnnouncement(ctx, callSid), requestCallback: (callSid) => requestCallback(ctx, callSid), callerId: TWILIO_ENV.TWILIO_CALLER_ID, outgoingCall: (call) => submitOutgoingCall(ctx, call), verify: twilioSignatureCheck(AUTH_TOKEN, PUBLIC) })],
-    });
+    const phone = phoneChannelEnv(ctx.env);
+    if (!phone) throw new Error('the phone channel is not configured');
+    const app = createHttpApp({ log: testLog, readiness: { checks: {} }, channelGroups: [phoneWebhookGroup({ ...phoneWebhookDeps(ctx, phone), now: () => now })] });
     const down = createServer(app);
     await new Promise<void>((resolve) => down.listen(0, '127.0.0.1', resolve));
     try {
