@@ -20,7 +20,7 @@ import { createRealtimePublisher } from './realtime/publisher.js';
 import { attachSocketServer, type SocketServer } from './realtime/socket-server.js';
 import { ensureBootstrapAdmin } from './services/bootstrap-admin.service.js';
 import { calendarOf } from './services/calendar.js';
-import { callWaitAnnouncement, requestCallback, submitCallEnded, submitDialResult, submitOutgoingCall } from './services/call-connect.service.js';
+import { callWaitAnnouncement, requestCallback, submitCallEnded, submitDialResult, submitOutgoingCall } from './services/phone-call.service.js';
 import { submitContact } from './services/channel-intake.service.js';
 import { ensureLiveState } from './services/live-state.service.js';
 import type { AppContext } from './services/context.js';

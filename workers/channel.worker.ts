@@ -1,4 +1,5 @@
-import { bookCallback, connectAssignedCall, handleCallEnded, handleDialResult, recordOutgoingCall } from '../src/services/call-connect.service.js';
+import { connectAssignedCall } from '../src/services/call-connect.js';
+import { bookCallback, handleCallEnded, handleDialResult, recordOutgoingCall } from '../src/services/phone-call.service.js';
 import { intakeQueuedContact } from '../src/services/channel-intake.service.js';
 import type { QueueHandlers } from './registry.js';
 

@@ -7,7 +7,7 @@ import type { StaffDoc } from '../store/staff.model.js';
 import type { Ticket } from '../store/ticket.repository.js';
 import type { Actor } from './actor.js';
 import { calendarOf } from './calendar.js';
-import { requestCallConnect } from './call-connect.service.js';
+import { requestCallConnect } from './call-connect.js';
 import type { AppContext } from './context.js';
 import { ensureLiveState } from './live-state.service.js';
 import { recordEvent } from './ticket-events.js';

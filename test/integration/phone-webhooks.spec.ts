@@ -7,13 +7,14 @@ import { createQueues } from '../../src/queues/producer.js';
 import { createRedis } from '../../src/queues/redis-client.js';
 import { XMLParser } from 'fast-xml-parser';
 import { createServer, type Server } from 'node:http';
+import { startFakeTwilio, type FakeTwilio } from '../support/fake-twilio.js';
 import type { AddressInfo } from 'node:net';
 import twilio from 'twilio';
 import { phoneWebhookGroup } from '../../channels/phone/phone.routes.js';
 import { WAITING_QUEUE } from '../../channels/phone/twiml.js';
 import { createHttpApp } from '../../src/http/app.js';
 import { calendarOf } from '../../src/services/calendar.js';
-import { handleCallEnded } from '../../src/services/call-connect.service.js';
+import { handleCallEnded } from '../../src/services/phone-call.service.js';
 import { setPresence } from '../../src/services/presence.service.js';
 import { ticketIdFor } from '../../src/store/ticket.repository.js';
 import { phoneChannelEnv } from '../../src/config/env.js';
@@ -76,59 +77,18 @@ function says(node: Node | undefined): string[] {
   return ((node?.Say as (Node | string)[] | undefined) ?? []).map((say) => (typeof say === 'string' ? say : String(say['#text'])));
 }
 
-/** What the adapter asked of Twilio's REST API. */
-interface TwilioRequest {
-  method: string;
-  path: string;
-  form: Record<string, string>;
-  authorization: string | undefined;
-}
-
-/**
- * A stand-in for Twilio's REST API (its cloud cannot be reached here): records each request and answers as Twilio
- * does. Calls listed in `gone` have ended: Twilio refuses to redirect them (400, code 21220).
- */
-async function fakeTwilio(): Promise<{ url: string; requests: TwilioRequest[]; gone: Set<string>; close: () => Promise<void> }> {
-  const requests: TwilioRequest[] = [];
-  const gone = new Set<string>();
-  const server = createServer((req, res) => {
-    let raw = '';
-    req.on('data', (chunk: Buffer) => (raw += chunk.toString()));
-    req.on('end', () => {
-      const path = req.url ?? '';
-      requests.push({ method: req.method ?? '', path, form: Object.fromEntries(new URLSearchParams(raw)), authorization: req.headers.authorization });
-      const sid = /\/Calls\/(CA[0-9a-f]{32})\.json$/.exec(path)?.[1];
-      res.setHeader('content-type', 'application/json');
-      if (sid !== undefined && gone.has(sid)) {
-        res.statusCode = 400;
-        res.end(JSON.stringify({ code: 21220, message: 'Call is not in-progress. Cannot redirect.', status: 400 }));
-        return;
-      }
-      res.statusCode = sid === undefined ? 404 : 200;
-      res.end(JSON.stringify(sid === undefined ? { code: 20404, message: 'Not found', status: 404 } : { sid, status: 'in-progress' }));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${String((server.address() as AddressInfo).port)}`,
-    requests,
-    gone,
-    close: () => new Promise((resolve) => server.close(() => { resolve(); })),
-  };
-}
-
 const SYSTEM = { kind: 'system', id: 'test' } as const;
 
 describe('phone channel: Twilio voice webhooks (signed, real HTTP, intake through the queue)', () => {
   const prefix = uniqueName(import.meta.filename);
   let system: RunningSystem;
-  let twilioApi: Awaited<ReturnType<typeof fakeTwilio>>;
+  let twilioApi: FakeTwilio;
   let now = OPEN;
   let server: Server;
   let base: string;
 
   before(async () => {
-    twilioApi = await fakeTwilio();
+    twilioApi = await startFakeTwilio();
     system = await startSystem(await testEnv(import.meta.filename, { ROLE: 'all', ...TWILIO_ENV, TWILIO_API_BASE_URL: twilioApi.url }), { log: testLog, queuePrefix: prefix });
     // The same webhooks with a clock the test sets (office open or closed), on the running system's context.
     const { ctx } = system;

@@ -13,25 +13,11 @@ import { setPresence } from './presence.service.js';
 import { recordEvent } from './ticket-events.js';
 import { applyTransition } from './ticket.service.js';
 
-/**
- * Live calls follow their ticket: when the core assigns a phone ticket, the caller is put through to that agent.
- * Asked right after the assignment is stored; the connect itself runs as a job, so a Twilio hiccup is retried
- * without holding the claim.
+/*
+ * The phone channel's use-cases after a caller is queued: how ringing an agent ended, the end of a call (abandoned
+ * or not), what a waiting caller is told, call backs, and agents' own calls. Putting an assigned call through is
+ * `call-connect.ts`.
  */
-export async function requestCallConnect(ctx: AppContext, ticket: Ticket, staffId: string): Promise<void> {
-  if (ticket.channel !== 'phone' || ctx.phone === undefined) return;
-  await ctx.queues.enqueue('channel.connect', { ticketId: ticket._id.toString(), staffId }, { jobId: `connect-${ticket._id.toString()}-${String(ticket.version)}` });
-}
-
-/** The `channel.connect` job: rings the agent if the ticket is still theirs; a call already gone is left alone. */
-export async function connectAssignedCall(ctx: AppContext, payload: JobPayload<'channel.connect'>): Promise<void> {
-  const phone = ctx.phone;
-  if (phone === undefined) return;
-  const ticket = await ctx.store.tickets.get(payload.ticketId);
-  if (ticket?.channel !== 'phone' || ticket.status !== 'asignado' || ticket.assigneeId?.toString() !== payload.staffId) return;
-  const connected = await phone.connect({ callSid: ticket.channelKey, ticketId: payload.ticketId, staffId: payload.staffId });
-  if (!connected) ctx.log.info({ ticketId: payload.ticketId }, 'phone ticket assigned after its call ended: nothing to connect');
-}
 
 const PHONE: Actor = { kind: 'system', id: 'phone' };
 
