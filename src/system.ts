@@ -20,7 +20,7 @@ import { createRealtimePublisher } from './realtime/publisher.js';
 import { attachSocketServer, type SocketServer } from './realtime/socket-server.js';
 import { ensureBootstrapAdmin } from './services/bootstrap-admin.service.js';
 import { calendarOf } from './services/calendar.js';
-import { callWaitAnnouncement, requestCallback, submitCallEnded, submitDialResult, submitOutgoingCall } from './services/phone-call.service.js';
+import { callWaitAnnouncement, requestCallback, submitCallEnded, submitDialResult, submitOutgoingCall, submitRecording, submitSurveyAnswer } from './services/phone-call.service.js';
 import { submitContact } from './services/channel-intake.service.js';
 import { ensureLiveState } from './services/live-state.service.js';
 import type { AppContext } from './services/context.js';
@@ -59,6 +59,8 @@ export function phoneWebhookDeps(ctx: AppContext, phone: PhoneChannelEnv): Phone
     requestCallback: (callSid) => requestCallback(ctx, callSid),
     callerId: phone.callerId,
     outgoingCall: (call) => submitOutgoingCall(ctx, call),
+    surveyAnswer: (answer) => submitSurveyAnswer(ctx, answer),
+    recording: (recording) => submitRecording(ctx, recording),
     verify: twilioSignatureCheck(phone.authToken, phone.publicBaseUrl),
   };
 }
@@ -127,7 +129,7 @@ export async function startSystem(env: Env, options: SystemOptions = {}): Promis
       heartbeats: createWorkerHeartbeats(redis, prefix),
       realtime,
       instanceId: `${hostname()}:${process.pid}`,
-      ...(phone !== undefined ? { phone: createTwilioCallControl(phone, phone.apiBaseUrl) } : {}),
+      ...(phone !== undefined ? { phone: createTwilioCallControl(phone, { ...(phone.apiBaseUrl !== undefined ? { apiBaseUrl: phone.apiBaseUrl } : {}), recordCalls: catalogue.ivr.recording.enabled }) } : {}),
     };
     await ensureBootstrapAdmin(ctx);
 

@@ -1,5 +1,5 @@
 import { connectAssignedCall } from '../src/services/call-connect.js';
-import { bookCallback, handleCallEnded, handleDialResult, recordOutgoingCall } from '../src/services/phone-call.service.js';
+import { bookCallback, handleCallEnded, handleDialResult, recordCallRecording, recordOutgoingCall, recordSurveyAnswer } from '../src/services/phone-call.service.js';
 import { intakeQueuedContact } from '../src/services/channel-intake.service.js';
 import type { QueueHandlers } from './registry.js';
 
@@ -22,5 +22,11 @@ export const channelHandlers: QueueHandlers<'channel'> = {
   },
   'channel.call-ended': async (payload, ctx) => {
     await handleCallEnded(ctx, payload);
+  },
+  'channel.survey': async (payload, ctx) => {
+    await recordSurveyAnswer(ctx, payload);
+  },
+  'channel.recording': async (payload, ctx) => {
+    await recordCallRecording(ctx, payload);
   },
 };

@@ -24,11 +24,21 @@ class RebasedRequestClient extends twilio.RequestClient {
   }
 }
 
-/** The TwiML that rings the agent's softphone (identity = staff id) and reports how the dial ended. */
-export function connectTwiml(publicBaseUrl: string, call: { ticketId: string; staffId: string }): string {
+/**
+ * The TwiML that rings the agent's softphone (identity = staff id) and reports how the dial ended. With `record`,
+ * the conversation is recorded from the moment the agent answers (the caller heard the notice when the call began)
+ * and the recording is reported for the ticket's timeline. Sent through the REST API, so its URLs are absolute.
+ */
+export function connectTwiml(publicBaseUrl: string, call: { ticketId: string; staffId: string }, record = false): string {
   const response = new VoiceResponse();
-  const query = new URLSearchParams({ ticketId: call.ticketId, staffId: call.staffId });
-  const dial = response.dial({ action: `${publicBaseUrl}/webhooks/twilio/voice/dial-result?${query.toString()}`, method: 'POST', timeout: AGENT_RING_SECONDS });
+  const query = new URLSearchParams({ ticketId: call.ticketId, staffId: call.staffId }).toString();
+  const webhooks = `${publicBaseUrl}/webhooks/twilio/voice`;
+  const dial = response.dial({
+    action: `${webhooks}/dial-result?${query}`,
+    method: 'POST',
+    timeout: AGENT_RING_SECONDS,
+    ...(record ? { record: 'record-from-answer-dual', recordingStatusCallback: `${webhooks}/recording?${query}`, recordingStatusCallbackEvent: ['completed', 'absent'] } : {}),
+  });
   dial.client(call.staffId);
   return response.toString();
 }
@@ -41,7 +51,8 @@ function isRestException(err: unknown): err is { status: number; code?: number }
  * Call control through Twilio's REST API with the API key: a waiting call is redirected to TwiML that dials the
  * agent's softphone (the call leaves Twilio's queue; who is next was decided by the core, not by the queue).
  */
-export function createTwilioCallControl(phone: PhoneChannelEnv, apiBaseUrl?: string): PhoneCallControl {
+export function createTwilioCallControl(phone: PhoneChannelEnv, options: { apiBaseUrl?: string; recordCalls: boolean }): PhoneCallControl {
+  const { apiBaseUrl, recordCalls } = options;
   const client = twilio(phone.apiKeySid, phone.apiKeySecret, {
     accountSid: phone.accountSid,
     ...(apiBaseUrl !== undefined ? { httpClient: new RebasedRequestClient(apiBaseUrl) } : {}),
@@ -49,7 +60,7 @@ export function createTwilioCallControl(phone: PhoneChannelEnv, apiBaseUrl?: str
   return {
     async connect(call) {
       try {
-        await client.calls(call.callSid).update({ twiml: connectTwiml(phone.publicBaseUrl, call) });
+        await client.calls(call.callSid).update({ twiml: connectTwiml(phone.publicBaseUrl, call, recordCalls) });
         return true;
       } catch (err) {
         if (isRestException(err) && (err.code === CALL_NOT_IN_PROGRESS || err.status === 404)) return false;

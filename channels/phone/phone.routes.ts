@@ -1,12 +1,12 @@
 import type { Request } from 'express';
 import { z } from 'zod';
-import { GENERAL_ATTENTION_KEY, menuAt, resolveIvrInput, type IvrConfig, type WaitAnnouncement } from '../../src/domain/ivr.js';
+import { GENERAL_ATTENTION_KEY, menuAt, resolveIvrInput, resolveSurveyAnswer, type IvrConfig, type WaitAnnouncement } from '../../src/domain/ivr.js';
 import type { PhoneChannelEnv } from '../../src/config/env.js';
 import { publicRoute, signedByTwilio, staffRoute, type RouteGroup } from '../../src/http/route-table.js';
 import { ASSIGNABLE_ROLES } from '../../src/store/staff-presence.repository.js';
 import { issueSoftphoneToken } from './softphone-token.js';
 import type { NormalizedContact } from '../types.js';
-import { backInQueueTwiml, callbackBookedTwiml, closedTwiml, hangupTwiml, menuTwiml, outgoingTwiml, queuedTwiml, voicemailSavedTwiml, waitTwiml } from './twiml.js';
+import { backInQueueTwiml, callbackBookedTwiml, closedTwiml, hangupTwiml, menuTwiml, outgoingTwiml, queuedTwiml, recordingNoticeTwiml, surveyThanksTwiml, surveyTwiml, voicemailSavedTwiml, waitTwiml } from './twiml.js';
 
 /*
  * Twilio's voice webhooks (set in the Twilio console: the number's "A call comes in" → POST
@@ -33,18 +33,23 @@ export interface PhoneWebhookDeps {
   /** Tells the core a call ended (queued, like contacts). */
   callEnded: (callSid: string) => Promise<void>;
   /** Hands how ringing an agent ended to the core (queued, like contacts). */
-  dialResult: (result: { ticketId: string; staffId: string; outcome: 'answered' | 'missed'; dialSid: string }) => Promise<void>;
+  dialResult: (result: { ticketId: string; staffId: string; outcome: 'answered' | 'missed'; dialSid: string; endedAt: string; talkSeconds?: number }) => Promise<void>;
+  /** Hands a caller's rating of the attention to the core (queued). */
+  surveyAnswer: (answer: { ticketId: string; staffId: string; callSid: string; score: number; at: string }) => Promise<void>;
+  /** Hands a recording Twilio reports to the core (queued); the ticket is the call's own when not named. */
+  recording: (recording: { callSid: string; ticketId?: string; staffId?: string; recordingSid: string; status: 'completed' | 'absent' | 'failed'; url?: string; seconds?: number }) => Promise<void>;
   /** Whether a request carries Twilio's signature (see `twilioSignatureCheck`). */
   verify: (req: Request) => boolean;
 }
 
 const callSid = z.string().regex(/^CA[0-9a-f]{32}$/, { error: 'must be a Twilio CallSid (CA + 32 hex digits)' });
+const recordingSid = z.string().regex(/^RE[0-9a-f]{32}$/, { error: 'must be a Twilio RecordingSid (RE + 32 hex digits)' });
 /** What every voice webhook carries that we read; Twilio sends many more parameters, which are kept as they are. */
 const callForm = z.looseObject({ CallSid: callSid, From: z.string().max(64).optional(), To: z.string().max(64).optional() });
 const menuForm = callForm.extend({ Digits: z.string().max(20).optional(), SpeechResult: z.string().max(2_000).optional() });
 const voicemailForm = callForm.extend({
   RecordingUrl: z.url({ protocol: /^https$/, error: 'must be an https URL' }),
-  RecordingSid: z.string().regex(/^RE[0-9a-f]{32}$/, { error: 'must be a Twilio RecordingSid (RE + 32 hex digits)' }),
+  RecordingSid: recordingSid,
   RecordingDuration: z.coerce.number().int().min(0).max(86_400).optional(),
 });
 const menuQuery = z.object({
@@ -57,7 +62,21 @@ const dialQuery = z.object({ ticketId: objectId, staffId: objectId });
 const dialForm = callForm.extend({
   DialCallStatus: z.enum(['completed', 'answered', 'busy', 'no-answer', 'failed', 'canceled']),
   DialCallSid: z.string().regex(/^CA[0-9a-f]{32}$/, { error: 'must be a Twilio CallSid' }).optional(),
+  DialCallDuration: z.coerce.number().int().min(0).max(86_400).optional(),
 });
+
+const surveyQuery = dialQuery.extend({ attempt: z.coerce.number().int().min(0).max(1).default(0) });
+const surveyForm = callForm.extend({ Digits: z.string().max(20).optional() });
+
+const recordingQuery = z.object({ ticketId: objectId.optional(), staffId: objectId.optional() });
+const recordingForm = callForm
+  .extend({
+    RecordingSid: recordingSid,
+    RecordingStatus: z.enum(['in-progress', 'completed', 'absent', 'failed']),
+    RecordingUrl: z.url({ protocol: /^https$/, error: 'must be an https URL' }).optional(),
+    RecordingDuration: z.coerce.number().int().min(-1).max(86_400).optional(),
+  })
+  .refine((form) => form.RecordingStatus !== 'completed' || form.RecordingUrl !== undefined, { path: ['RecordingUrl'], error: 'is required when the recording is completed' });
 
 const ENDED = ['completed', 'busy', 'no-answer', 'canceled', 'failed'] as const;
 const statusForm = callForm.extend({
@@ -174,9 +193,80 @@ export function phoneWebhookGroup(deps: PhoneWebhookDeps): RouteGroup {
         errors: [503],
         handle: async ({ query, body }) => {
           const answered = body.DialCallStatus === 'completed' || body.DialCallStatus === 'answered';
-          await deps.dialResult({ ...query, outcome: answered ? 'answered' : 'missed', dialSid: body.DialCallSid ?? body.CallSid });
-          return twiml(answered ? hangupTwiml() : backInQueueTwiml(ivr));
+          await deps.dialResult({
+            ...query,
+            outcome: answered ? 'answered' : 'missed',
+            dialSid: body.DialCallSid ?? body.CallSid,
+            endedAt: deps.now().toISOString(),
+            ...(body.DialCallDuration !== undefined ? { talkSeconds: body.DialCallDuration } : {}),
+          });
+          if (!answered) return twiml(backInQueueTwiml(ivr));
+          // The agent hung up: the caller may rate the attention (the answer is ignored by Twilio if they hung up first).
+          return twiml(ivr.survey.enabled ? surveyTwiml(ivr, { ...query, attempt: 0 }) : hangupTwiml());
         },
+      }),
+      deps.verify,
+    ),
+    signedByTwilio(
+      publicRoute({
+        method: 'post',
+        path: '/voice/survey',
+        summary: 'The caller pressed a key at the post-call question: 1 to 5 rates the attention',
+        description: 'Named by the TwiML that answers an attended call when the survey is on (`config/ivr.json`). Another key asks once more; then the call ends unrated.',
+        bodyMediaType: 'application/x-www-form-urlencoded',
+        query: surveyQuery,
+        body: surveyForm,
+        responses: { 200: twimlAnswer },
+        errors: [503],
+        handle: async ({ query, body }) => {
+          const step = resolveSurveyAnswer(body.Digits, query.attempt);
+          if (step.kind === 'retry') return twiml(surveyTwiml(ivr, { ticketId: query.ticketId, staffId: query.staffId, attempt: query.attempt + 1, invalid: true }));
+          if (step.kind === 'unanswered') return twiml(hangupTwiml());
+          await deps.surveyAnswer({ ticketId: query.ticketId, staffId: query.staffId, callSid: body.CallSid, score: step.score, at: deps.now().toISOString() });
+          return twiml(surveyThanksTwiml(ivr));
+        },
+      }),
+      deps.verify,
+    ),
+    signedByTwilio(
+      publicRoute({
+        method: 'post',
+        path: '/voice/recording',
+        summary: "Recording status callback: a voicemail's or an agent's call's recording goes on the ticket's timeline",
+        description:
+          'Named by the voicemail `<Record>` (the ticket is the call\'s own) and, when recording is on, by the `<Dial>` of connected and outgoing calls (`ticketId`, `staffId`). Only the final states matter.',
+        bodyMediaType: 'application/x-www-form-urlencoded',
+        query: recordingQuery,
+        body: recordingForm,
+        responses: { 204: { description: 'Noted' } },
+        errors: [503],
+        handle: async ({ query, body }) => {
+          if (body.RecordingStatus === 'in-progress') return { status: 204 as const };
+          const seconds = body.RecordingDuration;
+          await deps.recording({
+            callSid: body.CallSid,
+            ...(query.ticketId !== undefined ? { ticketId: query.ticketId } : {}),
+            ...(query.staffId !== undefined ? { staffId: query.staffId } : {}),
+            recordingSid: body.RecordingSid,
+            status: body.RecordingStatus,
+            ...(body.RecordingUrl !== undefined ? { url: body.RecordingUrl } : {}),
+            ...(seconds !== undefined && seconds >= 0 ? { seconds } : {}),
+          });
+          return { status: 204 as const };
+        },
+      }),
+      deps.verify,
+    ),
+    signedByTwilio(
+      publicRoute({
+        method: 'post',
+        path: '/voice/recording-notice',
+        summary: 'What a citizen an agent calls hears on answering when calls are recorded: the Ley 29733 notice',
+        description: 'Named by the `<Number url>` of a recorded outgoing call; played before the agent is bridged.',
+        bodyMediaType: 'application/x-www-form-urlencoded',
+        body: callForm,
+        responses: { 200: twimlAnswer },
+        handle: () => twiml(recordingNoticeTwiml(ivr)),
       }),
       deps.verify,
     ),
@@ -225,7 +315,9 @@ export function phoneWebhookGroup(deps: PhoneWebhookDeps): RouteGroup {
           if (body.ticketId !== undefined) {
             await deps.outgoingCall({ ticketId: body.ticketId, staffId: body.From.slice('client:'.length), to: body.To, callSid: body.CallSid });
           }
-          return twiml(outgoingTwiml(deps.callerId, body.To));
+          const staffId = body.From.slice('client:'.length);
+          const recordFor = ivr.recording.enabled && body.ticketId !== undefined ? { ticketId: body.ticketId, staffId } : undefined;
+          return twiml(outgoingTwiml(deps.callerId, body.To, recordFor));
         },
       }),
       deps.verify,

@@ -21,7 +21,11 @@ function voice(ivr: IvrConfig): SayAttributes {
 /** The menu at `path`: optionally the greeting or the invalid-choice notice first, then the prompt, listening for a key or words. */
 export function menuTwiml(ivr: IvrConfig, prompt: string, options: { path: string; attempt: number; greet?: boolean; invalid?: boolean }): string {
   const response = new VoiceResponse();
-  if (options.greet) response.say(voice(ivr), ivr.greeting);
+  if (options.greet) {
+    response.say(voice(ivr), ivr.greeting);
+    // Ley 29733: a caller whose call may be recorded is told so before anything else.
+    if (ivr.recording.enabled) response.say(voice(ivr), ivr.recording.notice);
+  }
   if (options.invalid) response.say(voice(ivr), ivr.invalidChoice);
   const query = new URLSearchParams({ path: options.path, attempt: String(options.attempt) });
   const gather = response.gather({
@@ -90,9 +94,29 @@ export function callbackBookedTwiml(ivr: IvrConfig): string {
  * An agent's call to a citizen (the TwiML App's voice URL): rings the number with the municipality's caller id, so
  * the citizen sees who calls. `answerOnBridge` keeps the agent hearing the ringing until the citizen answers.
  */
-export function outgoingTwiml(callerId: string, to: string): string {
+export function outgoingTwiml(callerId: string, to: string, recordFor?: { ticketId: string; staffId: string }): string {
   const response = new VoiceResponse();
-  response.dial({ callerId, answerOnBridge: true, timeout: 30 }).number(to);
+  if (recordFor === undefined) {
+    response.dial({ callerId, answerOnBridge: true, timeout: 30 }).number(to);
+    return response.toString();
+  }
+  // Recorded for the ticket: the citizen hears the notice on answering, before the agent is bridged (`recording-notice`).
+  const dial = response.dial({
+    callerId,
+    answerOnBridge: true,
+    timeout: 30,
+    record: 'record-from-answer-dual',
+    recordingStatusCallback: `recording?${new URLSearchParams(recordFor).toString()}`,
+    recordingStatusCallbackEvent: ['completed', 'absent'],
+  });
+  dial.number({ url: 'recording-notice', method: 'POST' }, to);
+  return response.toString();
+}
+
+/** Played to a citizen an agent calls, once they answer, when the call is recorded (Ley 29733). */
+export function recordingNoticeTwiml(ivr: IvrConfig): string {
+  const response = new VoiceResponse();
+  response.say(voice(ivr), ivr.recording.notice);
   return response.toString();
 }
 
@@ -103,11 +127,44 @@ export function hangupTwiml(): string {
   return response.toString();
 }
 
+/**
+ * The agent hung up: the caller is asked to rate the attention with a key from 1 to 5 (`survey`, which knows the
+ * ticket and the agent). Silence ends the call.
+ */
+export function surveyTwiml(ivr: IvrConfig, rate: { ticketId: string; staffId: string; attempt: number; invalid?: boolean }): string {
+  const response = new VoiceResponse();
+  if (rate.invalid) response.say(voice(ivr), ivr.survey.invalidAnswer);
+  const query = new URLSearchParams({ ticketId: rate.ticketId, staffId: rate.staffId, attempt: String(rate.attempt) });
+  const gather = response.gather({ input: ['dtmf'], numDigits: 1, timeout: 8, action: `survey?${query.toString()}`, method: 'POST', actionOnEmptyResult: false });
+  gather.say(voice(ivr), ivr.survey.question);
+  response.hangup();
+  return response.toString();
+}
+
+/** The caller rated the attention. */
+export function surveyThanksTwiml(ivr: IvrConfig): string {
+  const response = new VoiceResponse();
+  response.say(voice(ivr), ivr.survey.thanks);
+  response.hangup();
+  return response.toString();
+}
+
 /** Outside business hours: the notice, then a voicemail (at most two minutes, ended by # or silence). */
 export function closedTwiml(ivr: IvrConfig): string {
   const response = new VoiceResponse();
   response.say(voice(ivr), ivr.closed);
-  response.record({ action: 'voicemail', method: 'POST', maxLength: 120, playBeep: true, finishOnKey: '#', timeout: 8 });
+  // The action makes the ticket at once; the recording callback adds the file to its timeline once Twilio has it.
+  response.record({
+    action: 'voicemail',
+    method: 'POST',
+    maxLength: 120,
+    playBeep: true,
+    finishOnKey: '#',
+    timeout: 8,
+    recordingStatusCallback: 'recording',
+    recordingStatusCallbackMethod: 'POST',
+    recordingStatusCallbackEvent: ['completed', 'absent'],
+  });
   // Twilio goes on here only when nothing was recorded.
   response.say(voice(ivr), ivr.noMessage);
   response.hangup();

@@ -884,6 +884,20 @@ export const ivrFileSchema = z.strictObject({
   holdMusicUrl: z.url({ protocol: /^https$/, error: 'must be an https URL' }).optional(),
   voicemailSaved: spoken(300),
   noMessage: spoken(300),
+  /** Recording of the calls agents take and place; off unless the office decides otherwise (Ley 29733). */
+  recording: z.strictObject({
+    enabled: z.boolean(),
+    /** Heard before anything is recorded: what is recorded, why, who keeps it and the caller's rights. */
+    notice: spoken(1_000).refine((text) => /29733/.test(text), { error: 'must name Ley 29733, which requires telling the caller' }),
+  }),
+  /** One question after the agent hangs up, answered with a key from 1 to 5. */
+  survey: z.strictObject({
+    enabled: z.boolean(),
+    question: spoken(500),
+    /** Heard before the question is asked once more, after a key that is not 1 to 5. */
+    invalidAnswer: spoken(300),
+    thanks: spoken(300),
+  }),
   menu: ivrMenuSchema,
 });
 

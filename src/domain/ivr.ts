@@ -55,6 +55,10 @@ export interface IvrConfig {
   voicemailSaved: string;
   /** Heard when the caller left no voicemail, before the call ends. */
   noMessage: string;
+  /** Whether agents' calls are recorded, and the notice every caller hears first when they are (Ley 29733). */
+  recording: { enabled: boolean; notice: string };
+  /** The post-call question (a key from 1 to 5), when the office asks it. */
+  survey: { enabled: boolean; question: string; invalidAnswer: string; thanks: string };
   menu: IvrMenu;
 }
 
@@ -156,4 +160,28 @@ export function estimateWaitMinutes(position: number, waiting: number, today: { 
   if (today.answered < 3 || position < 1) return undefined;
   const averageMinutes = today.waitMs / today.answered / 60_000;
   return Math.max(1, Math.round((averageMinutes * position) / Math.max(position, waiting)));
+}
+
+/** What a key pressed at the post-call question means. */
+export type SurveyStep = { kind: 'answered'; score: number } | { kind: 'retry' } | { kind: 'unanswered' };
+
+/**
+ * The post-call question is answered with one key from 1 to 5. Another key asks the question once more
+ * (`attempt` 0), then the call ends unrated; silence ends it unrated at once: the caller has said what they wanted.
+ */
+export function resolveSurveyAnswer(digits: string | undefined, attempt: number): SurveyStep {
+  const key = digits?.trim().slice(0, 1) ?? '';
+  if (key === '') return { kind: 'unanswered' };
+  if (/^[1-5]$/.test(key)) return { kind: 'answered', score: Number(key) };
+  return attempt < 1 ? { kind: 'retry' } : { kind: 'unanswered' };
+}
+
+/**
+ * The wait and talk time of a call that an agent answered, in whole seconds: the conversation lasted `talkSeconds`
+ * (Twilio's DialCallDuration) and ended at `endedAt`; the caller waited from joining the queue until the agent
+ * answered, including any agent who let it ring.
+ */
+export function answeredCallTimes(queuedAt: Date, endedAt: Date, talkSeconds: number): { waitSeconds: number; talkSeconds: number } {
+  const answeredAt = endedAt.getTime() - talkSeconds * 1_000;
+  return { waitSeconds: Math.max(0, Math.round((answeredAt - queuedAt.getTime()) / 1_000)), talkSeconds };
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
 const objectId = z.string().regex(/^[a-f0-9]{24}$/, 'must be a 24-hex-digit id');
+const callSid = z.string().regex(/^CA[0-9a-f]{32}$/, 'must be a Twilio CallSid');
 
 /** BullMQ queue names. One worker per queue; a queue may carry several job names. */
 export const QUEUE_NAMES = ['system', 'channel', 'route', 'assign', 'sla', 'realtime'] as const;
@@ -51,12 +52,46 @@ export const JOBS = {
     payload: z.object({ ticketId: objectId, staffId: objectId }).strict(),
   },
   /**
-   * How ringing an agent for a phone ticket ended. `missed` (no answer, busy, failed): the agent is set away and
-   * the caller goes back to the queue, keeping their place. jobId = `dial-<ticketId>-<staffId>-<DialCallSid>`.
+   * How ringing an agent for a phone ticket ended, at `endedAt`. `answered`: who answered, the wait and the talk
+   * time (`talkSeconds`) go on the timeline. `missed` (no answer, busy, failed): the agent is set away and the caller
+   * goes back to the queue, keeping their place. jobId = `dial-<ticketId>-<staffId>-<DialCallSid>`.
    */
   'channel.dial-result': {
     queue: 'channel',
-    payload: z.object({ ticketId: objectId, staffId: objectId, outcome: z.enum(['answered', 'missed']) }).strict(),
+    payload: z
+      .object({
+        ticketId: objectId,
+        staffId: objectId,
+        outcome: z.enum(['answered', 'missed']),
+        endedAt: z.iso.datetime(),
+        talkSeconds: z.number().int().min(0).optional(),
+      })
+      .strict(),
+  },
+  /**
+   * A caller rated the attention after the agent hung up (1 to 5): stored against the ticket and the agent.
+   * jobId = `survey-<CallSid>`; the stored answer's id derives from the CallSid too, so a call is rated once.
+   */
+  'channel.survey': {
+    queue: 'channel',
+    payload: z.object({ ticketId: objectId, staffId: objectId, callSid, score: z.number().int().min(1).max(5), at: z.iso.datetime() }).strict(),
+  },
+  /**
+   * Twilio has a recording of a call ready (a voicemail, or an agent's call when recording is on), or says none was
+   * made: it goes on the ticket's timeline. jobId = `recording-<RecordingSid>`.
+   */
+  'channel.recording': {
+    queue: 'channel',
+    payload: z
+      .object({
+        ticketId: objectId,
+        staffId: objectId.optional(),
+        recordingSid: z.string().regex(/^RE[0-9a-f]{32}$/),
+        status: z.enum(['completed', 'absent', 'failed']),
+        url: z.url().optional(),
+        seconds: z.number().int().min(0).optional(),
+      })
+      .strict(),
   },
   /**
    * A waiting caller pressed 1 to be called back instead of waiting: the ticket keeps its place and is marked as a
@@ -72,7 +107,7 @@ export const JOBS = {
    */
   'channel.outgoing': {
     queue: 'channel',
-    payload: z.object({ ticketId: objectId, staffId: objectId, to: z.string().max(32), callSid: z.string().regex(/^CA[0-9a-f]{32}$/) }).strict(),
+    payload: z.object({ ticketId: objectId, staffId: objectId, to: z.string().max(32), callSid }).strict(),
   },
   /**
    * A call ended (Twilio's call status callback). A caller who hung up while waiting in the queue abandoned it.
@@ -80,7 +115,7 @@ export const JOBS = {
    */
   'channel.call-ended': {
     queue: 'channel',
-    payload: z.object({ callSid: z.string().regex(/^CA[0-9a-f]{32}$/, 'must be a Twilio CallSid') }).strict(),
+    payload: z.object({ callSid }).strict(),
   },
   /**
    * Queue a new ticket (intake placed it and started its SLA): priority from the citizen's standing, SLA checks

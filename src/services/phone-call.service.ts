@@ -1,4 +1,4 @@
-import { estimateWaitMinutes, type WaitAnnouncement } from '../domain/ivr.js';
+import { answeredCallTimes, estimateWaitMinutes, type WaitAnnouncement } from '../domain/ivr.js';
 import { renderMessage } from '../domain/message-templates.js';
 import { WAITING_STATUSES } from '../domain/ticket-lifecycle.js';
 import { AppError } from '../errors.js';
@@ -28,13 +28,19 @@ export async function submitDialResult(ctx: AppContext, result: JobPayload<'chan
 }
 
 /**
- * The `channel.dial-result` job. An agent who did not answer is set away first, so the queue does not hand them the
+ * The `channel.dial-result` job. An answered call goes on the timeline: who answered, how long the caller waited
+ * and how long they talked. An agent who did not answer is set away first, so the queue does not hand them the
  * call again, then the ticket returns to the queue keeping its place, and the next agent with room gets it. The
  * agent is told why their presence changed.
  */
 export async function handleDialResult(ctx: AppContext, payload: JobPayload<'channel.dial-result'>): Promise<void> {
-  if (payload.outcome !== 'missed') return;
   const ticket = await ctx.store.tickets.get(payload.ticketId);
+  if (payload.outcome === 'answered') {
+    if (!ticket) return;
+    const times = answeredCallTimes(ticket.createdAt, new Date(payload.endedAt), payload.talkSeconds ?? 0);
+    await recordEvent(ctx, ticket, PHONE, 'call_answered', { data: { staffId: payload.staffId, ...times } });
+    return;
+  }
   if (ticket?.status !== 'asignado' || ticket.assigneeId?.toString() !== payload.staffId) return;
   await setPresence(ctx, PHONE, payload.staffId, 'away');
   await returnToQueue(ctx, ticket, 'agent_no_answer');
@@ -139,4 +145,55 @@ export async function recordOutgoingCall(ctx: AppContext, payload: JobPayload<'c
   if (!ticket || !staff) return;
   const actor: Actor = { kind: 'staff', id: payload.staffId, roles: staff.roles, units: staff.units };
   await recordEvent(ctx, ticket, actor, 'call_placed', { data: { to: payload.to, callSid: payload.callSid } });
+}
+
+/** Hands a caller's rating to a job (the survey webhook answers at once, thanking them). */
+export async function submitSurveyAnswer(ctx: AppContext, answer: JobPayload<'channel.survey'>): Promise<void> {
+  await ctx.queues.enqueue('channel.survey', answer, { jobId: `survey-${answer.callSid}` });
+}
+
+/**
+ * The `channel.survey` job: the rating is stored against the ticket, the agent who attended and the unit the ticket
+ * belongs to now (the quarterly report reads them), and shown on the timeline. A call is rated once.
+ */
+export async function recordSurveyAnswer(ctx: AppContext, payload: JobPayload<'channel.survey'>): Promise<void> {
+  const ticket = await ctx.store.tickets.get(payload.ticketId);
+  if (!ticket) return;
+  const stored = await ctx.store.surveyResponses.record({
+    contactKey: payload.callSid,
+    ticketId: ticket._id,
+    staffId: payload.staffId,
+    unitCode: ticket.unitCode,
+    ...(ticket.serviceCode !== undefined ? { serviceCode: ticket.serviceCode } : {}),
+    channel: 'phone',
+    score: payload.score,
+    at: new Date(payload.at),
+  });
+  if (stored) await recordEvent(ctx, ticket, PHONE, 'survey_answered', { data: { score: payload.score, staffId: payload.staffId } });
+}
+
+/**
+ * Hands a recording Twilio reports to a job (the recording callback answers at once). Without a ticket named, it is
+ * the recording of the call that made the ticket (a voicemail).
+ */
+export async function submitRecording(ctx: AppContext, recording: Omit<JobPayload<'channel.recording'>, 'ticketId'> & { ticketId?: string; callSid: string }): Promise<void> {
+  const { callSid, ticketId, ...rest } = recording;
+  const payload = { ...rest, ticketId: ticketId ?? ticketIdFor('phone', callSid).toString() };
+  await ctx.queues.enqueue('channel.recording', payload, { jobId: `recording-${recording.recordingSid}` });
+}
+
+/**
+ * The `channel.recording` job: a voicemail's or an agent's call's recording joins the ticket's timeline, or the
+ * timeline says why there is none. A voicemail's recording can be reported before its ticket is stored (both come
+ * from the same call, a second apart): the job is then retried.
+ */
+export async function recordCallRecording(ctx: AppContext, payload: JobPayload<'channel.recording'>): Promise<void> {
+  const ticket = await ctx.store.tickets.get(payload.ticketId);
+  if (!ticket) throw new AppError('CONFLICT', 'The ticket of this recording is not stored yet.', { reason: 'ticket_pending' });
+  const data = { recordingSid: payload.recordingSid, ...(payload.staffId !== undefined ? { staffId: payload.staffId } : {}) };
+  if (payload.status === 'completed') {
+    await recordEvent(ctx, ticket, PHONE, 'call_recorded', { data: { ...data, ...(payload.url !== undefined ? { url: payload.url } : {}), ...(payload.seconds !== undefined ? { seconds: payload.seconds } : {}) } });
+  } else {
+    await recordEvent(ctx, ticket, PHONE, 'recording_missing', { reason: payload.status, data });
+  }
 }

@@ -11,6 +11,7 @@ import { createOpenTicketRepository, type OpenTicketRepository } from './open-ti
 import type { WriteFilters } from './guarded-update.js';
 import { createRefreshTokenRepository, type RefreshTokenRepository } from './refresh-token.repository.js';
 import { createStaffRepository, type StaffRepository } from './staff.repository.js';
+import { createSurveyResponseRepository, type SurveyResponseRepository } from './survey.repository.js';
 import { createTicketEventRepository, type TicketEventRepository } from './ticket-event.repository.js';
 import { createTicketSlaRepository, type TicketSlaRepository } from './ticket-sla.repository.js';
 import { createTicketRepository, type TicketRepository } from './ticket.repository.js';
@@ -39,6 +40,7 @@ export interface Store {
   readonly staffPresence: StaffPresenceRepository;
   readonly ticketSla: TicketSlaRepository;
   readonly notifications: NotificationRepository;
+  readonly surveyResponses: SurveyResponseRepository;
   readonly openTickets: OpenTicketRepository;
   /** How guarded writes address documents on this server (see guarded-update.ts). */
   readonly filters: WriteFilters;
@@ -114,6 +116,7 @@ export async function connectStore(options: StoreOptions): Promise<Store> {
     openTickets: createOpenTicketRepository(models),
     filters,
     notifications: createNotificationRepository(models),
+    surveyResponses: createSurveyResponseRepository(models),
     async ping(timeoutMs = 1_000) {
       const db = connection.db;
       if (db === undefined || connection.readyState !== mongoose.ConnectionStates.connected) return false;

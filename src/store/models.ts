@@ -6,6 +6,7 @@ import { registerNotificationModel } from './notification.model.js';
 import { registerOpenTicketModel } from './open-ticket.model.js';
 import { registerRefreshTokenModel } from './refresh-token.model.js';
 import { registerStaffModel } from './staff.model.js';
+import { registerSurveyResponseModel } from './survey.model.js';
 import { registerTicketEventModel } from './ticket-event.model.js';
 import { registerTicketModel } from './ticket.model.js';
 
@@ -20,6 +21,7 @@ export function registerModels(connection: Connection) {
     Counter: registerCounterModel(connection),
     Notification: registerNotificationModel(connection),
     OpenTicket: registerOpenTicketModel(connection),
+    SurveyResponse: registerSurveyResponseModel(connection),
   };
 }
 

@@ -10,12 +10,15 @@ import { createServer, type Server } from 'node:http';
 import { startFakeTwilio, type FakeTwilio } from '../support/fake-twilio.js';
 import type { AddressInfo } from 'node:net';
 import twilio from 'twilio';
+import { connectTwiml } from '../../channels/phone/call-control.js';
 import { phoneWebhookGroup } from '../../channels/phone/phone.routes.js';
 import { WAITING_QUEUE } from '../../channels/phone/twiml.js';
 import { createHttpApp } from '../../src/http/app.js';
 import { calendarOf } from '../../src/services/calendar.js';
 import { handleCallEnded } from '../../src/services/phone-call.service.js';
 import { setPresence } from '../../src/services/presence.service.js';
+import { applyTransition } from '../../src/services/ticket.service.js';
+import { surveyResponseIdFor } from '../../src/store/survey.repository.js';
 import { ticketIdFor } from '../../src/store/ticket.repository.js';
 import { phoneChannelEnv } from '../../src/config/env.js';
 import { phoneWebhookDeps, startSystem, type RunningSystem } from '../../src/system.js';
@@ -137,10 +140,66 @@ describe('phone channel: Twilio voice webhooks (signed, real HTTP, intake throug
     // The agent is told why they are away now.
     const told = await eventually(async () => (await ctx.store.notifications.listForRecipient(staffId, { limit: 10 })).items.find((n) => n.kind === 'call_missed'), 'the agent told');
     expect(told.message).to.contain(assigned?.trackingCode ?? '?').and.contain('ausente');
+  });
 
-    // After the conversation, the call simply ends.
-    const done = await post(base, `/voice/dial-result?ticketId=${ticketId}&staffId=${staffId}`, { CallSid: sid, DialCallStatus: 'completed' });
-    expect(done.twiml).to.have.property('Hangup');
+  it('times an attended call on its timeline, then asks the caller to rate the attention and stores the answer against the ticket and the agent', async () => {
+    now = OPEN;
+    const { ctx } = system;
+    const { ivr } = ctx.catalogue;
+    // Key 3 is obras (SGOPC), a queue no other call of this file uses.
+    const agent = await seedStaff(ctx.store, { units: ['SGOPC'], skills: ['obras'], capacity: { phone: 1 } });
+    const staffId = agent._id.toString();
+    await setPresence(ctx, SYSTEM, staffId, 'available');
+    const sid = callSid();
+    await post(base, '/voice/menu', { CallSid: sid, From: '+51987654331', Digits: '3' });
+    const ticketId = ticketIdFor('phone', sid).toString();
+    const redirect = await eventually(() => twilioApi.requests.find((r) => r.path.endsWith(`/Calls/${sid}.json`)), 'the connect request to Twilio');
+    // Recording is off unless the office turns it on (config/ivr.json).
+    expect((xml.parse(redirect.form.Twiml ?? '') as { Response: { Dial: Node } }).Response.Dial).to.not.have.property('@record');
+    const ticket = await eventually(async () => (await ctx.store.tickets.get(ticketId)) ?? undefined, 'the ticket');
+
+    // The agent hung up after 95 s of conversation: the caller hears the question.
+    const dialResult = `/voice/dial-result?ticketId=${ticketId}&staffId=${staffId}`;
+    const ended = await post(base, dialResult, { CallSid: sid, DialCallStatus: 'completed', DialCallSid: `CA${'8'.repeat(32)}`, DialCallDuration: '95' });
+    expect(ended.status).to.equal(200);
+    const gather = ended.twiml?.Gather as Node;
+    expect(gather).to.deep.include({ '@input': 'dtmf', '@numDigits': '1', '@action': `survey?ticketId=${ticketId}&staffId=${staffId}&attempt=0` });
+    expect(says(gather)).to.deep.equal([ivr.survey.question]);
+    expect(ended.twiml).to.have.property('Hangup');
+    // Who answered, how long the caller waited until then, and how long they talked.
+    const answered = await eventually(async () => (await ctx.store.ticketEvents.list(ticketId)).find((e) => e.type === 'call_answered'), 'the call timed');
+    expect(answered.data).to.deep.equal({ staffId, talkSeconds: 95, waitSeconds: Math.round((OPEN.getTime() - 95_000 - ticket.createdAt.getTime()) / 1_000) });
+
+    const survey = `/voice/survey?ticketId=${ticketId}&staffId=${staffId}`;
+    const retry = await post(base, `${survey}&attempt=0`, { CallSid: sid, Digits: '7' });
+    expect(says(retry.twiml)).to.deep.equal([ivr.survey.invalidAnswer]);
+    expect(retry.twiml?.Gather).to.deep.include({ '@action': `survey?ticketId=${ticketId}&staffId=${staffId}&attempt=1` });
+    const rated = await post(base, `${survey}&attempt=1`, { CallSid: sid, Digits: '4' });
+    expect(says(rated.twiml)).to.deep.equal([ivr.survey.thanks]);
+    expect(rated.twiml).to.have.property('Hangup');
+    const stored = await eventually(async () => (await ctx.store.surveyResponses.get(surveyResponseIdFor('phone', sid))) ?? undefined, 'the rating stored');
+    expect(stored).to.deep.include({ score: 4, channel: 'phone', unitCode: 'SGOPC' });
+    expect(stored.ticketId.toString()).to.equal(ticketId);
+    expect(stored.staffId.toString()).to.equal(staffId);
+    expect(stored.at.getTime()).to.equal(OPEN.getTime());
+
+    // Twilio delivers the answer again, and a later key on the same call: the call stays rated once.
+    await post(base, `${survey}&attempt=1`, { CallSid: sid, Digits: '4' });
+    await post(base, `${survey}&attempt=0`, { CallSid: sid, Digits: '1' });
+    await eventually(async () => (await ctx.queues.queue('channel').getJobCounts('waiting', 'active', 'delayed')).waiting === 0, 'the channel queue to drain');
+    await eventually(async () => !(await ctx.queues.isPending('channel', `survey-${sid}`)), 'the answer handled');
+    expect((await ctx.store.surveyResponses.get(surveyResponseIdFor('phone', sid)))?.score).to.equal(4);
+    const events = await ctx.store.ticketEvents.list(ticketId);
+    expect(events.filter((e) => e.type === 'survey_answered').map((e) => e.data)).to.deep.equal([{ score: 4, staffId }]);
+
+    // A second key that is not 1 to 5, or silence, ends the call unrated.
+    const other = callSid();
+    for (const [query, form] of [['&attempt=1', { Digits: '9' }], ['&attempt=0', {}]] as const) {
+      const unrated = await post(base, `${survey}${query}`, { CallSid: other, ...form });
+      expect(unrated.twiml).to.have.property('Hangup');
+      expect(says(unrated.twiml)).to.deep.equal([]);
+    }
+    expect(await ctx.queues.isPending('channel', `survey-${other}`)).to.equal(false);
   });
 
   it('tells a waiting caller their place in the core\'s queue, where Ley 28683 and Vecino Puntual callers overtake earlier ones', async () => {
@@ -277,6 +336,93 @@ describe('phone channel: Twilio voice webhooks (signed, real HTTP, intake throug
     for (const form of refused) {
       expect((await post(base, '/voice/outgoing', form)).status, JSON.stringify(form)).to.equal(400);
     }
+  });
+
+  it('records agents\' calls only when the office turns it on, after the Ley 29733 notice, and puts each recording on the timeline', async () => {
+    now = OPEN;
+    const { ctx } = system;
+    const { ivr } = ctx.catalogue;
+    expect(ivr.recording.enabled, 'recording is off as shipped').to.equal(false);
+    // The same webhooks with recording turned on (and the survey off).
+    const phone = phoneChannelEnv(ctx.env);
+    if (!phone) throw new Error('the phone channel is not configured');
+    const recordedIvr = { ...ivr, recording: { ...ivr.recording, enabled: true }, survey: { ...ivr.survey, enabled: false } };
+    const recorded = createServer(createHttpApp({ log: testLog, readiness: { checks: {} }, channelGroups: [phoneWebhookGroup({ ...phoneWebhookDeps(ctx, phone), ivr: recordedIvr, now: () => now })] }));
+    await new Promise<void>((resolve) => recorded.listen(0, '127.0.0.1', resolve));
+    const recordedBase = `http://127.0.0.1:${String((recorded.address() as AddressInfo).port)}/webhooks/twilio`;
+    try {
+      // Every caller hears the notice before the menu.
+      expect(says((await post(recordedBase, '/voice/incoming', { CallSid: callSid(), From: '+51987654380' })).twiml)).to.deep.equal([ivr.greeting, ivr.recording.notice]);
+      expect(says((await post(base, '/voice/incoming', { CallSid: callSid(), From: '+51987654380' })).twiml)).to.deep.equal([ivr.greeting]);
+
+      const sid = callSid();
+      await post(base, '/voice/menu', { CallSid: sid, From: '+51987654381', Digits: '9' });
+      const ticketId = ticketIdFor('phone', sid).toString();
+      await eventually(async () => (await ctx.store.tickets.get(ticketId)) ?? undefined, 'the ticket');
+      const agent = await seedStaff(ctx.store, { units: ['GDVAC'] });
+      const staffId = agent._id.toString();
+      const query = `ticketId=${ticketId}&staffId=${staffId}`;
+
+      // A call put through to an agent is recorded from the moment they answer, and reported for the ticket.
+      const connect = (xml.parse(connectTwiml(PUBLIC, { ticketId, staffId }, true)) as { Response: { Dial: Node } }).Response.Dial;
+      expect(connect).to.deep.include({ Client: staffId, '@record': 'record-from-answer-dual', '@recordingStatusCallback': `${PUBLIC}/webhooks/twilio/voice/recording?${query}`, '@recordingStatusCallbackEvent': 'completed absent' });
+      // With the survey off, the call simply ends after the conversation.
+      const ended = await post(recordedBase, `/voice/dial-result?${query}`, { CallSid: sid, DialCallStatus: 'completed', DialCallDuration: '30' });
+      expect(ended.twiml).to.have.property('Hangup');
+      expect(ended.twiml).to.not.have.property('Gather');
+
+      // An agent's call about a ticket: the citizen hears the notice on answering, before the agent is bridged.
+      const outgoing = await post(recordedBase, '/voice/outgoing', { CallSid: callSid(), From: `client:${staffId}`, To: '+51987654381', ticketId });
+      expect(outgoing.twiml?.Dial).to.deep.include({ '@record': 'record-from-answer-dual', '@recordingStatusCallback': `recording?${query}`, Number: { '#text': '+51987654381', '@url': 'recording-notice', '@method': 'POST' } });
+      expect(says((await post(recordedBase, '/voice/recording-notice', { CallSid: callSid(), From: TWILIO_ENV.TWILIO_CALLER_ID, To: '+51987654381' })).twiml)).to.deep.equal([ivr.recording.notice]);
+      // Without a ticket there is nowhere to keep a recording: not recorded.
+      expect((await post(recordedBase, '/voice/outgoing', { CallSid: callSid(), From: `client:${staffId}`, To: '+51987654381' })).twiml?.Dial).to.not.have.property('@record');
+
+      const recordingSid = `RE${'d'.repeat(32)}`;
+      const url = `https://api.twilio.com/2010-04-01/Accounts/${TWILIO_ENV.TWILIO_ACCOUNT_SID}/Recordings/${recordingSid}`;
+      expect((await post(recordedBase, `/voice/recording?${query}`, { CallSid: sid, RecordingSid: recordingSid, RecordingStatus: 'in-progress' })).status).to.equal(204);
+      expect((await post(recordedBase, `/voice/recording?${query}`, { CallSid: sid, RecordingSid: recordingSid, RecordingStatus: 'completed', RecordingUrl: url, RecordingDuration: '31' })).status).to.equal(204);
+      const onTimeline = await eventually(async () => (await ctx.store.ticketEvents.list(ticketId)).find((e) => e.type === 'call_recorded'), 'the recording on the timeline');
+      expect(onTimeline.data).to.deep.equal({ recordingSid, staffId, url, seconds: 31 });
+    } finally {
+      await new Promise((resolve) => recorded.close(resolve));
+    }
+  });
+
+  it('adds a voicemail\'s recording to its ticket\'s timeline when Twilio has it, even when Twilio reports it before the ticket exists', async () => {
+    now = CLOSED;
+    const { ctx } = system;
+    const sid = callSid();
+    const recordingSid = `RE${'e'.repeat(32)}`;
+    const url = `https://api.twilio.com/2010-04-01/Accounts/${TWILIO_ENV.TWILIO_ACCOUNT_SID}/Recordings/${recordingSid}`;
+    expect((await post(base, '/voice/recording', { CallSid: sid, RecordingSid: recordingSid, RecordingStatus: 'completed', RecordingUrl: url, RecordingDuration: '14' })).status).to.equal(204);
+    await post(base, '/voice/voicemail', { CallSid: sid, From: '+51987000112', RecordingUrl: url, RecordingSid: recordingSid, RecordingDuration: '14' });
+    const ticketId = ticketIdFor('phone', sid).toString();
+    const onTimeline = await eventually(async () => (await ctx.store.ticketEvents.list(ticketId)).find((e) => e.type === 'call_recorded'), 'the recording on the timeline');
+    expect(onTimeline.data).to.deep.equal({ recordingSid, url, seconds: 14 });
+
+    // Twilio says a recording was not made (the caller said nothing after the beep, then left a message on a second try).
+    const absentSid = `RE${'f'.repeat(32)}`;
+    await post(base, '/voice/recording', { CallSid: sid, RecordingSid: absentSid, RecordingStatus: 'absent', RecordingDuration: '-1' });
+    const missing = await eventually(async () => (await ctx.store.ticketEvents.list(ticketId)).find((e) => e.type === 'recording_missing'), 'the missing recording noted');
+    expect(missing).to.deep.include({ reason: 'absent', data: { recordingSid: absentSid } });
+
+    const refused: [string, Record<string, string>, string][] = [
+      ['/voice/recording', { CallSid: sid, RecordingSid: recordingSid, RecordingStatus: 'completed' }, 'RecordingUrl'],
+      ['/voice/recording', { CallSid: sid, RecordingSid: 'RE1', RecordingStatus: 'completed', RecordingUrl: url }, 'RecordingSid'],
+      ['/voice/recording', { CallSid: sid, RecordingSid: recordingSid, RecordingStatus: 'lost', RecordingUrl: url }, 'RecordingStatus'],
+      ['/voice/recording?ticketId=nope', { CallSid: sid, RecordingSid: recordingSid, RecordingStatus: 'completed', RecordingUrl: url }, 'ticketId'],
+      ['/voice/survey?ticketId=nope&staffId=nope', { CallSid: sid, Digits: '5' }, 'ticketId'],
+      [`/voice/survey?ticketId=${ticketId}&staffId=${ticketId}&attempt=7`, { CallSid: sid, Digits: '5' }, 'attempt'],
+    ];
+    for (const [path, form, field] of refused) {
+      const answer = await post(base, path, form);
+      expect(answer.status, `${path} ${JSON.stringify(form)}`).to.equal(400);
+      expect(answer.text).to.contain('VALIDATION_FAILED').and.contain(field);
+    }
+    // Dealt with, so that no later test's agent is handed this voicemail.
+    const ticket = await ctx.store.tickets.get(ticketId);
+    if (ticket) await applyTransition(ctx, SYSTEM, ticket, 'cancel', { reason: 'test_done' });
   });
 
   it('leaves alone a phone ticket whose call already ended when it is assigned', async () => {

@@ -227,6 +227,15 @@ describe('configuration catalogue', function () {
       ]);
     });
 
+    it('refuses a recording notice that does not name Ley 29733', async function () {
+      await writeAll();
+      const ivr = JSON.parse(await readFile(join(shippedConfigDir, 'ivr.json'), 'utf8')) as { recording: { enabled: boolean; notice: string } };
+      ivr.recording = { enabled: true, notice: 'Esta llamada será grabada.' };
+      await writeFile(join(dir, 'ivr.json'), JSON.stringify(ivr));
+      const error = await expectCatalogueError(dir);
+      expect(error.problems).to.deep.equal([{ file: join(dir, 'ivr.json'), path: 'recording.notice', message: 'must name Ley 29733, which requires telling the caller' }]);
+    });
+
     it('loads an unchanged copy (the baseline for the cases below)', async function () {
       await writeAll();
       const catalogue = await loadCatalogue(dir);

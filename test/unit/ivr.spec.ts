@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { estimateWaitMinutes, ivrChoicePaths, menuAt, normaliseSpeech, resolveIvrInput, type IvrConfig } from '../../src/domain/ivr.js';
+import { answeredCallTimes, estimateWaitMinutes, ivrChoicePaths, menuAt, normaliseSpeech, resolveIvrInput, resolveSurveyAnswer, type IvrConfig } from '../../src/domain/ivr.js';
 import { testCatalogue } from '../support/services.js';
 
 const config: IvrConfig = {
@@ -16,6 +16,8 @@ const config: IvrConfig = {
   waitEstimate: '{minutes} minutos.',
   voicemailSaved: 'Mensaje registrado.',
   noMessage: 'No hubo mensaje.',
+  recording: { enabled: false, notice: 'Esta llamada será grabada (Ley 29733).' },
+  survey: { enabled: true, question: 'Marque del 1 al 5.', invalidAnswer: 'Del 1 al 5.', thanks: 'Gracias.' },
   menu: {
     prompt: 'Rentas 1, licencias 2, otras consultas 0.',
     options: [
@@ -88,5 +90,33 @@ describe('IVR: the wait announced to a caller', () => {
   it('gives no estimate before three calls were answered today', () => {
     expect(estimateWaitMinutes(3, 5, { answered: 2, waitMs: 600_000 })).to.equal(undefined);
     expect(estimateWaitMinutes(3, 5, { answered: 0, waitMs: 0 })).to.equal(undefined);
+  });
+});
+
+describe('IVR: after the conversation', () => {
+  it('takes one key from 1 to 5 as the rating, asks once more after another key, and ends unrated on silence', () => {
+    expect(resolveSurveyAnswer('5', 0)).to.deep.equal({ kind: 'answered', score: 5 });
+    expect(resolveSurveyAnswer(' 1', 1)).to.deep.equal({ kind: 'answered', score: 1 });
+    expect(resolveSurveyAnswer('6', 0)).to.deep.equal({ kind: 'retry' });
+    expect(resolveSurveyAnswer('0', 0)).to.deep.equal({ kind: 'retry' });
+    expect(resolveSurveyAnswer('*', 1)).to.deep.equal({ kind: 'unanswered' });
+    expect(resolveSurveyAnswer(undefined, 0)).to.deep.equal({ kind: 'unanswered' });
+    expect(resolveSurveyAnswer('', 0)).to.deep.equal({ kind: 'unanswered' });
+  });
+
+  it('counts the wait until the agent answered and the talk time, in whole seconds', () => {
+    const queuedAt = new Date('2026-12-02T15:00:00Z');
+    // Answered at 15:02:10 after 130 s in the queue, talked 95 s.
+    expect(answeredCallTimes(queuedAt, new Date('2026-12-02T15:03:45Z'), 95)).to.deep.equal({ waitSeconds: 130, talkSeconds: 95 });
+    // Clocks a little apart never give a negative wait.
+    expect(answeredCallTimes(queuedAt, new Date('2026-12-02T15:00:30Z'), 31)).to.deep.equal({ waitSeconds: 0, talkSeconds: 31 });
+  });
+
+  it('ships with recording off and a notice that names Ley 29733, and the survey on', async () => {
+    const { ivr } = await testCatalogue();
+    expect(ivr.recording.enabled).to.equal(false);
+    expect(ivr.recording.notice).to.contain('Ley 29733').and.contain('grabada');
+    expect(ivr.survey.enabled).to.equal(true);
+    expect(ivr.survey.question).to.contain('1').and.contain('5');
   });
 });
