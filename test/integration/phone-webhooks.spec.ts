@@ -149,10 +149,12 @@ describe('phone channel: Twilio voice webhooks (signed, real HTTP, intake throug
     // Key 3 is obras (SGOPC), a queue no other call of this file uses.
     const agent = await seedStaff(ctx.store, { units: ['SGOPC'], skills: ['obras'], capacity: { phone: 1 } });
     const staffId = agent._id.toString();
-    await setPresence(ctx, SYSTEM, staffId, 'available');
     const sid = callSid();
     await post(base, '/voice/menu', { CallSid: sid, From: '+51987654331', Digits: '3' });
     const ticketId = ticketIdFor('phone', sid).toString();
+    // The caller waits until the agent becomes available.
+    await eventually(async () => (await ctx.live.position(ticketId)) ?? undefined, 'the caller waiting');
+    await setPresence(ctx, SYSTEM, staffId, 'available');
     const redirect = await eventually(() => twilioApi.requests.find((r) => r.path.endsWith(`/Calls/${sid}.json`)), 'the connect request to Twilio');
     // Recording is off unless the office turns it on (config/ivr.json).
     expect((xml.parse(redirect.form.Twiml ?? '') as { Response: { Dial: Node } }).Response.Dial).to.not.have.property('@record');
