@@ -5,6 +5,8 @@ import { createStaffPresenceRepository, type StaffPresenceRepository } from './s
 import { createCitizenRepository, type CitizenRepository } from './citizen.repository.js';
 import { createCounterRepository, type CounterRepository } from './counter.repository.js';
 import { createInteractionRepository, type InteractionRepository } from './interaction.repository.js';
+import { createMailThreadRepository, type MailThreadRepository } from './mail-thread.repository.js';
+import { createMailboxStateRepository, type MailboxStateRepository } from './mailbox-state.repository.js';
 import { registerModels, type Models } from './models.js';
 import { createNotificationRepository, type NotificationRepository } from './notification.repository.js';
 import { createOpenTicketRepository, type OpenTicketRepository } from './open-ticket.repository.js';
@@ -41,6 +43,8 @@ export interface Store {
   readonly ticketSla: TicketSlaRepository;
   readonly notifications: NotificationRepository;
   readonly surveyResponses: SurveyResponseRepository;
+  readonly mailThreads: MailThreadRepository;
+  readonly mailboxStates: MailboxStateRepository;
   readonly openTickets: OpenTicketRepository;
   /** How guarded writes address documents on this server (see guarded-update.ts). */
   readonly filters: WriteFilters;
@@ -117,6 +121,8 @@ export async function connectStore(options: StoreOptions): Promise<Store> {
     filters,
     notifications: createNotificationRepository(models),
     surveyResponses: createSurveyResponseRepository(models),
+    mailThreads: createMailThreadRepository(models),
+    mailboxStates: createMailboxStateRepository(models),
     async ping(timeoutMs = 1_000) {
       const db = connection.db;
       if (db === undefined || connection.readyState !== mongoose.ConnectionStates.connected) return false;

@@ -2,6 +2,8 @@ import type { Connection } from 'mongoose';
 import { registerCitizenModels } from './citizen.model.js';
 import { registerCounterModel } from './counter.model.js';
 import { registerInteractionModel } from './interaction.model.js';
+import { registerMailThreadKeyModel } from './mail-thread.model.js';
+import { registerMailboxStateModel } from './mailbox-state.model.js';
 import { registerNotificationModel } from './notification.model.js';
 import { registerOpenTicketModel } from './open-ticket.model.js';
 import { registerRefreshTokenModel } from './refresh-token.model.js';
@@ -22,6 +24,8 @@ export function registerModels(connection: Connection) {
     Notification: registerNotificationModel(connection),
     OpenTicket: registerOpenTicketModel(connection),
     SurveyResponse: registerSurveyResponseModel(connection),
+    MailThreadKey: registerMailThreadKeyModel(connection),
+    MailboxState: registerMailboxStateModel(connection),
   };
 }
 

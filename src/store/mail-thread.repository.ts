@@ -1,0 +1,41 @@
+import { createHash } from 'node:crypto';
+import { Types } from 'mongoose';
+import type { MailThreadKeyDoc, MailThreadKeyKind } from './mail-thread.model.js';
+import type { Models } from './models.js';
+import { isDuplicateKeyError, storeCall, toAppError } from './store-errors.js';
+
+export type MailThreadKey = MailThreadKeyDoc;
+
+/** The `_id` of a thread key: the same Message-ID or code always maps to the same document. */
+export function mailThreadKeyId(kind: MailThreadKeyKind, value: string): Types.ObjectId {
+  return new Types.ObjectId(createHash('sha256').update(`${kind}\n${value}`).digest().subarray(0, 12));
+}
+
+export function createMailThreadRepository(models: Models) {
+  const { MailThreadKey } = models;
+  return {
+    /**
+     * Remembers keys of a ticket's mail, in one write. A key already known keeps the ticket it had: the first case a
+     * Message-ID was seen on is its case.
+     */
+    async remember(ticketId: Types.ObjectId | string, keys: readonly { kind: MailThreadKeyKind; value: string }[], direction: 'in' | 'out', at: Date): Promise<void> {
+      if (keys.length === 0) return;
+      const docs = keys.map((key) => ({ _id: mailThreadKeyId(key.kind, key.value), ...key, ticketId: new Types.ObjectId(ticketId), direction, at }));
+      try {
+        await MailThreadKey.insertMany(docs, { ordered: false });
+      } catch (err) {
+        if (!isDuplicateKeyError(err)) throw toAppError(err, 'mail thread key');
+      }
+    },
+
+    /** The ticket of the first of `keys` that is known, trying them in order (one `_id` read each, in parallel). */
+    async findTicket(keys: readonly { kind: MailThreadKeyKind; value: string }[]): Promise<{ ticketId: Types.ObjectId; key: MailThreadKey } | null> {
+      if (keys.length === 0) return null;
+      const found = await storeCall('mail thread key', () => Promise.all(keys.map((key) => MailThreadKey.findById(mailThreadKeyId(key.kind, key.value)).lean())));
+      const hit = found.find((doc) => doc !== null);
+      return hit ? { ticketId: hit.ticketId, key: hit } : null;
+    },
+  };
+}
+
+export type MailThreadRepository = ReturnType<typeof createMailThreadRepository>;
