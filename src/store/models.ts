@@ -1,4 +1,5 @@
 import type { Connection } from 'mongoose';
+import { registerCitizenMessageModel } from './citizen-message.model.js';
 import { registerCitizenModels } from './citizen.model.js';
 import { registerCounterModel } from './counter.model.js';
 import { registerInteractionModel } from './interaction.model.js';
@@ -20,6 +21,7 @@ export function registerModels(connection: Connection) {
     Counter: registerCounterModel(connection),
     Notification: registerNotificationModel(connection),
     OpenTicket: registerOpenTicketModel(connection),
+    CitizenMessage: registerCitizenMessageModel(connection),
   };
 }
 
