@@ -20,6 +20,8 @@ export const ERROR_CATALOGUE = {
   ILLEGAL_TRANSITION: { status: 409, message: 'That change is not allowed in the current state.', retryable: false },
   RATE_LIMITED: { status: 429, message: 'Too many requests.', retryable: true },
   SERVICE_UNAVAILABLE: { status: 503, message: 'A service the system depends on is not answering.', retryable: true },
+  // A provider (Twilio) refused a message for good: not a mobile, an invalid number, the citizen texted STOP.
+  MESSAGE_REFUSED: { status: 422, message: 'The message provider refused this message.', retryable: false },
   // A bug on our side: the same input meets the same bug.
   INTERNAL: { status: 500, message: 'Something went wrong on our side.', retryable: false },
 } as const satisfies Record<string, { status: number; message: string; retryable: boolean }>;
@@ -87,5 +89,6 @@ export const errors = {
   illegalTransition: factory('ILLEGAL_TRANSITION'),
   rateLimited: factory('RATE_LIMITED'),
   serviceUnavailable: factory('SERVICE_UNAVAILABLE'),
+  messageRefused: factory('MESSAGE_REFUSED'),
   internal: factory('INTERNAL'),
 } as const satisfies { [C in ErrorCode as FactoryName<C>]: ErrorFactory<C> };

@@ -2,6 +2,8 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import { hostname } from 'node:os';
 import { createTwilioCallControl } from '../channels/phone/call-control.js';
 import { phoneApiGroup, phoneWebhookGroup, type PhoneWebhookDeps } from '../channels/phone/phone.routes.js';
+import { createTwilioSmsGateway } from '../channels/phone/sms-gateway.js';
+import { smsWebhookGroup } from '../channels/phone/sms.routes.js';
 import { twilioSignatureCheck } from '../channels/phone/twilio-signature.js';
 import { HANDLERS, startWorkers, type HandlerRegistry, type WorkerSet } from '../workers/registry.js';
 import { loadCatalogue } from './config/catalogue.js';
@@ -22,6 +24,7 @@ import { ensureBootstrapAdmin } from './services/bootstrap-admin.service.js';
 import { calendarOf } from './services/calendar.js';
 import { callWaitAnnouncement, requestCallback, submitCallEnded, submitDialResult, submitOutgoingCall, submitRecording, submitSurveyAnswer } from './services/phone-call.service.js';
 import { submitContact } from './services/channel-intake.service.js';
+import { submitSmsReport } from './services/citizen-messages.service.js';
 import { ensureLiveState } from './services/live-state.service.js';
 import type { AppContext } from './services/context.js';
 import { connectStore } from './store/connection.js';
@@ -75,10 +78,11 @@ function channelRouteGroups(ctx: AppContext): RouteGroup[] {
     ctx.log.info('phone channel off: set PUBLIC_BASE_URL and every TWILIO_* variable to turn it on (README, "Phone channel")');
     return [];
   }
-  ctx.log.info({ webhooks: `${phone.publicBaseUrl}/webhooks/twilio/voice/incoming` }, 'phone channel on');
+  ctx.log.info({ webhooks: `${phone.publicBaseUrl}/webhooks/twilio/voice/incoming`, smsFrom: phone.smsFrom ?? 'off' }, 'phone channel on');
   return [
     phoneWebhookGroup(phoneWebhookDeps(ctx, phone)),
     phoneApiGroup(API_PREFIX, phone),
+    smsWebhookGroup({ report: (report) => submitSmsReport(ctx, report), verify: twilioSignatureCheck(phone.authToken, phone.publicBaseUrl) }),
   ];
 }
 
@@ -130,6 +134,7 @@ export async function startSystem(env: Env, options: SystemOptions = {}): Promis
       realtime,
       instanceId: `${hostname()}:${process.pid}`,
       ...(phone !== undefined ? { phone: createTwilioCallControl(phone, { ...(phone.apiBaseUrl !== undefined ? { apiBaseUrl: phone.apiBaseUrl } : {}), recordCalls: catalogue.ivr.recording.enabled }) } : {}),
+      ...(phone?.smsFrom !== undefined ? { sms: createTwilioSmsGateway(phone, phone.smsFrom) } : {}),
     };
     await ensureBootstrapAdmin(ctx);
 

@@ -1,6 +1,7 @@
 import { connectAssignedCall } from '../src/services/call-connect.js';
 import { bookCallback, handleCallEnded, handleDialResult, recordCallRecording, recordOutgoingCall, recordSurveyAnswer } from '../src/services/phone-call.service.js';
 import { intakeQueuedContact } from '../src/services/channel-intake.service.js';
+import { recordSmsReport, requestCallSms, sendCitizenSms } from '../src/services/citizen-messages.service.js';
 import type { QueueHandlers } from './registry.js';
 
 /** Handlers of the `channel` queue. */
@@ -22,6 +23,14 @@ export const channelHandlers: QueueHandlers<'channel'> = {
   },
   'channel.call-ended': async (payload, ctx) => {
     await handleCallEnded(ctx, payload);
+    // After the call's own effects, so the SMS knows whether a call back was booked.
+    await requestCallSms(ctx, payload.callSid);
+  },
+  'channel.sms': async (payload, ctx, job) => {
+    await sendCitizenSms(ctx, payload, { final: job.attemptsMade + 1 >= (job.opts.attempts ?? 1) });
+  },
+  'channel.sms-report': async (payload, ctx) => {
+    await recordSmsReport(ctx, payload);
   },
   'channel.survey': async (payload, ctx) => {
     await recordSurveyAnswer(ctx, payload);

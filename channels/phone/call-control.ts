@@ -14,7 +14,7 @@ export const AGENT_RING_SECONDS = 20;
 const CALL_NOT_IN_PROGRESS = 21220;
 
 /** Sends every REST request of the client to `base` instead of Twilio's own host. */
-class RebasedRequestClient extends twilio.RequestClient {
+export class RebasedRequestClient extends twilio.RequestClient {
   constructor(private readonly base: string) {
     super();
   }

@@ -105,6 +105,15 @@ const envSchema = z
     TWILIO_API_BASE_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).transform((url) => url.replace(/\/+$/, '')).optional(),
     /** The municipality's number, E.164, shown to citizens the office calls back and sending SMS. */
     TWILIO_CALLER_ID: z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number such as +5114630000').optional(),
+    /**
+     * Who sends the citizens' SMS (tracking code after a call, status changes): a Twilio number able to text Peru's
+     * mobiles (E.164), or a Messaging Service (`MG…`) whose sender pool does; `off` sends none. Default: the caller
+     * id, which works only when that number is SMS-capable (a Lima landline is not). Only with the phone channel.
+     */
+    TWILIO_SMS_FROM: z
+      .string()
+      .regex(/^(off|\+[1-9]\d{6,14}|MG[0-9a-f]{32})$/, 'must be an E.164 number, a Messaging Service SID (MG + 32 hex digits) or "off"')
+      .optional(),
   })
   .superRefine((env, ctx) => {
     const twilio = TWILIO_VARIABLES.filter((key) => env[key] !== undefined);
@@ -112,6 +121,9 @@ const envSchema = z
       for (const key of TWILIO_VARIABLES.filter((k) => env[k] === undefined)) {
         ctx.addIssue({ code: 'custom', path: [key], message: `is required with ${twilio.join(', ')} (the phone channel needs all TWILIO_* variables, or none)` });
       }
+    }
+    if (twilio.length === 0 && env.TWILIO_SMS_FROM !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['TWILIO_SMS_FROM'], message: 'is used only with the phone channel (set every TWILIO_* variable)' });
     }
     if (twilio.length === TWILIO_VARIABLES.length && env.PUBLIC_BASE_URL === undefined) {
       ctx.addIssue({ code: 'custom', path: ['PUBLIC_BASE_URL'], message: 'is required with the phone channel (Twilio signs webhooks over the public URL)' });
@@ -130,6 +142,9 @@ const envSchema = z
 
 export type Env = Readonly<z.infer<typeof envSchema>>;
 
+/** Who sends SMS: a number, or a Messaging Service that picks one from its sender pool. */
+export type SmsFrom = { from: string } | { messagingServiceSid: string };
+
 /** What the phone channel needs from the environment; see {@link phoneChannelEnv}. */
 export interface PhoneChannelEnv {
   publicBaseUrl: string;
@@ -141,6 +156,14 @@ export interface PhoneChannelEnv {
   callerId: string;
   /** Twilio's REST API when not the public one (TWILIO_API_BASE_URL). */
   apiBaseUrl?: string;
+  /** The sender of the citizens' SMS (TWILIO_SMS_FROM, else the caller id); absent when SMS are off. */
+  smsFrom?: SmsFrom;
+}
+
+function smsFromOf(setting: string | undefined, callerId: string): SmsFrom | undefined {
+  if (setting === 'off') return undefined;
+  if (setting?.startsWith('MG') === true) return { messagingServiceSid: setting };
+  return { from: setting ?? callerId };
 }
 
 /** The phone channel's settings, or undefined when the phone channel is off (no TWILIO_* variable set). */
@@ -157,6 +180,7 @@ export function phoneChannelEnv(env: Env): PhoneChannelEnv | undefined {
   ) {
     return undefined;
   }
+  const smsFrom = smsFromOf(env.TWILIO_SMS_FROM, TWILIO_CALLER_ID);
   return {
     publicBaseUrl: PUBLIC_BASE_URL,
     accountSid: TWILIO_ACCOUNT_SID,
@@ -166,6 +190,7 @@ export function phoneChannelEnv(env: Env): PhoneChannelEnv | undefined {
     twimlAppSid: TWILIO_TWIML_APP_SID,
     callerId: TWILIO_CALLER_ID,
     ...(env.TWILIO_API_BASE_URL !== undefined ? { apiBaseUrl: env.TWILIO_API_BASE_URL } : {}),
+    ...(smsFrom !== undefined ? { smsFrom } : {}),
   };
 }
 

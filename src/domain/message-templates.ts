@@ -10,6 +10,8 @@
  * would have refused, so a wrong template never reaches a citizen as `{reason}` or as a sentence cut short.
  */
 
+import { smsLength, toGsm7 } from './sms-text.js';
+
 /** What the code declares about one template id. */
 export interface TemplateSpec {
   /** Every placeholder the code fills in for this id. */
@@ -18,6 +20,30 @@ export interface TemplateSpec {
   readonly required: readonly string[];
   /** Whether the message has a subject line (an e-mail subject; an SMS channel sends the body alone). */
   readonly subject: boolean;
+  /**
+   * For a text message: one value per placeholder, as long as any the code fills in. Rendered with them and folded to
+   * GSM-7 as it is sent (`sms-text.ts`), the text must fit in one SMS segment (160 characters), or the boot refuses it:
+   * a reworded notice must not quietly double what each SMS costs.
+   */
+  readonly smsSample?: Readonly<Record<string, string>>;
+}
+
+/**
+ * The longest values an SMS placeholder takes: a tracking code with the longest prefix TRACKING_CODE_PREFIX allows
+ * (ten characters), a unit's `shortName` (the longest shipped one has 25 characters), the office's number as a
+ * Peruvian reads it (`nationalPhone`).
+ */
+const SMS_SAMPLE_VALUES = { trackingCode: 'MUNIPLIBRE-2026-000123', unitName: 'Obras Privadas y Catastro', officePhone: '(01) 463-0000' } as const;
+type SmsPlaceholder = keyof typeof SMS_SAMPLE_VALUES;
+
+/** A text message to a citizen: no subject, checked against one segment with the longest values. */
+function smsSpec<const P extends readonly SmsPlaceholder[], const R extends readonly P[number][]>(placeholders: P, required: R) {
+  return {
+    placeholders,
+    required,
+    subject: false,
+    smsSample: Object.fromEntries(placeholders.map((name) => [name, SMS_SAMPLE_VALUES[name]])),
+  } as const;
 }
 
 /**
@@ -58,6 +84,15 @@ export const MESSAGE_TEMPLATES = {
     required: ['trackingCode'],
     subject: false,
   },
+  // Text messages to citizens (citizen-messages.service.ts): the tracking code and nothing personal beyond it.
+  // {officePhone} is the municipality's number (TWILIO_CALLER_ID) written as Peruvians dial it.
+  'sms.call_registered': smsSpec(['trackingCode', 'officePhone'], ['trackingCode']),
+  'sms.callback_booked': smsSpec(['trackingCode', 'officePhone'], ['trackingCode']),
+  'sms.voicemail_received': smsSpec(['trackingCode', 'officePhone'], ['trackingCode']),
+  'sms.referred': smsSpec(['trackingCode', 'unitName', 'officePhone'], ['trackingCode', 'unitName']),
+  'sms.resolved': smsSpec(['trackingCode', 'officePhone'], ['trackingCode']),
+  'sms.reopened': smsSpec(['trackingCode', 'officePhone'], ['trackingCode']),
+  'sms.cancelled': smsSpec(['trackingCode', 'officePhone'], ['trackingCode']),
 } as const satisfies Record<string, TemplateSpec>;
 
 export type TemplateId = keyof typeof MESSAGE_TEMPLATES;
@@ -142,6 +177,15 @@ export function templateProblems(id: TemplateId, template: TemplateText): Templa
   // Which placeholders a text with broken braces uses is anybody's guess; its brace problem is the one to fix.
   const missing = parsedAll ? spec.required.filter((name) => !used.has(name)) : [];
   if (missing.length > 0) problems.push({ message: `must use ${list(missing)}` });
+  if (spec.smsSample !== undefined && problems.length === 0) {
+    const length = smsLength(toGsm7(fill(id, template.body, spec.smsSample)));
+    if (length.segments > 1) {
+      problems.push({
+        field: 'body',
+        message: `is ${String(length.units)} characters as an SMS with the longest values (${length.encoding}), ${String(length.segments)} segments; keep it to one (160 characters)`,
+      });
+    }
+  }
   return problems;
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SMS_REASONS } from '../domain/citizen-sms.js';
 
 const objectId = z.string().regex(/^[a-f0-9]{24}$/, 'must be a 24-hex-digit id');
 const callSid = z.string().regex(/^CA[0-9a-f]{32}$/, 'must be a Twilio CallSid');
@@ -118,6 +119,32 @@ export const JOBS = {
     payload: z.object({ callSid }).strict(),
   },
   /**
+   * Tell a citizen by SMS (citizen-messages.service.ts): the tracking code once their call ended (`call`), or a status
+   * change they care about (`version`: the ticket's version after it; `unitCode`: the unit a referral went to).
+   * jobId = `sms-<ticketId>-<reason>[-<version>]`, which also names the message's record: sent once, whatever repeats.
+   */
+  'channel.sms': {
+    queue: 'channel',
+    payload: z
+      .object({ ticketId: objectId, reason: z.enum(SMS_REASONS), version: z.number().int().min(0).optional(), unitCode: z.string().min(1).max(40).optional() })
+      .strict(),
+  },
+  /**
+   * Twilio reported that an SMS did not reach the phone (its status callback): it goes on the ticket's timeline.
+   * jobId = `sms-report-<MessageSid>`.
+   */
+  'channel.sms-report': {
+    queue: 'channel',
+    payload: z
+      .object({
+        messageId: objectId,
+        messageSid: z.string().regex(/^(SM|MM)[0-9a-f]{32}$/, 'must be a Twilio Message SID'),
+        status: z.enum(['undelivered', 'failed']),
+        errorCode: z.number().int().min(0).optional(),
+      })
+      .strict(),
+  },
+  /**
    * Queue a new ticket (intake placed it and started its SLA): priority from the citizen's standing, SLA checks
    * scheduled, an agent sought. jobId = ticket id.
    */
@@ -174,6 +201,12 @@ export const DEFAULT_JOB_OPTIONS = {
   removeOnComplete: { age: 24 * 3600, count: 10_000 },
   removeOnFail: { age: 7 * 24 * 3600 },
 } as const;
+
+/**
+ * SMS jobs outlast a Twilio outage of several minutes (8 attempts, 5 s doubling: about 10 minutes in all), where the
+ * default gives up after half a minute. Citizens would rather get their tracking code late than never.
+ */
+export const SMS_JOB_OPTIONS = { attempts: 8, backoff: { type: 'exponential', delay: 5_000 } } as const;
 
 /**
  * Jobs one worker process runs at once, per queue. Routing and assignment wait on the store and Redis far more

@@ -11,6 +11,11 @@ import { intake, normalizedContactSchema } from './intake.service.js';
  */
 const SUBMIT_TIMEOUT_MS = 5_000;
 
+/** The `channel.intake` job of the contact that becomes ticket `ticketId`: one per contact. */
+export function intakeJobId(ticketId: string): string {
+  return `intake-${ticketId}`;
+}
+
 /**
  * How a channel hands a contact to the core without waiting for the store: the contact is checked now (a bad one
  * is refused to the channel, which answers its vendor with a 4xx) and queued as a `channel.intake` job, one per
@@ -29,7 +34,7 @@ export async function submitContact(ctx: AppContext, contact: NormalizedContact)
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
-      ctx.queues.enqueue('channel.intake', payload, { jobId: `intake-${ticketId}` }),
+      ctx.queues.enqueue('channel.intake', payload, { jobId: intakeJobId(ticketId) }),
       new Promise((_resolve, reject) => {
         timer = setTimeout(() => { reject(new Error(`no answer from Redis within ${String(SUBMIT_TIMEOUT_MS)} ms`)); }, SUBMIT_TIMEOUT_MS);
       }),

@@ -20,6 +20,25 @@ export interface PhoneCallControl {
   connect(call: { callSid: string; ticketId: string; staffId: string }): Promise<boolean>;
 }
 
+/**
+ * What the core asks of an SMS provider (Twilio's Messages API, `channels/phone/sms-gateway.ts`), handed in at the
+ * composition root when the phone channel is configured and SMS are not turned off.
+ */
+export interface SmsGateway {
+  /**
+   * Sends one SMS. `ref` is the id of our record of it, which the provider's delivery reports carry back.
+   *
+   * @throws AppError MESSAGE_REFUSED (not retryable) when the provider refuses it for good (not a mobile, an invalid
+   *   number, the citizen texted STOP); RATE_LIMITED or SERVICE_UNAVAILABLE (retryable) when a later attempt may succeed
+   */
+  send(message: { to: string; body: string; ref: string }): Promise<{ sid: string }>;
+  /**
+   * The message to `to` with exactly `body` that the provider created at or after `since`, if any: what an attempt
+   * whose answer was lost (a timeout, a crash) did send.
+   */
+  find(query: { to: string; body: string; since: Date }): Promise<{ sid: string } | null>;
+}
+
 /** What use-cases are handed at the composition root: the same in API and worker processes. */
 export interface AppContext {
   readonly env: Env;
@@ -39,4 +58,6 @@ export interface AppContext {
   readonly instanceId: string;
   /** The phone channel's call control; absent when the phone channel is off. */
   readonly phone?: PhoneCallControl;
+  /** Text messages to citizens; absent when the phone channel is off or TWILIO_SMS_FROM is `off`. */
+  readonly sms?: SmsGateway;
 }

@@ -9,6 +9,7 @@ import type { TicketDoc } from '../store/ticket.model.js';
 import type { Ticket, TicketChange, TicketSearch } from '../store/ticket.repository.js';
 import { canSeeUnits, isSupervisorOf, type Actor } from './actor.js';
 import { assignTo, followTicket } from './assignment.service.js';
+import { requestStatusSms } from './citizen-messages.service.js';
 import type { AppContext } from './context.js';
 import { recordFirstResponse, slaOnTransition } from './sla.service.js';
 import { notify } from './notification.service.js';
@@ -69,8 +70,8 @@ export interface TransitionOptions {
 
 /**
  * Applies one action of the state machine as a single update guarded on the version read, then its effects:
- * audit event, capacity given back, queue re-entry, SLA pause/resume/stop. Two people acting at once: one
- * wins, the other gets CONFLICT.
+ * audit event, capacity given back, queue re-entry, SLA pause/resume/stop, the citizen's SMS. Two people acting
+ * at once: one wins, the other gets CONFLICT.
  */
 export async function applyTransition(ctx: AppContext, actor: Actor, ticket: Ticket, action: TicketAction, options: TransitionOptions = {}): Promise<Ticket> {
   const step = nextStatus(ticket.status, action);
@@ -107,6 +108,7 @@ export async function applyTransition(ctx: AppContext, actor: Actor, ticket: Tic
   if (routingChanged) await followTicket(ctx, after, { abandoned: to === 'anulado' && WAITING_STATUSES.includes(from) });
   await slaOnTransition(ctx, after._id.toString(), from, to, now);
   if (action === 'start' && (ticket.channel === 'phone' || ticket.channel === 'kiosk')) await recordFirstResponse(ctx, after._id.toString(), now);
+  await requestStatusSms(ctx, after, action);
   return after;
 }
 

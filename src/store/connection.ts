@@ -2,6 +2,7 @@ import mongoose, { type Collection, type Connection, type Schema } from 'mongoos
 import type { Logger } from '../logging.js';
 import type { DocumentLocks } from './document-lock.js';
 import { createStaffPresenceRepository, type StaffPresenceRepository } from './staff-presence.repository.js';
+import { createCitizenMessageRepository, type CitizenMessageRepository } from './citizen-message.repository.js';
 import { createCitizenRepository, type CitizenRepository } from './citizen.repository.js';
 import { createCounterRepository, type CounterRepository } from './counter.repository.js';
 import { createInteractionRepository, type InteractionRepository } from './interaction.repository.js';
@@ -46,6 +47,8 @@ export interface Store {
   readonly mailThreads: MailThreadRepository;
   readonly mailboxStates: MailboxStateRepository;
   readonly openTickets: OpenTicketRepository;
+  /** Messages the office sends citizens (SMS), one record per message and reason. */
+  readonly citizenMessages: CitizenMessageRepository;
   /** How guarded writes address documents on this server (see guarded-update.ts). */
   readonly filters: WriteFilters;
   /** True when the server answers a ping within `timeoutMs`. */
@@ -123,6 +126,7 @@ export async function connectStore(options: StoreOptions): Promise<Store> {
     surveyResponses: createSurveyResponseRepository(models),
     mailThreads: createMailThreadRepository(models),
     mailboxStates: createMailboxStateRepository(models),
+    citizenMessages: createCitizenMessageRepository(models, options.locks, filters),
     async ping(timeoutMs = 1_000) {
       const db = connection.db;
       if (db === undefined || connection.readyState !== mongoose.ConnectionStates.connected) return false;

@@ -1,4 +1,5 @@
 import type { Connection } from 'mongoose';
+import { registerCitizenMessageModel } from './citizen-message.model.js';
 import { registerCitizenModels } from './citizen.model.js';
 import { registerCounterModel } from './counter.model.js';
 import { registerInteractionModel } from './interaction.model.js';
@@ -26,6 +27,7 @@ export function registerModels(connection: Connection) {
     SurveyResponse: registerSurveyResponseModel(connection),
     MailThreadKey: registerMailThreadKeyModel(connection),
     MailboxState: registerMailboxStateModel(connection),
+    CitizenMessage: registerCitizenMessageModel(connection),
   };
 }
 

@@ -18,7 +18,24 @@ export interface FakeTwilio {
   gone: Set<string>;
   /** Numbers Twilio refuses to text (400, code 21614: not a mobile number). */
   unreachable: Set<string>;
+  /** Numbers whose next message Twilio takes but whose answer is lost (500), as in a timeout: once each. */
+  answerLost: Set<string>;
+  /** The messages Twilio took, oldest first, as its Messages list shows them. */
+  messages: FakeMessage[];
   close: () => Promise<void>;
+}
+
+/** A message as Twilio's API shows it (snake_case JSON). */
+export interface FakeMessage {
+  sid: string;
+  to: string;
+  from: string | null;
+  messaging_service_sid: string | null;
+  body: string;
+  status: string;
+  direction: string;
+  date_created: string;
+  status_callback: string | null;
 }
 
 function hex32(n: number): string {
@@ -27,14 +44,15 @@ function hex32(n: number): string {
 
 /**
  * A stand-in for Twilio's REST API (its cloud cannot be reached here): records each request and answers as Twilio
- * does for the two resources the adapter uses, a call's update (redirect) and a new message (SMS). Used by the
- * phone tests and by the bench.
+ * does for the resources the adapter uses, a call's update (redirect), a new message (SMS) and the list of messages
+ * to a number. Used by the phone tests and by the bench.
  */
 export async function startFakeTwilio(): Promise<FakeTwilio> {
   const requests: TwilioRequest[] = [];
   const gone = new Set<string>();
   const unreachable = new Set<string>();
-  let messages = 0;
+  const answerLost = new Set<string>();
+  const messages: FakeMessage[] = [];
   const server = createServer((req, res) => {
     let raw = '';
     req.on('data', (chunk: Buffer) => (raw += chunk.toString()));
@@ -53,14 +71,39 @@ export async function startFakeTwilio(): Promise<FakeTwilio> {
         else answer(200, { sid, status: 'in-progress' });
         return;
       }
-      if (/\/Accounts\/AC[0-9a-f]{32}\/Messages\.json$/.test(path) && req.method === 'POST') {
+      const [route = '', query = ''] = path.split('?');
+      if (/\/Accounts\/AC[0-9a-f]{32}\/Messages\.json$/.test(route) && req.method === 'POST') {
         const to = form.To ?? '';
         if (unreachable.has(to)) {
           answer(400, { code: 21614, message: `'To' number ${to} is not a valid mobile number`, status: 400 });
           return;
         }
-        messages++;
-        answer(201, { sid: `SM${hex32(messages)}`, status: 'queued', to, from: form.From ?? null, messaging_service_sid: form.MessagingServiceSid ?? null, body: form.Body ?? '' });
+        const message: FakeMessage = {
+          sid: `SM${hex32(messages.length + 1)}`,
+          to,
+          from: form.From ?? null,
+          messaging_service_sid: form.MessagingServiceSid ?? null,
+          body: form.Body ?? '',
+          status: 'queued',
+          direction: 'outbound-api',
+          date_created: new Date().toUTCString(),
+          status_callback: form.StatusCallback ?? null,
+        };
+        messages.push(message);
+        if (answerLost.delete(to)) {
+          answer(500, { code: 20500, message: 'Internal Server Error', status: 500 });
+          return;
+        }
+        answer(201, message);
+        return;
+      }
+      if (/\/Accounts\/AC[0-9a-f]{32}\/Messages\.json$/.test(route) && req.method === 'GET') {
+        // Newest first, filtered by recipient, one page (what the adapter asks for).
+        const params = new URLSearchParams(query);
+        const to = params.get('To');
+        const size = Number(params.get('PageSize') ?? '50');
+        const found = messages.filter((m) => to === null || m.to === to).reverse().slice(0, size);
+        answer(200, { messages: found, page: 0, page_size: size, start: 0, end: found.length, first_page_uri: route, next_page_uri: null, previous_page_uri: null, uri: path });
         return;
       }
       answer(404, { code: 20404, message: 'Not found', status: 404 });
@@ -72,6 +115,8 @@ export async function startFakeTwilio(): Promise<FakeTwilio> {
     requests,
     gone,
     unreachable,
+    answerLost,
+    messages,
     close: () => new Promise((resolve) => server.close(() => { resolve(); })),
   };
 }

@@ -92,8 +92,19 @@ describe('environment of the phone channel', () => {
   });
 
   it('refuses malformed values', () => {
-    const found = problems({ ...twilio, TWILIO_ACCOUNT_SID: 'AC123', TWILIO_CALLER_ID: '014630000', PUBLIC_BASE_URL: 'https://x.pe/?a=1' });
-    expect(found).to.have.length(3);
-    expect(found.join('\n')).to.contain('TWILIO_ACCOUNT_SID').and.contain('TWILIO_CALLER_ID').and.contain('PUBLIC_BASE_URL');
+    const found = problems({ ...twilio, TWILIO_ACCOUNT_SID: 'AC123', TWILIO_CALLER_ID: '014630000', PUBLIC_BASE_URL: 'https://x.pe/?a=1', TWILIO_SMS_FROM: 'MuniPL' });
+    expect(found).to.have.length(4);
+    expect(found.join('\n')).to.contain('TWILIO_ACCOUNT_SID').and.contain('TWILIO_CALLER_ID').and.contain('PUBLIC_BASE_URL').and.contain('TWILIO_SMS_FROM');
+  });
+
+  it('sends SMS from the caller id, another number or a Messaging Service, or none', () => {
+    const on = { ...twilio, PUBLIC_BASE_URL: 'https://atencion.example.gob.pe' };
+    expect(phoneChannelEnv(loadEnv(on))?.smsFrom).to.deep.equal({ from: '+5114630000' });
+    expect(phoneChannelEnv(loadEnv({ ...on, TWILIO_SMS_FROM: '+51987000111' }))?.smsFrom).to.deep.equal({ from: '+51987000111' });
+    expect(phoneChannelEnv(loadEnv({ ...on, TWILIO_SMS_FROM: `MG${'f'.repeat(32)}` }))?.smsFrom).to.deep.equal({ messagingServiceSid: `MG${'f'.repeat(32)}` });
+    const off = phoneChannelEnv(loadEnv({ ...on, TWILIO_SMS_FROM: 'off' }));
+    expect(off).to.not.equal(undefined);
+    expect(off).to.not.have.property('smsFrom');
+    expect(problems({ TWILIO_SMS_FROM: '+51987000111' })).to.deep.equal(['TWILIO_SMS_FROM: is used only with the phone channel (set every TWILIO_* variable)']);
   });
 });

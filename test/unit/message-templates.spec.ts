@@ -98,6 +98,18 @@ describe('message templates (es-PE)', () => {
       ]);
     });
 
+    it('refuses an SMS that the longest values would make longer than one segment', () => {
+      const short = { body: 'Su caso {trackingCode} fue derivado a {unitName}.' };
+      expect(templateProblems('sms.referred', short)).to.deep.equal([]);
+      const long = { body: `${'Municipalidad de Pueblo Libre: '.repeat(3)}su caso {trackingCode} fue derivado a {unitName}.` };
+      expect(templateProblems('sms.referred', long)).to.deep.equal([
+        { field: 'body', message: 'is 165 characters as an SMS with the longest values (GSM-7), 2 segments; keep it to one (160 characters)' },
+      ]);
+      // Accents GSM-7 lacks are dropped when sent, so they do not make a Spanish text UCS-2.
+      expect(templateProblems('sms.resolved', { body: 'Su caso {trackingCode} está resuelto. Si no está conforme, llámenos citando el código.' })).to.deep.equal([]);
+      expect(templateProblems('sms.resolved', { body: 'Su caso {trackingCode} fue resuelto 🙂 Gracias por llamar a la Municipalidad de Pueblo Libre.' })[0]?.message).to.contain('(UCS-2), 2 segments');
+    });
+
     it('declares every required placeholder among those offered', () => {
       for (const id of TEMPLATE_IDS) {
         const spec = MESSAGE_TEMPLATES[id];
@@ -115,6 +127,9 @@ describe('message templates (es-PE)', () => {
       expect(Object.isFrozen(templates['sla.extension_notice'])).to.equal(true);
       expect(renderMessage(templates, 'notification.sla_at_risk', { trackingCode: 'PL-2026-000007', dueAt: '15/12/2026 17:00' }).body).to.equal(
         'El caso PL-2026-000007 está por vencer su plazo (vence el 15/12/2026 17:00)',
+      );
+      expect(renderMessage(templates, 'sms.referred', { trackingCode: 'PL-2026-000007', unitName: 'Limpieza Pública', officePhone: '(01) 463-0000' }).body).to.equal(
+        'Municipalidad de Pueblo Libre: su caso PL-2026-000007 fue derivado a Limpieza Pública, que continuará su atención.',
       );
     });
 

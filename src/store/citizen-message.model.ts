@@ -1,0 +1,68 @@
+import { Schema, type Connection, type Model, type Types } from 'mongoose';
+
+/**
+ * Where a message to a citizen stands: `sending` until the provider took it (or an attempt's answer was lost, see
+ * `attempts`), then `sent`; `refused` when the provider refused it for good, `failed` when every attempt failed, and
+ * `undelivered` when the provider reported later that it never reached the phone.
+ */
+export const CITIZEN_MESSAGE_STATUSES = ['sending', 'sent', 'refused', 'failed', 'undelivered'] as const;
+export type CitizenMessageStatus = (typeof CITIZEN_MESSAGE_STATUSES)[number];
+
+/**
+ * One message the office sends a citizen on its own initiative (an SMS with the tracking code, a status change), kept
+ * so it is sent once whatever repeats: its `_id` is derived from `key` (`sms:<ticketId>:<why>`), so every attempt,
+ * and every copy of its job, finds the same record by `_id` alone.
+ */
+export interface CitizenMessageDoc {
+  _id: Types.ObjectId;
+  key: string;
+  ticketId: Types.ObjectId;
+  channel: 'sms';
+  /** Why it is sent (`call`, `resolved`, ...). */
+  reason: string;
+  template: string;
+  /** E.164. */
+  to: string;
+  /** The text as sent (folded to GSM-7). */
+  body: string;
+  status: CitizenMessageStatus;
+  /** Attempts started; an attempt whose answer was lost may have sent it, which the next one checks first. */
+  attempts: number;
+  attemptStartedAt?: Date;
+  /** Set when the last attempt ended without the provider taking the message; absent while one is under way. */
+  attemptEndedAt?: Date;
+  /** The provider's id of the message (Twilio's Message SID). */
+  providerId?: string;
+  error?: { code: string; message: string; providerCode?: number };
+  /** When its outcome went on the ticket's timeline. */
+  recordedAt?: Date;
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+const citizenMessageSchema = new Schema<CitizenMessageDoc>(
+  {
+    _id: { type: Schema.Types.ObjectId, required: true },
+    key: { type: String, required: true, maxlength: 200 },
+    ticketId: { type: Schema.Types.ObjectId, required: true },
+    channel: { type: String, enum: ['sms'], required: true },
+    reason: { type: String, required: true, maxlength: 40 },
+    template: { type: String, required: true, maxlength: 100 },
+    to: { type: String, required: true, maxlength: 32 },
+    body: { type: String, required: true, maxlength: 1_600 },
+    status: { type: String, enum: CITIZEN_MESSAGE_STATUSES, required: true },
+    attempts: { type: Number, required: true, default: 0 },
+    attemptStartedAt: Date,
+    attemptEndedAt: Date,
+    providerId: { type: String, maxlength: 64 },
+    error: { type: new Schema({ code: { type: String, required: true }, message: { type: String, maxlength: 1_000 }, providerCode: Number }, { _id: false }) },
+    recordedAt: Date,
+    version: { type: Number, required: true, default: 0 },
+  },
+  { collection: 'citizen_messages', versionKey: false, timestamps: true, strict: 'throw' },
+);
+
+export function registerCitizenMessageModel(connection: Connection): Model<CitizenMessageDoc> {
+  return connection.model<CitizenMessageDoc>('CitizenMessage', citizenMessageSchema);
+}

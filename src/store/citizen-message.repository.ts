@@ -1,0 +1,47 @@
+import { createHash } from 'node:crypto';
+import { Types } from 'mongoose';
+import type { CitizenMessageDoc } from './citizen-message.model.js';
+import type { DocumentLocks } from './document-lock.js';
+import { guardedStep, type GuardedChange, type GuardedStep, type WriteFilters } from './guarded-update.js';
+import type { Models } from './models.js';
+import { isDuplicateKeyError, storeCall, toAppError } from './store-errors.js';
+
+export type CitizenMessage = CitizenMessageDoc;
+export type NewCitizenMessage = Omit<CitizenMessageDoc, '_id' | 'ticketId' | 'attempts' | 'version' | 'createdAt' | 'updatedAt'> & { ticketId: string };
+
+/** The `_id` of the message with this key: the same key always names the same record. */
+export function citizenMessageIdFor(key: string): Types.ObjectId {
+  return new Types.ObjectId(createHash('sha256').update(`citizen-message\n${key}`).digest().subarray(0, 12));
+}
+
+/** Messages to citizens (see citizen-message.model.ts), read and written by `_id` only. */
+export function createCitizenMessageRepository(models: Models, locks: DocumentLocks, filters: WriteFilters) {
+  const { CitizenMessage } = models;
+  return {
+    async get(id: Types.ObjectId | string): Promise<CitizenMessage | null> {
+      if (!Types.ObjectId.isValid(id)) return null;
+      return storeCall('citizen message', () => CitizenMessage.findById(new Types.ObjectId(id)).lean());
+    },
+
+    /** Stores the message unless its key is stored already; answers the record that is stored either way. */
+    async createOnce(input: NewCitizenMessage): Promise<CitizenMessage> {
+      const _id = citizenMessageIdFor(input.key);
+      try {
+        const created = await CitizenMessage.create({ ...input, _id, ticketId: new Types.ObjectId(input.ticketId), attempts: 0, version: 0 });
+        return created.toObject();
+      } catch (err) {
+        if (!isDuplicateKeyError(err)) throw toAppError(err, 'citizen message');
+        const existing = await storeCall('citizen message', () => CitizenMessage.findById(_id).lean());
+        if (!existing) throw toAppError(err, 'citizen message');
+        return existing;
+      }
+    },
+
+    /** A guarded change (see guardedStep): `decide` sees the record as stored and says what to change, or null. */
+    async step(id: Types.ObjectId, decide: (current: CitizenMessage) => GuardedChange | null): Promise<GuardedStep<CitizenMessage>> {
+      return guardedStep(CitizenMessage, locks, filters, 'citizen message', id, decide);
+    },
+  };
+}
+
+export type CitizenMessageRepository = ReturnType<typeof createCitizenMessageRepository>;
