@@ -204,6 +204,8 @@ describe('SLA in business time: delayed checks, pauses, warnings and breaches (r
       return t.sla?.breachedAt !== undefined && t;
     }, 'the breach after the pause');
     expect(breached.sla?.breachedAt?.getTime()).to.be.at.least(newDue?.getTime() ?? Infinity);
+    // The event is written just after the breach is stored.
+    await eventually(async () => (await eventsOf(ctx, id, 'sla_breached')).length > 0, 'the breach event');
     expect(await eventsOf(ctx, id, 'sla_breached')).to.have.length(1);
   });
 
