@@ -12,6 +12,8 @@ import { relative } from 'node:path';
 const FILTERED = new Set(['find', 'findOne', 'findOneAndUpdate', 'findOneAndReplace', 'findOneAndDelete', 'updateOne', 'updateMany', 'replaceOne', 'deleteOne', 'deleteMany']);
 /** Collection methods that read the whole collection on FerretDB v1 whatever their arguments. */
 const WHOLE = new Set(['aggregate', 'countDocuments', 'estimatedDocumentCount', 'count', 'distinct', 'watch']);
+/** Collection methods that answer a cursor at once: how long they take is not known when they end. */
+const CURSORS = new Set(['find', 'aggregate', 'watch']);
 /** Bulk write operations that carry a filter. */
 const BULK_FILTERED = ['updateOne', 'updateMany', 'replaceOne', 'deleteOne', 'deleteMany'];
 
@@ -75,33 +77,50 @@ export function siteOf(stack: string, root: string, frames = 4): string {
   return sites.length > 0 ? sites.join(' ← ') : 'outside this repository';
 }
 
+/** How often one shape of operation ran, and how long its callers waited for it (ms, pool wait included). */
+export interface ShapeCount {
+  count: number;
+  /** Null for methods that answer a cursor (`find`, `aggregate`), whose reading happens later. */
+  meanMs: number | null;
+  maxMs: number | null;
+}
+
 /** The store operations of one stretch of a phase. */
 export interface StoreOperations {
   total: number;
   /** Operations by shape (collection, method, filter fields), most frequent first; at most 20 shapes. */
-  byShape: Record<string, number>;
+  byShape: Record<string, ShapeCount>;
   /** Operations that read a whole collection on FerretDB v1, by shape and by where in the code they came from. */
   scans: { shape: string; site: string; count: number }[];
 }
 
 /** What the harness listens to: the system's mongoose connection. */
 export interface OperationSource {
-  on(event: 'operation-start', listener: (operation: unknown) => void): unknown;
-  off(event: 'operation-start', listener: (operation: unknown) => void): unknown;
+  on(event: 'operation-start' | 'operation-end', listener: (operation: unknown) => void): unknown;
+  off(event: 'operation-start' | 'operation-end', listener: (operation: unknown) => void): unknown;
 }
 
-/** Counts the operations `source` starts until `stop()`; only a scan pays for a stack trace. */
+const round = (ms: number): number => Math.round(ms * 100) / 100;
+
+/**
+ * Counts and times the operations `source` starts until `stop()`; only a scan pays for a stack trace. An operation's
+ * start and end events carry the same id object, which pairs them.
+ */
 export function watchStoreOperations(source: OperationSource, root: string): { stop: () => StoreOperations } {
-  const shapes = new Map<string, number>();
+  const shapes = new Map<string, { count: number; timed: number; totalMs: number; maxMs: number }>();
+  const running = new Map<unknown, { shape: string; at: number }>();
   const scans = new Map<string, { shape: string; site: string; count: number }>();
   let total = 0;
-  const listener = (operation: unknown): void => {
+  const started = (operation: unknown): void => {
     if (!isRecord(operation)) return;
     const { collectionName, method, params } = operation;
     if (typeof collectionName !== 'string' || typeof method !== 'string') return;
     const { shape, scan } = operationShape(collectionName, method, Array.isArray(params) ? params : []);
     total++;
-    shapes.set(shape, (shapes.get(shape) ?? 0) + 1);
+    const counts = shapes.get(shape) ?? { count: 0, timed: 0, totalMs: 0, maxMs: 0 };
+    counts.count++;
+    shapes.set(shape, counts);
+    if (!CURSORS.has(method)) running.set(operation._id, { shape, at: performance.now() });
     if (!scan) return;
     const limit = Error.stackTraceLimit;
     Error.stackTraceLimit = 60;
@@ -113,11 +132,29 @@ export function watchStoreOperations(source: OperationSource, root: string): { s
     entry.count++;
     scans.set(key, entry);
   };
-  source.on('operation-start', listener);
+  const ended = (operation: unknown): void => {
+    const run = isRecord(operation) ? running.get(operation._id) : undefined;
+    if (!isRecord(operation) || run === undefined) return;
+    running.delete(operation._id);
+    const counts = shapes.get(run.shape);
+    if (counts === undefined) return;
+    const ms = performance.now() - run.at;
+    counts.timed++;
+    counts.totalMs += ms;
+    counts.maxMs = Math.max(counts.maxMs, ms);
+  };
+  source.on('operation-start', started);
+  source.on('operation-end', ended);
   return {
     stop() {
-      source.off('operation-start', listener);
-      const byShape = Object.fromEntries([...shapes.entries()].sort((a, b) => b[1] - a[1]).slice(0, 20));
+      source.off('operation-start', started);
+      source.off('operation-end', ended);
+      const byShape = Object.fromEntries(
+        [...shapes.entries()]
+          .sort((a, b) => b[1].count - a[1].count)
+          .slice(0, 20)
+          .map(([shape, c]): [string, ShapeCount] => [shape, { count: c.count, meanMs: c.timed === 0 ? null : round(c.totalMs / c.timed), maxMs: c.timed === 0 ? null : round(c.maxMs) }]),
+      );
       return { total, byShape, scans: [...scans.values()].sort((a, b) => b.count - a.count) };
     },
   };

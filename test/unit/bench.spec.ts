@@ -1,10 +1,11 @@
 import { expect } from 'chai';
+import { EventEmitter } from 'node:events';
 import { parseBenchArgs, UsageError } from '../../bench/args.js';
 import { CALL_SCRIPT, connectRedirects, matchConnects, planWebhooks, type PhoneResult } from '../../bench/phone.js';
 import type { ArrivalResult } from '../../bench/pipeline.js';
 import { checkTargets, scanSummary, type HistoryRun } from '../../bench/report.js';
 import { summarize, type LatencySummary } from '../../bench/stats.js';
-import { operationShape, siteOf, type StoreOperations } from '../../bench/store-operations.js';
+import { operationShape, siteOf, watchStoreOperations, type StoreOperations } from '../../bench/store-operations.js';
 import { parsePprofTop } from '../../bench/store-profile.js';
 import type { TakeNextResult } from '../../bench/take-next.js';
 
@@ -296,6 +297,30 @@ describe('bench: store operations that read a whole collection on FerretDB v1', 
     ].join('\n');
     expect(siteOf(stack, '/repo')).to.equal('src/store/store-errors.ts:36 ← src/store/document-lock.ts:52 ← src/services/presence.service.ts:30');
     expect(siteOf('Error\n    at x (node:internal/a:1:1)', '/repo')).to.equal('outside this repository');
+  });
+
+  it('counts and times what a connection runs while watched, and says where a scan came from', async () => {
+    const connection = new EventEmitter();
+    const watch = watchStoreOperations(connection, import.meta.dirname.replace(/\/test\/unit$/, ''));
+    const run = (collectionName: string, method: string, params: unknown[]): (() => void) => {
+      const _id = {};
+      connection.emit('operation-start', { _id, collectionName, method, params });
+      return () => connection.emit('operation-end', { _id, collectionName, method, result: null });
+    };
+    const lookups = [run('tickets', 'findOne', [{ _id: id }]), run('tickets', 'findOne', [{ _id: id }])];
+    const scan = run('staff', 'findOneAndUpdate', [{ _id: id, version: 1 }, {}]);
+    run('tickets', 'find', [{ _id: id }]);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    for (const end of [...lookups, scan]) end();
+    const seen = watch.stop();
+    run('tickets', 'findOne', [{ _id: id }]);
+    expect(seen.total).to.equal(4);
+    expect(seen.byShape['tickets.findOne {_id}']?.count).to.equal(2);
+    expect(seen.byShape['tickets.findOne {_id}']?.meanMs).to.be.at.least(4);
+    expect(seen.byShape['tickets.find {_id}']).to.deep.equal({ count: 1, meanMs: null, maxMs: null });
+    expect(seen.scans).to.have.length(1);
+    expect(seen.scans[0]).to.deep.include({ shape: 'staff.findOneAndUpdate {_id,version}', count: 1 });
+    expect(seen.scans[0]?.site).to.match(/^test\/unit\/bench\.spec\.ts:\d+/);
   });
 
   it('sums scans by shape for the targets table', () => {
