@@ -70,6 +70,8 @@ export interface HarnessAgent {
 
 export interface RecruitSpec {
   units: string[];
+  /** What routing requires of the tickets the agent should take (phone queues ask for skills). */
+  skills?: string[];
   roles?: StaffRole[];
   autoAssign: boolean;
   capacity: PerChannel;
@@ -110,6 +112,7 @@ export class AgentPool {
       passwordHash: await hash,
       roles: spec.roles ?? ['agent'],
       units: spec.units,
+      ...(spec.skills ? { skills: spec.skills } : {}),
       capacity: spec.capacity,
       autoAssign: spec.autoAssign,
     });

@@ -15,6 +15,12 @@ export interface BenchOptions {
   waiting: number;
   /** Take-next calls measured. */
   takeNextSamples: number;
+  /** Signed Twilio webhooks per second in the phone phase. */
+  phoneRate: number;
+  /** Seconds of webhooks in the phone phase. */
+  phoneSeconds: number;
+  /** Phone agents who become available with callers waiting (at most one per waiting caller). */
+  phoneAgents: number;
   budgetMinutes: number;
   /** Where the JSON goes; undefined: `bench/results/<date>-<commit>.json`. */
   jsonPath: string | undefined;
@@ -25,7 +31,8 @@ export interface BenchOptions {
 
 export const USAGE = `Usage: npm run bench -- [options]
 
-Measures the contact pipeline beside the raw ceilings of the store, BullMQ and Socket.IO, at each history size.
+Measures the contact pipeline beside the raw ceilings of the store, BullMQ and Socket.IO, take-next and the phone
+channel's webhooks and connects, at each history size.
 
   --history N[,M...]     closed tickets preloaded per run (default 1000,100000; smoke 200)
   --rate R               arrivals per second of the pipeline phase (default 100; smoke 20)
@@ -34,6 +41,9 @@ Measures the contact pipeline beside the raw ceilings of the store, BullMQ and S
   --step-seconds S       seconds per step of the search (default 10)
   --waiting N            tickets waiting when take-next is measured (default 10000; smoke 200)
   --take-next N          take-next calls measured (default 300; smoke 20)
+  --phone-rate R         signed Twilio webhooks per second in the phone phase (default 50)
+  --phone-seconds S      seconds of webhooks in the phone phase (default 20; smoke 4)
+  --phone-agents N       phone agents who become available with callers waiting (default 100; smoke 5)
   --budget-minutes M     the whole run stops within this (default 10; smoke 1)
   --json PATH            where the results go (default bench/results/<date>-<commit>.json)
   --profile              CPU profiles of this process and of the embedded FerretDB during each pipeline
@@ -78,6 +88,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
         'step-seconds': { type: 'string' },
         waiting: { type: 'string' },
         'take-next': { type: 'string' },
+        'phone-rate': { type: 'string' },
+        'phone-seconds': { type: 'string' },
+        'phone-agents': { type: 'string' },
         'budget-minutes': { type: 'string' },
         json: { type: 'string' },
         profile: { type: 'boolean' },
@@ -101,6 +114,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
     stepSeconds: v['step-seconds'] === undefined ? 10 : positiveInt('--step-seconds', v['step-seconds'], 600),
     waiting: v.waiting === undefined ? (smoke ? 200 : 10_000) : positiveInt('--waiting', v.waiting, 1_000_000),
     takeNextSamples: v['take-next'] === undefined ? (smoke ? 20 : 300) : positiveInt('--take-next', v['take-next'], 100_000),
+    phoneRate: v['phone-rate'] === undefined ? 50 : positiveInt('--phone-rate', v['phone-rate'], 10_000),
+    phoneSeconds: v['phone-seconds'] === undefined ? (smoke ? 4 : 20) : positiveInt('--phone-seconds', v['phone-seconds'], 3_600),
+    phoneAgents: v['phone-agents'] === undefined ? (smoke ? 5 : 100) : positiveInt('--phone-agents', v['phone-agents'], 1_000),
     budgetMinutes: v['budget-minutes'] === undefined ? (smoke ? 1 : 10) : positiveInt('--budget-minutes', v['budget-minutes'], 24 * 60),
     jsonPath: v.json,
     profile: v.profile === true,

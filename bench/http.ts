@@ -5,12 +5,14 @@ export interface JsonAnswer {
   status: number;
   /** Parsed JSON, or undefined for an empty or non-JSON body. */
   body: unknown;
+  /** The answer's `content-type` (a webhook answers TwiML, `text/xml`). */
+  contentType: string | undefined;
 }
 
 /** How long the harness waits for any answer (logins, take-next); a system that slow is reported, not waited on. */
 const ANSWER_TIMEOUT_MS = 60_000;
 
-/** JSON over HTTP/1.1 keep-alive connections from a bounded pool, as a load generator needs. */
+/** JSON (or a form, as Twilio posts) over HTTP/1.1 keep-alive connections from a bounded pool, as a load generator needs. */
 export class HttpClient {
   private readonly agent: Agent;
   private readonly base: URL;
@@ -20,15 +22,26 @@ export class HttpClient {
     this.agent = new Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets });
   }
 
-  /** One request; `signal` abandons it (the promise rejects), so a phase never waits past its deadline. */
-  request(method: string, path: string, options: { token?: string; json?: unknown; signal?: AbortSignal } = {}): Promise<JsonAnswer> {
-    const body = options.json === undefined ? undefined : JSON.stringify(options.json);
-    const headers: Record<string, string> = { accept: 'application/json' };
-    if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
-    if (body !== undefined) {
+  /**
+   * One request with a JSON body or an url-encoded `form`; `signal` abandons it (the promise rejects), so a phase
+   * never waits past its deadline.
+   */
+  request(
+    method: string,
+    path: string,
+    options: { token?: string; json?: unknown; form?: Record<string, string>; headers?: Record<string, string>; signal?: AbortSignal } = {},
+  ): Promise<JsonAnswer> {
+    const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
+    let body: string | undefined;
+    if (options.form !== undefined) {
+      body = new URLSearchParams(options.form).toString();
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+    } else if (options.json !== undefined) {
+      body = JSON.stringify(options.json);
       headers['content-type'] = 'application/json';
-      headers['content-length'] = String(Buffer.byteLength(body));
     }
+    if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
+    if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
     return new Promise((resolve, reject) => {
       const req = request(
         { host: this.base.hostname, port: this.base.port, path, method, headers, agent: this.agent, ...(options.signal ? { signal: options.signal } : {}) },
@@ -44,7 +57,7 @@ export class HttpClient {
             } catch {
               parsed = undefined;
             }
-            resolve({ status: res.statusCode ?? 0, body: parsed });
+            resolve({ status: res.statusCode ?? 0, body: parsed, contentType: res.headers['content-type'] });
           });
         },
       );

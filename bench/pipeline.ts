@@ -1,5 +1,6 @@
 import type { Catalogue } from '../src/config/catalogue.js';
 import { routeContact } from '../src/domain/routing.js';
+import type { QueueName } from '../src/queues/jobs.js';
 import type { AgentPool, EventTracker } from './agents.js';
 import { CpuMeter, type CpuShare } from './cpu.js';
 import { HttpClient, stringAt } from './http.js';
@@ -207,12 +208,17 @@ export async function runArrivals(
 export const SETTLE_MS = 20_000;
 
 /**
- * Waits until no job is waiting or running in the queues the pipeline goes through (agents who just became
- * available trigger a search for work, for instance), so arrivals meet a system at rest. Bounded.
+ * Waits until no job is waiting or running in `queueNames` (by default those the pipeline goes through: agents who
+ * just became available trigger a search for work, for instance), so arrivals meet a system at rest. Bounded.
  */
-async function settle(sut: SystemUnderTest, withinMs: number, signal: AbortSignal): Promise<{ idle: boolean; ms: number }> {
+export async function settle(
+  sut: SystemUnderTest,
+  withinMs: number,
+  signal: AbortSignal,
+  queueNames: readonly QueueName[] = ['route', 'assign', 'realtime'],
+): Promise<{ idle: boolean; ms: number }> {
   const started = nowMs();
-  const queues = (['route', 'assign', 'realtime'] as const).map((name) => sut.system.ctx.queues.queue(name));
+  const queues = queueNames.map((name) => sut.system.ctx.queues.queue(name));
   let quiet = 0;
   while (nowMs() - started < withinMs && !signal.aborted) {
     const counts = await Promise.all(queues.map((q) => q.getJobCounts('waiting', 'active', 'prioritized')));

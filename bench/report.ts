@@ -2,10 +2,12 @@ import type { BenchOptions } from './args.js';
 import type { Ceiling, Ceilings } from './ceilings.js';
 import type { InsertReport } from './history.js';
 import type { PhaseOutcome } from './phase.js';
+import type { ConnectResult, PhoneResult, WebhookKind, WebhookResult } from './phone.js';
 import type { ArrivalResult, SustainedSearch } from './pipeline.js';
 import type { ProfileSummary } from './profile.js';
 import type { StoreProfileSummary } from './store-profile.js';
 import type { LatencySummary } from './stats.js';
+import type { StoreOperations } from './store-operations.js';
 import type { TakeNextResult } from './take-next.js';
 
 /** Everything measured at one history size. */
@@ -23,6 +25,8 @@ export interface HistoryRun {
   pipeline: PhaseOutcome<ArrivalResult>;
   sustained: PhaseOutcome<SustainedSearch>;
   takeNext: PhaseOutcome<TakeNextResult>;
+  /** The phone channel: signed webhooks → TwiML, and agent available → the waiting caller's connect redirect. */
+  phone: PhaseOutcome<PhoneResult>;
   /** Pipeline contacts/s as a percentage of the raw store-insert ceiling, and which rate was used. */
   pipelineShareOfStoreInsert: { percent: number; contactsPerSecond: number; basis: string } | null;
   profile?: ProfileSummary;
@@ -111,6 +115,42 @@ function sustainedText(s: SustainedSearch): string {
 
 const TARGET_HISTORY = 100_000;
 
+/** Issue 9: webhook → TwiML p99 ≤ 50 ms at 50 webhooks/s, agent available → connect redirect p99 ≤ 200 ms. */
+const PHONE_TARGETS = { webhookRate: 50, webhookP99Ms: 50, connectP99Ms: 200 };
+
+/** The phone channel's two targets; a latency beyond the deadline (too many failures) misses its target. */
+function phoneTargets(phone: PhoneResult | undefined, options: BenchOptions, at: string): TargetCheck[] {
+  const hooks = phone?.webhooks;
+  const failed = hooks ? Object.values(hooks.errors).reduce((a, b) => a + b, 0) + hooks.unanswered : 0;
+  const rateNote = options.phoneRate === PHONE_TARGETS.webhookRate ? '' : ` (the phase ran at ${fmt(options.phoneRate)}/s)`;
+  const connect = phone?.connect;
+  return [
+    {
+      target: `p99 signed Twilio webhook → TwiML ≤ ${PHONE_TARGETS.webhookP99Ms} ms at ${PHONE_TARGETS.webhookRate} webhooks/s${at}`,
+      value: hooks ? `${hooks.latency.p99 === null ? 'beyond the deadline' : `${ms(hooks.latency.p99)} ms`}, ${fmt(failed)} failed of ${fmt(hooks.planned)}${rateNote}` : 'not measured',
+      met: hooks ? hooks.latency.p99 !== null && hooks.latency.p99 <= PHONE_TARGETS.webhookP99Ms && options.phoneRate >= PHONE_TARGETS.webhookRate : null,
+    },
+    {
+      target: `p99 agent available → connect redirect sent to Twilio ≤ ${PHONE_TARGETS.connectP99Ms} ms${at}`,
+      value: connect ? `${connect.latency.p99 === null ? 'beyond the deadline' : `${ms(connect.latency.p99)} ms`}, ${fmt(connect.connected)} of ${fmt(connect.agents)} callers put through` : 'not measured',
+      met: connect ? connect.latency.p99 !== null && connect.latency.p99 <= PHONE_TARGETS.connectP99Ms && connect.duplicates === 0 : null,
+    },
+    {
+      target: `no store operation reads a whole collection on either phone path (FerretDB v1: any filter but an exact _id)${at}`,
+      value: hooks ? scanSummary([...hooks.store.scans, ...(connect?.store.scans ?? [])]) : 'not measured',
+      met: hooks ? hooks.store.scans.length === 0 && (connect?.store.scans.length ?? 0) === 0 : null,
+    },
+  ];
+}
+
+/** `none`, or the operations that read a whole collection by shape, most frequent first. */
+export function scanSummary(scans: readonly StoreOperations['scans'][number][]): string {
+  const byShape = new Map<string, number>();
+  for (const scan of scans) byShape.set(scan.shape, (byShape.get(scan.shape) ?? 0) + scan.count);
+  if (byShape.size === 0) return 'none';
+  return [...byShape.entries()].sort((a, b) => b[1] - a[1]).map(([shape, n]) => `${fmt(n)}× ${shape}`).join(', ');
+}
+
 /** The issue's targets, checked at the largest history run (they are stated for 100,000). */
 export function checkTargets(runs: readonly HistoryRun[], options: BenchOptions): BenchResults['targets'] {
   const largest = runs.reduce<HistoryRun | undefined>((best, r) => (best === undefined || r.history > best.history ? r : best), undefined);
@@ -143,6 +183,7 @@ export function checkTargets(runs: readonly HistoryRun[], options: BenchOptions)
     value: take ? `${ms(take.latency.p99)} ms with ${fmt(take.waiting)} waiting` : 'not measured',
     met: take && take.latency.p99 !== null ? take.latency.p99 <= 30 && take.waiting >= 10_000 : null,
   });
+  checks.push(...phoneTargets(largest.phone.result, options, at));
   if (smallest && smallest !== largest) {
     const pairs: [string, number | null | undefined, number | null | undefined][] = [
       ['pipeline p50', smallest.pipeline.result?.latency.p50, largest.pipeline.result?.latency.p50],
@@ -150,6 +191,10 @@ export function checkTargets(runs: readonly HistoryRun[], options: BenchOptions)
       ['pipeline p99', smallest.pipeline.result?.latency.p99, largest.pipeline.result?.latency.p99],
       ['take-next p50', smallest.takeNext.result?.latency.p50, largest.takeNext.result?.latency.p50],
       ['take-next p99', smallest.takeNext.result?.latency.p99, largest.takeNext.result?.latency.p99],
+      ['phone webhook p50', smallest.phone.result?.webhooks.latency.p50, largest.phone.result?.webhooks.latency.p50],
+      ['phone webhook p99', smallest.phone.result?.webhooks.latency.p99, largest.phone.result?.webhooks.latency.p99],
+      ['phone connect p50', smallest.phone.result?.connect?.latency.p50, largest.phone.result?.connect?.latency.p50],
+      ['phone connect p99', smallest.phone.result?.connect?.latency.p99, largest.phone.result?.connect?.latency.p99],
     ];
     for (const [name, small, large] of pairs) {
       const known = typeof small === 'number' && typeof large === 'number' && small > 0;
@@ -230,6 +275,40 @@ export function renderTable(results: BenchResults): string {
   row('  p99', (r) => ms(r.takeNext.result?.latency.p99));
   row('  max', (r) => ms(r.takeNext.result?.latency.max));
   row('  calls measured', (r) => fmt(r.takeNext.result?.latency.samples));
+  const hooks = (r: HistoryRun): WebhookResult | undefined => r.phone.result?.webhooks;
+  const connect = (r: HistoryRun): ConnectResult | undefined => r.phone.result?.connect ?? undefined;
+  const percentiles = (l: LatencySummary | undefined): string => (l ? `${latencyCell(l, 'p50')} / ${latencyCell(l, 'p95')} / ${latencyCell(l, 'p99')} / ${latencyCell(l, 'max')}` : '—');
+  const scans = (store: StoreOperations | undefined): string => (store ? `${fmt(store.scans.reduce((n, x) => n + x.count, 0))} of ${fmt(store.total)}` : '—');
+  section(`phone: signed webhooks at ${fmt(results.options.phoneRate)}/s for ${fmt(results.options.phoneSeconds)} s → TwiML (ms)`);
+  row('  p50 / p95 / p99 / max', (r) => percentiles(hooks(r)?.latency) + statusNote(r.phone));
+  for (const kind of ['incoming', 'menu', 'wait'] as const satisfies readonly WebhookKind[]) {
+    row(`    /voice/${kind}: count, p50 / p99`, (r) => {
+      const l = hooks(r)?.byPath[kind];
+      return l ? `${fmt(l.samples + l.missing)}: ${latencyCell(l, 'p50')} / ${latencyCell(l, 'p99')}` : '—';
+    });
+  }
+  row('  failed / unanswered', (r) => {
+    const x = hooks(r);
+    return x ? `${fmt(Object.values(x.errors).reduce((a, b) => a + b, 0))} / ${fmt(x.unanswered)} of ${fmt(x.planned)}` : '—';
+  });
+  row('  calls in / queued through the menu', (r) => (hooks(r) ? `${fmt(hooks(r)?.calls)} / ${fmt(hooks(r)?.queued)}` : '—'));
+  row('  harness send lag p99', (r) => ms(hooks(r)?.sendLag.p99));
+  row('  CPU % of a core: node / store / redis', (r) => {
+    const c = hooks(r)?.cpu;
+    return c ? `${fmt(c.node)} / ${fmt(c.ferretdb)} / ${fmt(c.redis)}` : '—';
+  });
+  row('  store operations reading a whole collection', (r) => scans(hooks(r)?.store));
+  section(`phone: agent available → connect redirect at the fake Twilio (ms)`);
+  row('  p50 / p95 / p99 / max', (r) => percentiles(connect(r)?.latency) + (r.phone.result?.connectSkipped !== undefined ? ` [${r.phone.result.connectSkipped}]` : ''));
+  row('  available → acknowledged p50 / p99', (r) => {
+    const l = connect(r)?.acknowledged;
+    return l ? `${latencyCell(l, 'p50')} / ${latencyCell(l, 'p99')}` : '—';
+  });
+  row('  callers put through / agents', (r) => {
+    const x = connect(r);
+    return x ? `${fmt(x.connected)} / ${fmt(x.agents)}${x.duplicates > 0 ? `, ${fmt(x.duplicates)} twice` : ''}${x.unexpected > 0 ? `, ${fmt(x.unexpected)} unknown` : ''}` : '—';
+  });
+  row('  store operations reading a whole collection', (r) => scans(connect(r)?.store));
   row('system stopped within 10 s', (r) => (r.stoppedCleanly ? 'yes' : 'no (busy with a backlog)'));
 
   const widths = rows[0]?.map((_, col) => Math.max(...rows.map((r) => (r[col] ?? '').length))) ?? [];

@@ -14,6 +14,7 @@ import { measureCeilings, type CeilingPlan } from './ceilings.js';
 import { preloadHistory, reserveCodes } from './history.js';
 import { Budget, pause, runPhase, type PhaseContext, type PhaseOutcome, type PhaseReturn } from './phase.js';
 import { chooseDestinations, runArrivals, searchSustainedRate, SETTLE_MS, type ArrivalResult } from './pipeline.js';
+import { measurePhone, startPhoneHarness } from './phone.js';
 import { profiled } from './profile.js';
 import { profileStore } from './store-profile.js';
 import { Progress } from './progress.js';
@@ -77,10 +78,14 @@ async function runHistory(history: number, later: readonly number[], rc: RunCont
   progress.line(`history ${history.toLocaleString('en-US')}: starting services and a system on a fresh database`);
   const log = rc.log.child({ history: label });
   const bench = await startServices(process.env, log, { profileStore: options.profile });
+  // The harness plays Twilio: its fake REST API receives the system's call redirects.
+  const phone = await startPhoneHarness();
+  const stopPhone = (): Promise<unknown> => Promise.race([phone.close(), pause(5_000)]);
   let sut: SystemUnderTest;
   try {
-    sut = await startSystemUnderTest(bench, label, log, process.env);
+    sut = await startSystemUnderTest(bench, label, log, process.env, phone.env);
   } catch (err) {
+    await stopPhone();
     await bench.stop();
     throw err;
   }
@@ -102,6 +107,7 @@ async function runHistory(history: number, later: readonly number[], rc: RunCont
     pipeline: skipped('not reached'),
     sustained: skipped('not reached'),
     takeNext: skipped('not reached'),
+    phone: skipped('not reached'),
     pipelineShareOfStoreInsert: null,
     agents: 0,
     stoppedCleanly: false,
@@ -130,6 +136,20 @@ async function runHistory(history: number, later: readonly number[], rc: RunCont
     );
     const tn = out.takeNext.result;
     if (tn) progress.line(`${label} take-next: p50 ${tn.latency.p50 ?? '—'} ms, p99 ${tn.latency.p99 ?? '—'} ms (${tn.latency.samples} calls, ${tn.waiting} waiting)`);
+
+    // The phone channel, also on a quiet system; its callers still waiting are removed afterwards.
+    const phonePlan = { rate: options.phoneRate, seconds: options.phoneSeconds, agents: options.phoneAgents };
+    out.phone = await phase('phone', { allowanceMs: 40_000 + options.phoneSeconds * 1000 + options.phoneAgents * 500, minimumMs: options.phoneSeconds * 1000 + 10_000 }, (p) =>
+      measurePhone(sut, pool, phone, services, phonePlan, p),
+    );
+    const ph = out.phone.result;
+    if (ph) {
+      const c = ph.connect;
+      progress.line(
+        `${label} phone: webhook → TwiML p50 ${ph.webhooks.latency.p50 ?? '—'} ms, p99 ${ph.webhooks.latency.p99 ?? '—'} ms (${ph.webhooks.answered}/${ph.webhooks.planned}); ` +
+          (c ? `available → redirect p50 ${c.latency.p50 ?? '—'} ms, p99 ${c.latency.p99 ?? '—'} ms (${c.connected}/${c.agents} put through)` : `no connect: ${ph.connectSkipped ?? '?'}`),
+      );
+    }
 
     let poster: HarnessAgent | undefined;
     out.staffing = await phase('agents', { allowanceMs: options.smoke ? 30_000 : 60_000 }, async (p) => {
@@ -189,6 +209,7 @@ async function runHistory(history: number, later: readonly number[], rc: RunCont
       await bench.stopStore();
       stopped = await Promise.race([finished.then(() => true), pause(BUSY_STOP_WAIT_MS).then(() => false)]);
     }
+    await stopPhone();
     if (stopped) await bench.stop();
     else {
       // Its Redis stays up until the run ends: taken away now, the system's clients would retry it noisily
@@ -210,7 +231,7 @@ function failuresOf(runs: readonly HistoryRun[], smoke: boolean): string[] {
   const httpErrors = (errors: Record<string, number> | undefined): string[] =>
     Object.entries(errors ?? {}).filter(([key]) => key.startsWith('HTTP ')).map(([key, n]) => `${n}× ${key}`);
   for (const r of runs) {
-    for (const [phase, o] of Object.entries({ preload: r.preload, ceilings: r.ceilings, agents: r.staffing, pipeline: r.pipeline, sustained: r.sustained, takeNext: r.takeNext })) {
+    for (const [phase, o] of Object.entries({ preload: r.preload, ceilings: r.ceilings, agents: r.staffing, pipeline: r.pipeline, sustained: r.sustained, takeNext: r.takeNext, phone: r.phone })) {
       const abandoned = o.status === 'timeout' && o.note?.includes('abandoned') === true;
       if (o.status === 'error' || abandoned) failures.push(`h${r.history}.${phase}: ${o.status}${o.note ? ` — ${o.note}` : ''}`);
     }
@@ -218,10 +239,12 @@ function failuresOf(runs: readonly HistoryRun[], smoke: boolean): string[] {
       ...httpErrors(r.pipeline.result?.errors),
       ...(r.sustained.result?.steps.flatMap((s) => httpErrors(s.result.errors)) ?? []),
       ...httpErrors(r.takeNext.result?.errors),
+      ...httpErrors(r.phone.result?.webhooks.errors).map((e) => `${e} (phone webhooks)`),
     ];
     if (answered.length > 0) failures.push(`h${r.history}: the system answered errors: ${answered.join(', ')}`);
     // In the tiny smoke run any working system files at least one contact; a full run reports slowness instead.
     if (smoke && r.pipeline.result?.created === 0) failures.push(`h${r.history}.pipeline: no contact was created`);
+    if (smoke && r.phone.result?.connect?.connected === 0) failures.push(`h${r.history}.phone: no waiting caller was put through`);
     if (r.error !== undefined) failures.push(`h${r.history}: ${r.error}`);
   }
   return failures;

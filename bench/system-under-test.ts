@@ -141,7 +141,17 @@ export interface SystemUnderTest {
   stop(timeoutMs: number): Promise<{ stoppedCleanly: boolean; finished: Promise<unknown> }>;
 }
 
-export async function startSystemUnderTest(services: BenchServices, label: string, log: Logger, env: NodeJS.ProcessEnv): Promise<SystemUnderTest> {
+/**
+ * Starts a system on a fresh database. `channels` adds the settings of channels the harness plays the vendor of (the
+ * phone channel's Twilio variables, pointing its REST API at the harness's fake Twilio).
+ */
+export async function startSystemUnderTest(
+  services: BenchServices,
+  label: string,
+  log: Logger,
+  env: NodeJS.ProcessEnv,
+  channels: Record<string, string> = {},
+): Promise<SystemUnderTest> {
   const name = `bench_${label}_${randomBytes(4).toString('hex')}`;
   const systemEnv = loadEnv({
     NODE_ENV: 'test',
@@ -158,6 +168,7 @@ export async function startSystemUnderTest(services: BenchServices, label: strin
     AUTH_ACCESS_TTL_SECONDS: String(6 * 3600),
     // Agents who leave between phases keep their tickets (a drop would hand them back to the queue).
     PRESENCE_GRACE_MS: String(3_600_000),
+    ...channels,
   });
   const system = await startSystem(systemEnv, { log, queuePrefix: name });
   if (system.url === undefined) {

@@ -1,8 +1,11 @@
 import { expect } from 'chai';
+import { EventEmitter } from 'node:events';
 import { parseBenchArgs, UsageError } from '../../bench/args.js';
+import { CALL_SCRIPT, connectRedirects, matchConnects, planWebhooks, type PhoneResult } from '../../bench/phone.js';
 import type { ArrivalResult } from '../../bench/pipeline.js';
-import { checkTargets, type HistoryRun } from '../../bench/report.js';
+import { checkTargets, scanSummary, type HistoryRun } from '../../bench/report.js';
 import { summarize, type LatencySummary } from '../../bench/stats.js';
+import { operationShape, siteOf, watchStoreOperations, type StoreOperations } from '../../bench/store-operations.js';
 import { parsePprofTop } from '../../bench/store-profile.js';
 import type { TakeNextResult } from '../../bench/take-next.js';
 
@@ -20,13 +23,19 @@ describe('bench: command line', () => {
     expect(options !== 'help' && options.steps).to.deep.equal([]);
   });
 
+  it('runs the phone phase at the issue\'s 50 webhooks/s, briefly in the smoke run', () => {
+    expect(parseBenchArgs([])).to.include({ phoneRate: 50, phoneSeconds: 20, phoneAgents: 100 });
+    expect(parseBenchArgs(['--smoke'])).to.include({ phoneRate: 50, phoneSeconds: 4, phoneAgents: 5 });
+    expect(parseBenchArgs(['--phone-rate', '80', '--phone-seconds', '5', '--phone-agents', '10'])).to.include({ phoneRate: 80, phoneSeconds: 5, phoneAgents: 10 });
+  });
+
   it('sorts history sizes and accepts --steps none', () => {
     const options = parseBenchArgs(['--history', '100000,1000', '--steps', 'none']);
     expect(options !== 'help' && options.history).to.deep.equal([1_000, 100_000]);
     expect(options !== 'help' && options.steps).to.deep.equal([]);
   });
 
-  for (const argv of [['--bogus'], ['--rate', '0'], ['--rate', 'fast'], ['--history', '1000,1000'], ['--history', '-5'], ['extra'], ['--waiting', '10', '--take-next', '20']]) {
+  for (const argv of [['--bogus'], ['--rate', '0'], ['--rate', 'fast'], ['--history', '1000,1000'], ['--history', '-5'], ['extra'], ['--waiting', '10', '--take-next', '20'], ['--phone-agents', '0']]) {
     it(`refuses ${argv.join(' ')}`, () => {
       expect(() => parseBenchArgs(argv)).to.throw(UsageError);
     });
@@ -78,7 +87,41 @@ describe('bench: targets', () => {
     cpu: {},
     warnings: {},
   });
-  const run = (history: number, p99: number | null, takeNextP99: number): HistoryRun => {
+  const noStore: StoreOperations = { total: 0, byShape: {}, scans: [] };
+  const once = (ms: number | null): LatencySummary => summarize(ms === null ? [] : [ms], ms === null ? 1 : 0);
+  const phone = (webhookP99: number | null, connectP99: number | null, scans: StoreOperations['scans'] = []): PhoneResult => ({
+    webhooks: {
+      rate: 50,
+      seconds: 20,
+      planned: 1,
+      sent: 1,
+      answered: webhookP99 === null ? 0 : 1,
+      errors: webhookP99 === null ? { 'HTTP 503': 1 } : {},
+      unanswered: 0,
+      calls: 1,
+      queued: 1,
+      latency: once(webhookP99),
+      byPath: { incoming: none, menu: once(webhookP99), wait: none },
+      sendLag: none,
+      cpu: {},
+      store: { ...noStore, scans },
+      warnings: {},
+    },
+    connect: {
+      agents: 1,
+      rate: 10,
+      connected: connectP99 === null ? 0 : 1,
+      latency: once(connectP99),
+      acknowledged: none,
+      duplicates: 0,
+      unexpected: 0,
+      settled: { idle: true, ms: 0 },
+      cpu: {},
+      store: noStore,
+      warnings: {},
+    },
+  });
+  const run = (history: number, p99: number | null, takeNextP99: number, phoneResult?: PhoneResult): HistoryRun => {
     const latency = summarize(p99 === null ? [] : [p99], p99 === null ? 1 : 0);
     return {
       history,
@@ -91,6 +134,7 @@ describe('bench: targets', () => {
       pipeline: { status: 'ok', seconds: 1, result: arrivals(latency) },
       sustained: { status: 'skipped', seconds: 0 },
       takeNext: { status: 'ok', seconds: 1, result: takeNext(takeNextP99) },
+      phone: phoneResult ? { status: 'ok', seconds: 1, result: phoneResult } : { status: 'skipped', seconds: 0 },
       pipelineShareOfStoreInsert: null,
       agents: 0,
       stoppedCleanly: true,
@@ -106,6 +150,28 @@ describe('bench: targets', () => {
     expect(checks.find((c) => c.target.startsWith('take-next p99 ≤'))?.met).to.equal(true);
     expect(checks.find((c) => c.target.startsWith('pipeline p99 at history'))?.met).to.equal(false);
     expect(checks.find((c) => c.target.startsWith('take-next p99 at history'))?.met).to.equal(false);
+  });
+
+  it('checks the phone channel\'s targets: webhook p99 ≤ 50 ms, connect p99 ≤ 200 ms, no scan on either path', () => {
+    const options = parseBenchArgs([]);
+    if (options === 'help') throw new Error('unexpected');
+    const met = (checks: ReturnType<typeof checkTargets>['checks'], prefix: string): boolean | null | undefined => checks.find((c) => c.target.startsWith(prefix))?.met;
+    const good = checkTargets([run(1_000, 50, 20, phone(20, 100)), run(100_000, 80, 25, phone(30, 150))], options).checks;
+    expect(met(good, 'p99 signed Twilio webhook')).to.equal(true);
+    expect(met(good, 'p99 agent available')).to.equal(true);
+    expect(met(good, 'no store operation reads')).to.equal(true);
+    expect(met(good, 'phone webhook p99 at history')).to.equal(false);
+    expect(met(good, 'phone connect p50 at history')).to.equal(false);
+
+    const scans = [{ shape: 'staff.findOneAndUpdate {_id,version}', site: 'src/services/presence.service.ts:30', count: 3 }];
+    const bad = checkTargets([run(100_000, 80, 25, phone(null, 250, scans))], options).checks;
+    expect(met(bad, 'p99 signed Twilio webhook')).to.equal(false);
+    expect(bad.find((c) => c.target.startsWith('p99 signed Twilio webhook'))?.value).to.contain('beyond the deadline').and.contain('1 failed of 1');
+    expect(met(bad, 'p99 agent available')).to.equal(false);
+    expect(bad.find((c) => c.target.startsWith('no store operation reads'))).to.deep.include({ met: false, value: '3× staff.findOneAndUpdate {_id,version}' });
+
+    // A phone phase that did not run is not a missed target.
+    expect(met(checkTargets([run(100_000, 80, 25)], options).checks, 'p99 agent available')).to.equal(null);
   });
 
   it('counts a latency beyond the deadline as a missed target, not as unknown', () => {
@@ -136,5 +202,135 @@ describe('bench: the store profile', () => {
       { function: 'encoding/json.(*Decoder).readValue', flatPercent: 4.38, cumPercent: 13.02 },
       { function: 'runtime.futex', flatPercent: 0.02, cumPercent: 0.21 },
     ]);
+  });
+});
+
+describe('bench: the phone phase\'s plan of webhooks', () => {
+  it('sends exactly the rate, each call in order: in, menu choice, then its wait requests', () => {
+    const plan = planWebhooks(50, 20, CALL_SCRIPT);
+    expect(plan).to.have.length(1_000);
+    expect(plan.map((w) => w.atMs)).to.deep.equal(Array.from({ length: 1_000 }, (_, i) => i * 20));
+    const byCall = new Map<number, typeof plan>();
+    for (const w of plan) byCall.set(w.call, [...(byCall.get(w.call) ?? []), w]);
+    for (const steps of byCall.values()) {
+      expect(steps.map((w) => w.kind)).to.deep.equal(['incoming', 'menu', 'wait', 'wait', 'wait', 'wait'].slice(0, steps.length));
+      const [incoming, menu, ...waits] = steps;
+      if (menu && incoming) expect(menu.atMs - incoming.atMs).to.be.at.least(CALL_SCRIPT.menuAfterMs);
+      for (const [i, wait] of waits.entries()) expect(wait.atMs - (steps[i + 1]?.atMs ?? 0)).to.be.at.least(CALL_SCRIPT.pollEveryMs);
+    }
+  });
+
+  it('settles at one call in, one menu choice and the script\'s wait requests per caller', () => {
+    const plan = planWebhooks(50, 120, CALL_SCRIPT).filter((w) => w.atMs >= 60_000);
+    const share = (kind: string): number => plan.filter((w) => w.kind === kind).length / plan.length;
+    const perCall = 2 + CALL_SCRIPT.polls;
+    expect(share('incoming')).to.be.closeTo(1 / perCall, 0.02);
+    expect(share('menu')).to.be.closeTo(1 / perCall, 0.02);
+    expect(share('wait')).to.be.closeTo(CALL_SCRIPT.polls / perCall, 0.02);
+  });
+
+  it('starts with calls coming in when the run is too short for anyone to wait yet', () => {
+    expect(planWebhooks(50, 0.5, CALL_SCRIPT).every((w) => w.kind === 'incoming')).to.equal(true);
+  });
+});
+
+describe('bench: matching connect redirects to the agents who became available', () => {
+  const staff = (n: number): string => n.toString(16).padStart(24, 'a');
+  const sid = (n: number): string => `CA${n.toString(16).padStart(32, '0')}`;
+  const redirect = (call: number, agent: number, at: number) => ({
+    method: 'POST',
+    path: `/2010-04-01/Accounts/AC${'1'.repeat(32)}/Calls/${sid(call)}.json`,
+    form: { Twiml: `<?xml version="1.0" encoding="UTF-8"?><Response><Dial action="x" method="POST" timeout="20"><Client>${staff(agent)}</Client></Dial></Response>` },
+    authorization: undefined,
+    at,
+  });
+
+  it('reads the call and the agent of each redirect, and nothing else the fake Twilio received', () => {
+    const sms = { method: 'POST', path: `/2010-04-01/Accounts/AC${'1'.repeat(32)}/Messages.json`, form: { To: '+51987654321', Body: 'x' }, authorization: undefined, at: 5 };
+    expect(connectRedirects([redirect(1, 1, 10), sms])).to.deep.equal([{ callSid: sid(1), staffId: staff(1), at: 10 }]);
+  });
+
+  it('times each agent to their first redirect, and reports calls put through twice or not queued by the phase', () => {
+    const turns = [
+      { staffId: staff(1), availableAt: 100 },
+      { staffId: staff(2), availableAt: 200 },
+      { staffId: staff(3), availableAt: 300 },
+    ];
+    const redirects = connectRedirects([redirect(1, 1, 130), redirect(2, 2, 260), redirect(2, 2, 400), redirect(9, 1, 500)]);
+    const match = matchConnects(turns, redirects, new Set([sid(1), sid(2), sid(3)]));
+    expect(match).to.deep.equal({ latencies: [30, 60], connected: 2, duplicates: 1, unexpected: 1 });
+  });
+});
+
+describe('bench: store operations that read a whole collection on FerretDB v1', () => {
+  const id = { _bsontype: 'ObjectId', id: 'x' };
+
+  it('tells an exact _id lookup from every other filter', () => {
+    expect(operationShape('tickets', 'findOne', [{ _id: id }, { projection: { status: 1 } }])).to.deep.equal({ shape: 'tickets.findOne {_id}', scan: false });
+    expect(operationShape('tickets', 'findOneAndUpdate', [{ _id: 'a' }, { $set: { x: 1 } }])).to.deep.equal({ shape: 'tickets.findOneAndUpdate {_id}', scan: false });
+    expect(operationShape('staff', 'findOneAndUpdate', [{ _id: id, version: 3 }, {}])).to.deep.equal({ shape: 'staff.findOneAndUpdate {_id,version}', scan: true });
+    expect(operationShape('tickets', 'deleteMany', [{ _id: { $in: [id] } }])).to.deep.equal({ shape: 'tickets.deleteMany {_id:$in}', scan: true });
+    expect(operationShape('tickets', 'find', [{ unitCode: 'GAT', status: 'en_cola' }])).to.deep.equal({ shape: 'tickets.find {status,unitCode}', scan: true });
+    expect(operationShape('tickets', 'find', [{}])).to.deep.equal({ shape: 'tickets.find {}', scan: true });
+  });
+
+  it('counts counts and aggregations as scans, and inserts as none', () => {
+    expect(operationShape('tickets', 'countDocuments', [{}]).scan).to.equal(true);
+    expect(operationShape('tickets', 'aggregate', [[{ $match: {} }]])).to.deep.equal({ shape: 'tickets.aggregate', scan: true });
+    expect(operationShape('tickets', 'insertOne', [{ _id: id }])).to.deep.equal({ shape: 'tickets.insertOne', scan: false });
+    expect(operationShape('tickets', 'bulkWrite', [[{ insertOne: { document: {} } }, { updateOne: { filter: { _id: id }, update: {} } }]])).to.deep.equal({
+      shape: 'tickets.bulkWrite [insertOne|updateOne]',
+      scan: false,
+    });
+    expect(operationShape('tickets', 'bulkWrite', [[{ deleteOne: { filter: { status: 'x' } } }]]).scan).to.equal(true);
+  });
+
+  it('names where an operation came from in this repository, skipping dependencies and the harness', () => {
+    const stack = [
+      'Error: store operation',
+      '    at listener (/repo/bench/store-operations.ts:120:19)',
+      '    at NativeCollection.<computed> [as findOneAndUpdate] (/repo/node_modules/mongoose/lib/drivers/node-mongodb-native/collection.js:184:17)',
+      '    at storeCall (/repo/src/store/store-errors.ts:36:11)',
+      '    at async Object.withLock (file:///repo/src/store/document-lock.ts:52:14)',
+      '    at async setPresence (/repo/src/services/presence.service.ts:30:17)',
+      '    at process.processTicksAndRejections (node:internal/process/task_queues:95:5)',
+    ].join('\n');
+    expect(siteOf(stack, '/repo')).to.equal('src/store/store-errors.ts:36 ← src/store/document-lock.ts:52 ← src/services/presence.service.ts:30');
+    expect(siteOf('Error\n    at x (node:internal/a:1:1)', '/repo')).to.equal('outside this repository');
+  });
+
+  it('counts and times what a connection runs while watched, and says where a scan came from', async () => {
+    const connection = new EventEmitter();
+    const watch = watchStoreOperations(connection, import.meta.dirname.replace(/\/test\/unit$/, ''));
+    const run = (collectionName: string, method: string, params: unknown[]): (() => void) => {
+      const _id = {};
+      connection.emit('operation-start', { _id, collectionName, method, params });
+      return () => connection.emit('operation-end', { _id, collectionName, method, result: null });
+    };
+    const lookups = [run('tickets', 'findOne', [{ _id: id }]), run('tickets', 'findOne', [{ _id: id }])];
+    const scan = run('staff', 'findOneAndUpdate', [{ _id: id, version: 1 }, {}]);
+    run('tickets', 'find', [{ _id: id }]);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    for (const end of [...lookups, scan]) end();
+    const seen = watch.stop();
+    run('tickets', 'findOne', [{ _id: id }]);
+    expect(seen.total).to.equal(4);
+    expect(seen.byShape['tickets.findOne {_id}']?.count).to.equal(2);
+    expect(seen.byShape['tickets.findOne {_id}']?.meanMs).to.be.at.least(4);
+    expect(seen.byShape['tickets.find {_id}']).to.deep.equal({ count: 1, meanMs: null, maxMs: null });
+    expect(seen.scans).to.have.length(1);
+    expect(seen.scans[0]).to.deep.include({ shape: 'staff.findOneAndUpdate {_id,version}', count: 1 });
+    expect(seen.scans[0]?.site).to.match(/^test\/unit\/bench\.spec\.ts:\d+/);
+  });
+
+  it('sums scans by shape for the targets table', () => {
+    expect(scanSummary([])).to.equal('none');
+    expect(
+      scanSummary([
+        { shape: 'counters.updateOne {_id,seq}', site: 'a', count: 2 },
+        { shape: 'staff.findOneAndUpdate {_id,version}', site: 'b', count: 3 },
+        { shape: 'counters.updateOne {_id,seq}', site: 'c', count: 2 },
+      ]),
+    ).to.equal('4× counters.updateOne {_id,seq}, 3× staff.findOneAndUpdate {_id,version}');
   });
 });
