@@ -1,5 +1,6 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import { hostname } from 'node:os';
+import { createSmtpEmailGateway } from '../channels/email/smtp-sender.js';
 import { createTwilioCallControl } from '../channels/phone/call-control.js';
 import { phoneApiGroup, phoneWebhookGroup, type PhoneWebhookDeps } from '../channels/phone/phone.routes.js';
 import { createTwilioSmsGateway } from '../channels/phone/sms-gateway.js';
@@ -8,7 +9,7 @@ import { twilioSignatureCheck } from '../channels/phone/twilio-signature.js';
 import { HANDLERS, startWorkers, type HandlerRegistry, type WorkerSet } from '../workers/registry.js';
 import { loadCatalogue } from './config/catalogue.js';
 import { createRoutingStateRepository } from './live/routing-state.repository.js';
-import { phoneChannelEnv, type Env, type PhoneChannelEnv } from './config/env.js';
+import { phoneChannelEnv, smtpEnv, type Env, type PhoneChannelEnv } from './config/env.js';
 import { startEmbedded, type EmbeddedServices } from './embedded/index.js';
 import { API_PREFIX } from './http/api.router.js';
 import { createHttpApp } from './http/app.js';
@@ -24,7 +25,7 @@ import { ensureBootstrapAdmin } from './services/bootstrap-admin.service.js';
 import { calendarOf } from './services/calendar.js';
 import { callWaitAnnouncement, requestCallback, submitCallEnded, submitDialResult, submitOutgoingCall, submitRecording, submitSurveyAnswer } from './services/phone-call.service.js';
 import { submitContact } from './services/channel-intake.service.js';
-import { submitSmsReport } from './services/citizen-messages.service.js';
+import { submitSmsReport } from './services/citizen-sms.service.js';
 import { ensureLiveState } from './services/live-state.service.js';
 import type { AppContext } from './services/context.js';
 import { connectStore } from './store/connection.js';
@@ -122,6 +123,16 @@ export async function startSystem(env: Env, options: SystemOptions = {}): Promis
     const realtime = createRealtimePublisher(redis, prefix, log);
     const live = createRoutingStateRepository(redis, prefix);
     const phone = phoneChannelEnv(env);
+    const smtp = smtpEnv(env);
+    const email = smtp !== undefined ? createSmtpEmailGateway(smtp) : undefined;
+    if (email !== undefined) {
+      cleanups.push(() => {
+        email.close();
+        return Promise.resolve();
+      });
+    }
+    if (smtp === undefined) log.info('outgoing mail off: set SMTP_HOST and EMAIL_FROM to turn it on (README, "Email channel")');
+    else log.info({ smtp: `${smtp.host}:${String(smtp.port)}`, from: smtp.from.address }, 'outgoing mail on');
     const ctx: AppContext = {
       env,
       log,
@@ -135,6 +146,7 @@ export async function startSystem(env: Env, options: SystemOptions = {}): Promis
       instanceId: `${hostname()}:${process.pid}`,
       ...(phone !== undefined ? { phone: createTwilioCallControl(phone, { ...(phone.apiBaseUrl !== undefined ? { apiBaseUrl: phone.apiBaseUrl } : {}), recordCalls: catalogue.ivr.recording.enabled }) } : {}),
       ...(phone?.smsFrom !== undefined ? { sms: createTwilioSmsGateway(phone, phone.smsFrom) } : {}),
+      ...(email !== undefined ? { email } : {}),
     };
     await ensureBootstrapAdmin(ctx);
 

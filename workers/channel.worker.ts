@@ -1,7 +1,8 @@
 import { connectAssignedCall } from '../src/services/call-connect.js';
 import { bookCallback, handleCallEnded, handleDialResult, recordCallRecording, recordOutgoingCall, recordSurveyAnswer } from '../src/services/phone-call.service.js';
 import { intakeQueuedContact } from '../src/services/channel-intake.service.js';
-import { recordSmsReport, requestCallSms, sendCitizenSms } from '../src/services/citizen-messages.service.js';
+import { sendCitizenEmail } from '../src/services/citizen-email.service.js';
+import { recordSmsReport, requestCallSms, sendCitizenSms } from '../src/services/citizen-sms.service.js';
 import type { QueueHandlers } from './registry.js';
 
 /** Handlers of the `channel` queue. */
@@ -28,6 +29,9 @@ export const channelHandlers: QueueHandlers<'channel'> = {
   },
   'channel.sms': async (payload, ctx, job) => {
     await sendCitizenSms(ctx, payload, { final: job.attemptsMade + 1 >= (job.opts.attempts ?? 1) });
+  },
+  'channel.email': async (payload, ctx, job) => {
+    await sendCitizenEmail(ctx, payload, { final: job.attemptsMade + 1 >= (job.opts.attempts ?? 1) });
   },
   'channel.sms-report': async (payload, ctx) => {
     await recordSmsReport(ctx, payload);

@@ -114,8 +114,39 @@ const envSchema = z
       .string()
       .regex(/^(off|\+[1-9]\d{6,14}|MG[0-9a-f]{32})$/, 'must be an E.164 number, a Messaging Service SID (MG + 32 hex digits) or "off"')
       .optional(),
+    /**
+     * The city's SMTP relay, which sends the office's mail to citizens (acknowledgements, agents' replies, status
+     * changes). Outgoing mail runs when SMTP_HOST and EMAIL_FROM are set, and is off when neither is.
+     */
+    SMTP_HOST: z.string().trim().min(1).max(255).optional(),
+    /** 587 (submission, STARTTLS) unless told otherwise; 465 with SMTP_TLS=implicit. */
+    SMTP_PORT: z.coerce.number().int().min(1).max(65_535).default(587),
+    /**
+     * `starttls` (the default: plain connection upgraded, and refused if the server cannot), `implicit` (TLS from the
+     * first byte, port 465), or `none` (a relay on a trusted network only).
+     */
+    SMTP_TLS: z.enum(['starttls', 'implicit', 'none']).default('starttls'),
+    /** Credentials of the SMTP relay, both or neither (a relay that trusts this server's address needs none). */
+    SMTP_USER: z.string().min(1).max(255).optional(),
+    SMTP_PASSWORD: z.string().min(1).max(1_024).optional(),
+    /**
+     * Who the office's mail comes from, as citizens see it: `Municipalidad de Pueblo Libre <atencionalvecino@...>`
+     * or a bare address. Its domain names our Message-IDs. It should be the mailbox citizens' replies reach.
+     */
+    EMAIL_FROM: z
+      .string()
+      .trim()
+      .regex(/^(?:[^<>@]{1,120}<[^<>\s@]{1,64}@[^<>\s@]{1,253}>|[^<>\s@]{1,64}@[^<>\s@]{1,253})$/, 'must be an address, or a name then <address>')
+      .optional(),
   })
   .superRefine((env, ctx) => {
+    if ((env.SMTP_HOST === undefined) !== (env.EMAIL_FROM === undefined)) {
+      const missing = env.SMTP_HOST === undefined ? 'SMTP_HOST' : 'EMAIL_FROM';
+      ctx.addIssue({ code: 'custom', path: [missing], message: `is required with ${missing === 'SMTP_HOST' ? 'EMAIL_FROM' : 'SMTP_HOST'} (outgoing mail needs both, or neither)` });
+    }
+    if ((env.SMTP_USER === undefined) !== (env.SMTP_PASSWORD === undefined)) {
+      ctx.addIssue({ code: 'custom', path: [env.SMTP_USER === undefined ? 'SMTP_USER' : 'SMTP_PASSWORD'], message: 'SMTP_USER and SMTP_PASSWORD go together' });
+    }
     const twilio = TWILIO_VARIABLES.filter((key) => env[key] !== undefined);
     if (twilio.length > 0 && twilio.length < TWILIO_VARIABLES.length) {
       for (const key of TWILIO_VARIABLES.filter((k) => env[k] === undefined)) {
@@ -209,4 +240,28 @@ export function loadEnv(source: Readonly<Record<string, string | undefined>> = p
     throw new EnvError(result.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`));
   }
   return Object.freeze(result.data);
+}
+
+/** What outgoing mail needs from the environment; see {@link smtpEnv}. */
+export interface SmtpEnv {
+  host: string;
+  port: number;
+  tls: 'starttls' | 'implicit' | 'none';
+  auth?: { user: string; pass: string };
+  from: { name?: string; address: string };
+}
+
+/** Outgoing mail's settings, or undefined when it is off (no SMTP_HOST). */
+export function smtpEnv(env: Env): SmtpEnv | undefined {
+  if (env.SMTP_HOST === undefined || env.EMAIL_FROM === undefined) return undefined;
+  const named = /^(.*?)\s*<([^<>]+)>$/.exec(env.EMAIL_FROM);
+  const name = named?.[1]?.trim().replace(/^"(.*)"$/, '$1');
+  const address = (named?.[2] ?? env.EMAIL_FROM).trim();
+  return {
+    host: env.SMTP_HOST,
+    port: env.SMTP_PORT,
+    tls: env.SMTP_TLS,
+    ...(env.SMTP_USER !== undefined && env.SMTP_PASSWORD !== undefined ? { auth: { user: env.SMTP_USER, pass: env.SMTP_PASSWORD } } : {}),
+    from: { ...(name ? { name } : {}), address },
+  };
 }

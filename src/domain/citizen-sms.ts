@@ -12,14 +12,14 @@ import type { Channel } from './ticket-types.js';
  */
 export const SMS_REASONS = ['call', 'referred', 'resolved', 'reopened', 'cancelled'] as const;
 export type SmsReason = (typeof SMS_REASONS)[number];
-export type StatusSmsReason = Exclude<SmsReason, 'call'>;
+export type StatusNoticeReason = Exclude<SmsReason, 'call'>;
 
 /**
  * The status changes a citizen is told of: referral to another unit (who handles it now), resolution (what to do
  * if not satisfied), reopening (the case is alive again) and cancellation (nothing more will happen). Closing a
  * resolved case is not among them: the citizen was told at resolution.
  */
-export function statusSmsReason(to: TicketStatus, action: TicketAction): StatusSmsReason | undefined {
+export function statusNoticeReason(to: TicketStatus, action: TicketAction): StatusNoticeReason | undefined {
   if (action === 'refer') return 'referred';
   if (action === 'reopen') return 'reopened';
   if (to === 'resuelto') return 'resolved';
@@ -35,7 +35,7 @@ export const STATUS_SMS_TEMPLATES = {
   resolved: 'sms.resolved',
   reopened: 'sms.reopened',
   cancelled: 'sms.cancelled',
-} as const satisfies Record<StatusSmsReason, SmsTemplateId>;
+} as const satisfies Record<StatusNoticeReason, SmsTemplateId>;
 
 /**
  * Channels whose citizens are told of status changes by SMS. An e-mail contact is not: the office answers it in its

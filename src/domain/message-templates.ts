@@ -93,6 +93,15 @@ export const MESSAGE_TEMPLATES = {
   'sms.resolved': smsSpec(['trackingCode', 'officePhone'], ['trackingCode']),
   'sms.reopened': smsSpec(['trackingCode', 'officePhone'], ['trackingCode']),
   'sms.cancelled': smsSpec(['trackingCode', 'officePhone'], ['trackingCode']),
+  // Mails to citizens (citizen-email.service.ts). The subject carries the tracking code: the case's threading key.
+  // {subject} is the case's subject as the citizen wrote it; {unitName} the unit's name.
+  'email.acknowledgement': { placeholders: ['trackingCode', 'subject'], required: ['trackingCode'], subject: true },
+  // An agent's answer by mail: {reply} is what the agent wrote, {agentName} who wrote it.
+  'email.reply': { placeholders: ['trackingCode', 'subject', 'reply', 'agentName'], required: ['trackingCode', 'reply'], subject: true },
+  'email.referred': { placeholders: ['trackingCode', 'subject', 'unitName'], required: ['trackingCode', 'unitName'], subject: true },
+  'email.resolved': { placeholders: ['trackingCode', 'subject'], required: ['trackingCode'], subject: true },
+  'email.reopened': { placeholders: ['trackingCode', 'subject'], required: ['trackingCode'], subject: true },
+  'email.cancelled': { placeholders: ['trackingCode', 'subject'], required: ['trackingCode'], subject: true },
 } as const satisfies Record<string, TemplateSpec>;
 
 export type TemplateId = keyof typeof MESSAGE_TEMPLATES;

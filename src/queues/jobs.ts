@@ -130,6 +130,26 @@ export const JOBS = {
       .strict(),
   },
   /**
+   * A mail to a citizen (`citizen-email.service.ts`): the acknowledgement of a new case, an agent's reply
+   * (`interactionId`), or a status change (`version`, `unitCode` as for SMS). `inReplyTo` and `references` thread an
+   * acknowledgement under the citizen's own message. jobId = the message's key, `email-<ticketId>-<reason>[-<n>]`.
+   */
+  'channel.email': {
+    queue: 'channel',
+    payload: z
+      .object({
+        ticketId: objectId,
+        reason: z.enum(['acknowledgement', 'reply', 'referred', 'resolved', 'reopened', 'cancelled']),
+        version: z.number().int().min(0).optional(),
+        unitCode: z.string().min(1).max(40).optional(),
+        interactionId: objectId.optional(),
+        to: z.string().max(254).optional(),
+        inReplyTo: z.string().max(998).optional(),
+        references: z.array(z.string().max(998)).max(50).optional(),
+      })
+      .strict(),
+  },
+  /**
    * Twilio reported that an SMS did not reach the phone (its status callback): it goes on the ticket's timeline.
    * jobId = `sms-report-<MessageSid>`.
    */

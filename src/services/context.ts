@@ -39,6 +39,39 @@ export interface SmsGateway {
   find(query: { to: string; body: string; since: Date }): Promise<{ sid: string } | null>;
 }
 
+/** One mail from the office to a citizen, as the email channel sends it. */
+export interface OutgoingEmail {
+  to: string;
+  subject: string;
+  text: string;
+  /** Ours, without angle brackets; stored first, so a retry sends the same id and the citizen's client keeps one copy. */
+  messageId: string;
+  /** The citizen's message this answers, without angle brackets. */
+  inReplyTo?: string;
+  /** The conversation so far, oldest first, without angle brackets. */
+  references?: readonly string[];
+  /**
+   * Sent without a person writing it (an acknowledgement, a status notice): marked `Auto-Submitted` (RFC 3834) and
+   * asking Exchange for no automatic answers, so two auto-responders never answer each other.
+   */
+  automatic?: 'auto-replied' | 'auto-generated';
+}
+
+/** The office's outgoing mail (the email channel's SMTP sender). */
+export interface EmailGateway {
+  /** The address mail comes from (EMAIL_FROM); its domain names our Message-IDs. */
+  readonly fromAddress: string;
+  /**
+   * Hands one mail to the SMTP relay.
+   *
+   * @throws AppError MESSAGE_REFUSED (not retryable) when the relay refuses it for good (5xx: no such mailbox, policy);
+   *   SERVICE_UNAVAILABLE (retryable) when it may take it later (4xx, no connection, timeout)
+   */
+  send(mail: OutgoingEmail): Promise<void>;
+  /** Closes the pooled connections (at shutdown). */
+  close(): void;
+}
+
 /** What use-cases are handed at the composition root: the same in API and worker processes. */
 export interface AppContext {
   readonly env: Env;
@@ -60,4 +93,6 @@ export interface AppContext {
   readonly phone?: PhoneCallControl;
   /** Text messages to citizens; absent when the phone channel is off or TWILIO_SMS_FROM is `off`. */
   readonly sms?: SmsGateway;
+  /** Present when outgoing mail is configured (SMTP_HOST). */
+  readonly email?: EmailGateway;
 }

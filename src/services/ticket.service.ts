@@ -9,7 +9,8 @@ import type { TicketDoc } from '../store/ticket.model.js';
 import type { Ticket, TicketChange, TicketSearch } from '../store/ticket.repository.js';
 import { canSeeUnits, isSupervisorOf, type Actor } from './actor.js';
 import { assignTo, followTicket } from './assignment.service.js';
-import { requestStatusSms } from './citizen-messages.service.js';
+import { requestReplyEmail } from './citizen-email.service.js';
+import { tellCitizenOfChange } from './citizen-messages.service.js';
 import type { AppContext } from './context.js';
 import { recordFirstResponse, slaOnTransition } from './sla.service.js';
 import { notify } from './notification.service.js';
@@ -70,7 +71,7 @@ export interface TransitionOptions {
 
 /**
  * Applies one action of the state machine as a single update guarded on the version read, then its effects:
- * audit event, capacity given back, queue re-entry, SLA pause/resume/stop, the citizen's SMS. Two people acting
+ * audit event, capacity given back, queue re-entry, SLA pause/resume/stop, the citizen told. Two people acting
  * at once: one wins, the other gets CONFLICT.
  */
 export async function applyTransition(ctx: AppContext, actor: Actor, ticket: Ticket, action: TicketAction, options: TransitionOptions = {}): Promise<Ticket> {
@@ -108,7 +109,7 @@ export async function applyTransition(ctx: AppContext, actor: Actor, ticket: Tic
   if (routingChanged) await followTicket(ctx, after, { abandoned: to === 'anulado' && WAITING_STATUSES.includes(from) });
   await slaOnTransition(ctx, after._id.toString(), from, to, now);
   if (action === 'start' && (ticket.channel === 'phone' || ticket.channel === 'kiosk')) await recordFirstResponse(ctx, after._id.toString(), now);
-  await requestStatusSms(ctx, after, action);
+  await tellCitizenOfChange(ctx, after, action);
   return after;
 }
 
@@ -252,6 +253,7 @@ export async function replyToCitizen(ctx: AppContext, actor: Actor, ticketId: st
   });
   await recordEvent(ctx, ticket, actor, 'replied', { data: { interactionId: reply._id.toString() } });
   await recordFirstResponse(ctx, ticket._id.toString(), reply.at);
+  if (channel === 'email') await requestReplyEmail(ctx, ticket, reply);
   return reply;
 }
 

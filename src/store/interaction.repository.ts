@@ -1,5 +1,5 @@
 import { Types } from 'mongoose';
-import type { InteractionDoc } from './interaction.model.js';
+import type { DeliveryStatus, InteractionDoc } from './interaction.model.js';
 import type { Models } from './models.js';
 import { isDuplicateKeyError, storeCall, toAppError } from './store-errors.js';
 
@@ -36,6 +36,16 @@ export function createInteractionRepository(models: Models) {
         if (!existing) throw toAppError(err, 'interaction');
         return existing;
       }
+    },
+
+    async get(id: Types.ObjectId | string): Promise<Interaction | null> {
+      if (!Types.ObjectId.isValid(id)) return null;
+      return storeCall('interaction', () => Interaction.findById(new Types.ObjectId(id)).lean());
+    },
+
+    /** Records how an outgoing exchange fared (an agent's reply: sent, or failed for good). */
+    async setDeliveryStatus(id: Types.ObjectId | string, status: DeliveryStatus): Promise<void> {
+      await storeCall('interaction', () => Interaction.updateOne({ _id: new Types.ObjectId(id) }, { $set: { deliveryStatus: status } }));
     },
 
     async list(ticketId: string, options: { includeRaw?: boolean } = {}): Promise<Interaction[]> {

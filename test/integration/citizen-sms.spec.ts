@@ -4,7 +4,7 @@ import { createTwilioSmsGateway } from '../../channels/phone/sms-gateway.js';
 import { phoneChannelEnv } from '../../src/config/env.js';
 import { isAppError } from '../../src/errors.js';
 import { SYSTEM } from '../../src/services/actor.js';
-import { sendCitizenSms } from '../../src/services/citizen-messages.service.js';
+import { sendCitizenSms } from '../../src/services/citizen-sms.service.js';
 import type { AppContext } from '../../src/services/context.js';
 import { intake } from '../../src/services/intake.service.js';
 import { handleCallEnded } from '../../src/services/phone-call.service.js';

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { afterCallTemplate, nationalPhone, peruvianMobile, smsNumberOf, statusSmsReason, textsStatusChanges } from '../../src/domain/citizen-sms.js';
+import { afterCallTemplate, nationalPhone, peruvianMobile, smsNumberOf, statusNoticeReason, textsStatusChanges } from '../../src/domain/citizen-sms.js';
 import { TICKET_ACTIONS, TICKET_STATUSES, nextStatus } from '../../src/domain/ticket-lifecycle.js';
 
 describe('SMS to citizens: who, when and which', () => {
@@ -37,7 +37,7 @@ describe('SMS to citizens: who, when and which', () => {
       for (const action of TICKET_ACTIONS) {
         const step = nextStatus(from, action);
         if (!step.ok) continue;
-        const reason = statusSmsReason(step.to, action);
+        const reason = statusNoticeReason(step.to, action);
         if (reason !== undefined) told.push(`${from} -${action}-> ${step.to}: ${reason}`);
       }
     }

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { DEV_AUTH_SECRET, EnvError, loadEnv, phoneChannelEnv } from '../../src/config/env.js';
+import { DEV_AUTH_SECRET, EnvError, loadEnv, phoneChannelEnv, smtpEnv } from '../../src/config/env.js';
 
 describe('environment validation', () => {
   it('applies documented defaults for development', () => {
@@ -106,5 +106,41 @@ describe('environment of the phone channel', () => {
     expect(off).to.not.equal(undefined);
     expect(off).to.not.have.property('smsFrom');
     expect(problems({ TWILIO_SMS_FROM: '+51987000111' })).to.deep.equal(['TWILIO_SMS_FROM: is used only with the phone channel (set every TWILIO_* variable)']);
+  });
+});
+
+describe('environment of outgoing mail', () => {
+  function problems(source: Record<string, string>): readonly string[] {
+    try {
+      loadEnv(source);
+      return [];
+    } catch (err) {
+      if (err instanceof EnvError) return err.problems;
+      throw err;
+    }
+  }
+
+  it('is off without SMTP_HOST', () => {
+    expect(smtpEnv(loadEnv({}))).to.equal(undefined);
+  });
+
+  it('reads the relay, STARTTLS on port 587 by default, and the sender with or without a name', () => {
+    expect(smtpEnv(loadEnv({ SMTP_HOST: 'smtp.munipueblolibre.gob.pe', EMAIL_FROM: 'Municipalidad de Pueblo Libre <atencionalvecino@munipueblolibre.gob.pe>' }))).to.deep.equal({
+      host: 'smtp.munipueblolibre.gob.pe',
+      port: 587,
+      tls: 'starttls',
+      from: { name: 'Municipalidad de Pueblo Libre', address: 'atencionalvecino@munipueblolibre.gob.pe' },
+    });
+    const implicit = smtpEnv(loadEnv({ SMTP_HOST: 'smtp.x.pe', SMTP_PORT: '465', SMTP_TLS: 'implicit', SMTP_USER: 'u', SMTP_PASSWORD: 'p', EMAIL_FROM: '"Muni" <a@x.pe>' }));
+    expect(implicit).to.deep.include({ port: 465, tls: 'implicit', auth: { user: 'u', pass: 'p' }, from: { name: 'Muni', address: 'a@x.pe' } });
+    expect(smtpEnv(loadEnv({ SMTP_HOST: 'smtp.x.pe', EMAIL_FROM: 'a@x.pe' }))?.from).to.deep.equal({ address: 'a@x.pe' });
+  });
+
+  it('needs the host and the sender together, the user and the password together, and refuses malformed values', () => {
+    expect(problems({ SMTP_HOST: 'smtp.x.pe' }).join('\n')).to.contain('EMAIL_FROM');
+    expect(problems({ EMAIL_FROM: 'a@x.pe' }).join('\n')).to.contain('SMTP_HOST');
+    expect(problems({ SMTP_HOST: 'smtp.x.pe', EMAIL_FROM: 'a@x.pe', SMTP_USER: 'u' }).join('\n')).to.contain('SMTP_PASSWORD');
+    const found = problems({ SMTP_HOST: 'smtp.x.pe', EMAIL_FROM: 'no es un correo', SMTP_PORT: '99999', SMTP_TLS: 'ssl' }).join('\n');
+    expect(found).to.contain('EMAIL_FROM').and.contain('SMTP_PORT').and.contain('SMTP_TLS');
   });
 });

@@ -1,0 +1,192 @@
+import { bareSubject, EMAIL_TEMPLATES, mailsStatusChanges, ourMessageId, referencesFor, type EmailReason } from '../domain/citizen-email.js';
+import { statusNoticeReason } from '../domain/citizen-sms.js';
+import { parseMessageIds } from '../domain/email-threading.js';
+import { renderMessage } from '../domain/message-templates.js';
+import type { TicketAction } from '../domain/ticket-lifecycle.js';
+import type { JobPayload } from '../queues/jobs.js';
+import { citizenMessageIdFor, type CitizenMessage } from '../store/citizen-message.repository.js';
+import type { Interaction } from '../store/interaction.repository.js';
+import type { Ticket } from '../store/ticket.repository.js';
+import type { Actor } from './actor.js';
+import { deliverMessage, type MessageTransport } from './citizen-message-delivery.js';
+import type { AppContext, EmailGateway } from './context.js';
+
+/*
+ * Mail from the office to citizens (`ctx.email`, the email channel's SMTP sender): the acknowledgement of a case a
+ * person wrote, agents' replies, and the status changes of cases that came by mail. Every mail carries the tracking
+ * code in its subject, its own Message-ID (fixed before the first attempt), and In-Reply-To and References to the
+ * citizen's messages, so the citizen's client shows one conversation and their answers join the case (our ids and the
+ * code are remembered as thread keys). Automatic mails say so (`Auto-Submitted`), so auto-responders leave them be.
+ *
+ * Each mail is one job (`channel.email`, retried with backoff) and one record (`citizen_messages`), both named by the
+ * same key: an agent's reply or a notice is sent once whatever repeats (`citizen-message-delivery.ts`). A permanent
+ * refusal (SMTP 5xx) is not retried and goes on the timeline (`email_refused`), as do sent (`email_sent`) and failed
+ * (`email_failed`) mails; an agent's reply also shows its delivery status.
+ */
+
+const EMAIL: Actor = { kind: 'system', id: 'email' };
+
+type EmailJob = JobPayload<'channel.email'>;
+
+/** Names the mail's job and its record: one acknowledgement per ticket, one per reply, one per status change. */
+function emailKey(job: EmailJob): string {
+  const suffix = job.reason === 'reply' ? `-${job.interactionId ?? ''}` : job.version === undefined ? '' : `-${String(job.version)}`;
+  return `email-${job.ticketId}-${job.reason}${suffix}`;
+}
+
+/** Mail jobs outlast a relay's outage or greylisting (minutes), as SMS jobs do. */
+const EMAIL_JOB_OPTIONS = { attempts: 8, backoff: { type: 'exponential', delay: 5_000 } } as const;
+
+async function enqueueEmail(ctx: AppContext, job: EmailJob): Promise<void> {
+  await ctx.queues.enqueue('channel.email', job, { ...EMAIL_JOB_OPTIONS, jobId: emailKey(job) });
+}
+
+/** The citizen's mail a new case answers, as the email channel read it. */
+export interface MailToAcknowledge {
+  /** The sender's address: the acknowledgement goes there, whichever address the citizen's record has. */
+  from: string;
+  /** Its Message-ID, and the ids it cites, without angle brackets. */
+  messageId?: string;
+  references?: readonly string[];
+}
+
+/**
+ * A person wrote a new case by mail: the tracking code goes back to them, threaded under their message, once. The
+ * email channel asks only for mail a person wrote (`classifyMailOrigin(...).answerable`): never for auto-replies,
+ * bounces or lists.
+ */
+export async function requestAcknowledgement(ctx: AppContext, ticket: Ticket, mail: MailToAcknowledge): Promise<void> {
+  if (ctx.email === undefined) return;
+  await enqueueEmail(ctx, {
+    ticketId: ticket._id.toString(),
+    reason: 'acknowledgement',
+    to: mail.from,
+    ...(mail.messageId !== undefined ? { inReplyTo: mail.messageId } : {}),
+    ...(mail.references !== undefined ? { references: mail.references.slice(-50) } : {}),
+  });
+}
+
+/** An agent answered a case that came by mail (`replyToCitizen`): the answer goes out in the case's thread. */
+export async function requestReplyEmail(ctx: AppContext, ticket: Ticket, reply: Interaction): Promise<void> {
+  if (ctx.email === undefined) return;
+  await enqueueEmail(ctx, { ticketId: ticket._id.toString(), reason: 'reply', interactionId: reply._id.toString() });
+}
+
+/**
+ * A case that came by mail changed status (`applyTransition`). Queued; a failure to queue is logged, not thrown: the
+ * change is stored already.
+ */
+export async function requestStatusEmail(ctx: AppContext, ticket: Ticket, action: TicketAction): Promise<void> {
+  if (ctx.email === undefined || ticket.citizenId === undefined || !mailsStatusChanges(ticket.channel)) return;
+  const reason = statusNoticeReason(ticket.status, action);
+  if (reason === undefined) return;
+  const job: EmailJob = { ticketId: ticket._id.toString(), reason, version: ticket.version, ...(reason === 'referred' ? { unitCode: ticket.unitCode } : {}) };
+  try {
+    await enqueueEmail(ctx, job);
+  } catch (err) {
+    ctx.log.error({ err, ticketId: job.ticketId, reason }, 'the mail of a status change could not be queued; the change stands');
+  }
+}
+
+/**
+ * The `channel.email` job: the mail is drafted once (recipient, text, ids), sent once and its outcome put on the
+ * timeline once. Nothing when outgoing mail is off or there is nobody to write to. `final`: BullMQ will not run this
+ * job again.
+ */
+export async function sendCitizenEmail(ctx: AppContext, job: EmailJob, attempt: { final: boolean }): Promise<void> {
+  const gateway = ctx.email;
+  if (gateway === undefined) return;
+  const ticket = await ctx.store.tickets.get(job.ticketId);
+  if (!ticket) return;
+  const key = emailKey(job);
+  const message = (await ctx.store.citizenMessages.get(citizenMessageIdFor(key))) ?? (await draft(ctx, gateway, ticket, job, key));
+  if (message === null) return;
+  await deliverMessage(ctx, ticket, message, emailTransport(ctx, gateway, ticket), attempt.final);
+}
+
+/** The citizen's address: the one the job names (the sender of the mail answered), else the newest on record. */
+async function recipientOf(ctx: AppContext, ticket: Ticket, job: EmailJob): Promise<string | undefined> {
+  if (job.to !== undefined) return job.to;
+  if (ticket.citizenId === undefined) return undefined;
+  const citizen = await ctx.store.citizens.get(ticket.citizenId.toString());
+  return citizen?.emails.at(-1);
+}
+
+/**
+ * The ids of the case's mail so far, oldest first: the citizen's messages (their interactions' Message-IDs). Read
+ * when a reply or a notice is drafted, off the intake path.
+ */
+async function conversationOf(ctx: AppContext, ticket: Ticket): Promise<string[]> {
+  const interactions = await ctx.store.interactions.list(ticket._id.toString());
+  return interactions.filter((i) => i.channel === 'email' && i.direction === 'in').flatMap((i) => parseMessageIds(i.externalId).slice(0, 1));
+}
+
+/** The mail as it will be sent, stored before any attempt; null when there is nothing to send. */
+async function draft(ctx: AppContext, gateway: EmailGateway, ticket: Ticket, job: EmailJob, key: string): Promise<CitizenMessage | null> {
+  const reason: EmailReason = job.reason;
+  const to = await recipientOf(ctx, ticket, job);
+  if (to === undefined) return null;
+  let reply: Interaction | null = null;
+  if (reason === 'reply') {
+    reply = await ctx.store.interactions.get(job.interactionId ?? '');
+    if (!reply) return null;
+  }
+  const author = reply?.authorId !== undefined ? await ctx.store.staff.get(reply.authorId) : null;
+  const unit = ctx.catalogue.unitByCode(job.unitCode ?? ticket.unitCode);
+  const template = EMAIL_TEMPLATES[reason];
+  const rendered = renderMessage(ctx.catalogue.templates, template, {
+    trackingCode: ticket.trackingCode,
+    subject: bareSubject(ticket.subject),
+    unitName: unit?.name ?? job.unitCode ?? ticket.unitCode,
+    reply: reply?.body ?? '',
+    agentName: author?.displayName ?? '',
+  });
+  const conversation = reason === 'acknowledgement' ? [...(job.references ?? [])] : await conversationOf(ctx, ticket);
+  const inReplyTo = reason === 'acknowledgement' ? job.inReplyTo : conversation.at(-1);
+  const references = referencesFor(conversation, inReplyTo);
+  return ctx.store.citizenMessages.createOnce({
+    key,
+    ticketId: job.ticketId,
+    channel: 'email',
+    reason,
+    template,
+    to,
+    subject: rendered.subject ?? ticket.trackingCode,
+    body: rendered.body,
+    messageId: ourMessageId(key, gateway.fromAddress),
+    ...(inReplyTo !== undefined ? { inReplyTo } : {}),
+    ...(references.length > 0 ? { references } : {}),
+    ...(reply ? { interactionId: reply._id } : {}),
+    status: 'sending',
+  });
+}
+
+/**
+ * Mail through the SMTP relay. SMTP cannot say whether an attempt whose answer was lost delivered: the mail is sent
+ * again with the same Message-ID, which mail clients show once.
+ */
+function emailTransport(ctx: AppContext, gateway: EmailGateway, ticket: Ticket): MessageTransport {
+  return {
+    actor: EMAIL,
+    async send(message) {
+      const messageId = message.messageId ?? ourMessageId(message.key, gateway.fromAddress);
+      // Remembered before sending: a citizen who answers at once already finds the case.
+      await ctx.store.mailThreads.remember(ticket._id, [{ kind: 'message_id', value: messageId }, { kind: 'tracking_code', value: ticket.trackingCode }], 'out', new Date());
+      await gateway.send({
+        to: message.to,
+        subject: message.subject ?? ticket.trackingCode,
+        text: message.body,
+        messageId,
+        ...(message.inReplyTo !== undefined ? { inReplyTo: message.inReplyTo } : {}),
+        ...(message.references !== undefined ? { references: message.references } : {}),
+        ...(message.reason === 'reply' ? {} : { automatic: message.reason === 'acknowledgement' ? 'auto-replied' : 'auto-generated' }),
+      });
+      return messageId;
+    },
+    eventPrefix: 'email',
+    about: (message) => ({ to: message.to, about: message.reason, template: message.template, messageId: message.messageId }),
+    async settled(message) {
+      if (message.interactionId !== undefined) await ctx.store.interactions.setDeliveryStatus(message.interactionId, message.status === 'sent' ? 'sent' : 'failed');
+    },
+  };
+}
