@@ -9,9 +9,10 @@ import type { Channel } from './ticket-types.js';
 
 /**
  * Why a mail is sent: `acknowledgement`, the tracking code in answer to a new case written by a person; `reply`, an
- * agent's answer; the others, the status changes a citizen is told of (`statusNoticeReason`).
+ * agent's answer; `notice`, a notice staff issued that the law requires the citizen to receive (the prórroga of
+ * Ley 27806), sent as written; the others, the status changes a citizen is told of (`statusNoticeReason`).
  */
-export type EmailReason = 'acknowledgement' | 'reply' | StatusNoticeReason;
+export type EmailReason = 'acknowledgement' | 'reply' | 'notice' | StatusNoticeReason;
 
 /** The templates of mails to citizens. */
 export type EmailTemplateId = Extract<TemplateId, `email.${string}`>;
@@ -23,7 +24,7 @@ export const EMAIL_TEMPLATES = {
   resolved: 'email.resolved',
   reopened: 'email.reopened',
   cancelled: 'email.cancelled',
-} as const satisfies Record<EmailReason, EmailTemplateId>;
+} as const satisfies Record<Exclude<EmailReason, 'notice'>, EmailTemplateId>;
 
 /**
  * Channels whose citizens are told of status changes by mail: the cases that came by mail, answered in their own

@@ -130,8 +130,8 @@ export const JOBS = {
       .strict(),
   },
   /**
-   * A mail to a citizen (`citizen-email.service.ts`): the acknowledgement of a new case, an agent's reply
-   * (`interactionId`), or a status change (`version`, `unitCode` as for SMS). `inReplyTo` and `references` thread an
+   * A mail to a citizen (`citizen-email.service.ts`): the acknowledgement of a new case, an agent's reply or a legal
+   * notice (`interactionId`), or a status change (`version`, `unitCode` as for SMS). `inReplyTo` and `references` thread an
    * acknowledgement under the citizen's own message. jobId = the message's key, `email-<ticketId>-<reason>[-<n>]`.
    */
   'channel.email': {
@@ -139,7 +139,7 @@ export const JOBS = {
     payload: z
       .object({
         ticketId: objectId,
-        reason: z.enum(['acknowledgement', 'reply', 'referred', 'resolved', 'reopened', 'cancelled']),
+        reason: z.enum(['acknowledgement', 'reply', 'notice', 'referred', 'resolved', 'reopened', 'cancelled']),
         version: z.number().int().min(0).optional(),
         unitCode: z.string().min(1).max(40).optional(),
         interactionId: objectId.optional(),

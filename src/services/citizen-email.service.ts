@@ -30,7 +30,7 @@ type EmailJob = JobPayload<'channel.email'>;
 
 /** Names the mail's job and its record: one acknowledgement per ticket, one per reply, one per status change. */
 function emailKey(job: EmailJob): string {
-  const suffix = job.reason === 'reply' ? `-${job.interactionId ?? ''}` : job.version === undefined ? '' : `-${String(job.version)}`;
+  const suffix = job.interactionId !== undefined ? `-${job.interactionId}` : job.version === undefined ? '' : `-${String(job.version)}`;
   return `email-${job.ticketId}-${job.reason}${suffix}`;
 }
 
@@ -70,6 +70,15 @@ export async function requestAcknowledgement(ctx: AppContext, ticket: Ticket, ma
 export async function requestReplyEmail(ctx: AppContext, ticket: Ticket, reply: Interaction): Promise<void> {
   if (ctx.email === undefined) return;
   await enqueueEmail(ctx, { ticketId: ticket._id.toString(), reason: 'reply', interactionId: reply._id.toString() });
+}
+
+/**
+ * Staff issued a notice the citizen must receive (the prórroga of Ley 27806, `extendSla`) on a case that came by mail:
+ * it goes out as written, in the case's thread.
+ */
+export async function requestNoticeEmail(ctx: AppContext, ticket: Ticket, notice: Interaction): Promise<void> {
+  if (ctx.email === undefined) return;
+  await enqueueEmail(ctx, { ticketId: ticket._id.toString(), reason: 'notice', interactionId: notice._id.toString() });
 }
 
 /**
@@ -126,21 +135,30 @@ async function draft(ctx: AppContext, gateway: EmailGateway, ticket: Ticket, job
   const reason: EmailReason = job.reason;
   const to = await recipientOf(ctx, ticket, job);
   if (to === undefined) return null;
-  let reply: Interaction | null = null;
-  if (reason === 'reply') {
-    reply = await ctx.store.interactions.get(job.interactionId ?? '');
-    if (!reply) return null;
+  // An agent's reply or a staff notice: the interaction that holds its text, whose delivery status follows the mail.
+  let written: Interaction | null = null;
+  if (job.interactionId !== undefined) {
+    written = await ctx.store.interactions.get(job.interactionId);
+    if (!written) return null;
   }
-  const author = reply?.authorId !== undefined ? await ctx.store.staff.get(reply.authorId) : null;
-  const unit = ctx.catalogue.unitByCode(job.unitCode ?? ticket.unitCode);
-  const template = EMAIL_TEMPLATES[reason];
-  const rendered = renderMessage(ctx.catalogue.templates, template, {
-    trackingCode: ticket.trackingCode,
-    subject: bareSubject(ticket.subject),
-    unitName: unit?.name ?? job.unitCode ?? ticket.unitCode,
-    reply: reply?.body ?? '',
-    agentName: author?.displayName ?? '',
-  });
+  let template: string;
+  let rendered: { subject?: string; body: string };
+  if (reason === 'notice') {
+    if (!written) return null;
+    template = 'sla.extension_notice';
+    rendered = { ...(written.subject !== undefined ? { subject: written.subject } : {}), body: written.body };
+  } else {
+    const author = written?.authorId !== undefined ? await ctx.store.staff.get(written.authorId) : null;
+    const unit = ctx.catalogue.unitByCode(job.unitCode ?? ticket.unitCode);
+    template = EMAIL_TEMPLATES[reason];
+    rendered = renderMessage(ctx.catalogue.templates, EMAIL_TEMPLATES[reason], {
+      trackingCode: ticket.trackingCode,
+      subject: bareSubject(ticket.subject),
+      unitName: unit?.name ?? job.unitCode ?? ticket.unitCode,
+      reply: written?.body ?? '',
+      agentName: author?.displayName ?? '',
+    });
+  }
   const conversation = reason === 'acknowledgement' ? [...(job.references ?? [])] : await conversationOf(ctx, ticket);
   const inReplyTo = reason === 'acknowledgement' ? job.inReplyTo : conversation.at(-1);
   const references = referencesFor(conversation, inReplyTo);
@@ -156,7 +174,7 @@ async function draft(ctx: AppContext, gateway: EmailGateway, ticket: Ticket, job
     messageId: ourMessageId(key, gateway.fromAddress),
     ...(inReplyTo !== undefined ? { inReplyTo } : {}),
     ...(references.length > 0 ? { references } : {}),
-    ...(reply ? { interactionId: reply._id } : {}),
+    ...(written ? { interactionId: written._id } : {}),
     status: 'sending',
   });
 }

@@ -10,6 +10,7 @@ import type { TicketSla } from '../store/ticket.model.js';
 import type { Ticket } from '../store/ticket.repository.js';
 import { isSupervisorOf, type Actor } from './actor.js';
 import { calendarOf } from './calendar.js';
+import { requestNoticeEmail } from './citizen-email.service.js';
 import type { AppContext } from './context.js';
 import { announceTicketEvent } from './realtime.service.js';
 import { changeSla, policyFor, syncSlaJobs, type SlaChange, type SlaTicket } from './sla.service.js';
@@ -214,6 +215,8 @@ export async function extendSla(ctx: AppContext, actor: Actor, ticketId: string,
     at: extension.at,
   });
 
+  // A case that came by mail is told by mail (once per extension: the job is named by the notice).
+  if (extended.channel === 'email') await requestNoticeEmail(ctx, extended, notice);
   await syncSlaJobs(ctx, id);
   return { ticket: (await ctx.store.tickets.get(id)) ?? extended, notice, created: stored };
 }
