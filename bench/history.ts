@@ -65,12 +65,8 @@ function channelKeyFor(channel: Channel): string {
  * past the codes the harness writes, so the system never hands out one that is already taken.
  */
 async function reserveSequence(ctx: AppContext, year: number, count: number): Promise<number> {
-  const { Counter } = ctx.store.models;
-  const name = `tracking:${ctx.env.TRACKING_CODE_PREFIX}:${year}`;
-  const current = await Counter.findById(name).lean();
-  const first = (current?.seq ?? 0) + 1;
-  await Counter.updateOne({ _id: name }, { $set: { seq: first + count - 1 } }, { upsert: true });
-  return first;
+  // Through the repository, under the counter's lock like intake's own reservations: on FerretDB the lock is the guard.
+  return ctx.store.counters.reserveRange(`tracking:${ctx.env.TRACKING_CODE_PREFIX}:${year}`, count);
 }
 
 /**

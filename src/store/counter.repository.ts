@@ -1,32 +1,34 @@
 import { AppError } from '../errors.js';
 import type { DocumentLocks } from './document-lock.js';
+import { guardedFilter, type WriteFilters } from './guarded-update.js';
 import type { Models } from './models.js';
 import { storeCall } from './store-errors.js';
 
 /** Numbers reserved from the store at a time; unused ones are skipped when the process stops. */
 const BLOCK = 20;
 
-export function createCounterRepository(models: Models, locks: DocumentLocks) {
+export function createCounterRepository(models: Models, locks: DocumentLocks, filters: WriteFilters) {
   const { Counter } = models;
   const blocks = new Map<string, { next: number; last: number }>();
   const pending = new Map<string, Promise<void>>();
 
   /**
-   * Reserves the next block under the document lock (FerretDB loses concurrent `$inc`s otherwise, and runs
-   * them slowly): read, then write the new value guarded on the old one; the first block inserts the counter.
+   * Reserves the next `count` numbers under the document lock (FerretDB loses concurrent `$inc`s otherwise, and runs
+   * them slowly): read, then write the new value guarded on the old one; the first reservation inserts the counter.
+   * Answers the last number reserved.
    */
-  async function reserve(name: string): Promise<void> {
-    const last = await locks.withLock(`counter:${name}`, async () => {
+  async function reserve(name: string, count: number): Promise<number> {
+    return locks.withLock(`counter:${name}`, async () => {
       const current = await storeCall('counter', () => Counter.findById(name).lean());
       if (!current) {
-        await storeCall('counter', () => Counter.create({ _id: name, seq: BLOCK }));
-        return BLOCK;
+        await storeCall('counter', () => Counter.create({ _id: name, seq: count }));
+        return count;
       }
-      const updated = await storeCall('counter', () => Counter.updateOne({ _id: name, seq: current.seq }, { $set: { seq: current.seq + BLOCK } }));
-      if (updated.modifiedCount !== 1) throw new AppError('CONFLICT', `Counter ${name} changed outside its lock.`);
-      return current.seq + BLOCK;
+      const filter = guardedFilter(filters, name, { seq: current.seq });
+      const updated = await storeCall('counter', () => Counter.updateOne(filter, { $set: { seq: current.seq + count } }));
+      if (updated.matchedCount !== 1) throw new AppError('CONFLICT', `Counter ${name} changed outside its lock.`);
+      return current.seq + count;
     });
-    blocks.set(name, { next: last - BLOCK + 1, last });
   }
 
   return {
@@ -42,11 +44,23 @@ export function createCounterRepository(models: Models, locks: DocumentLocks) {
         if (block && block.next <= block.last) return block.next++;
         let reserving = pending.get(name);
         if (!reserving) {
-          reserving = reserve(name).finally(() => pending.delete(name));
+          reserving = reserve(name, BLOCK)
+            .then((last) => {
+              blocks.set(name, { next: last - BLOCK + 1, last });
+            })
+            .finally(() => pending.delete(name));
           pending.set(name, reserving);
         }
         await reserving;
       }
+    },
+
+    /**
+     * Reserves `count` consecutive numbers of a sequence at once and answers the first, for a caller that writes the
+     * codes itself (a bulk import of past tickets): `next` never hands them out.
+     */
+    async reserveRange(name: string, count: number): Promise<number> {
+      return (await reserve(name, count)) - count + 1;
     },
   };
 }

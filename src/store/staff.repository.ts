@@ -1,7 +1,7 @@
 import { Types } from 'mongoose';
 import { AppError } from '../errors.js';
 import type { DocumentLocks } from './document-lock.js';
-import { updateStaffLocked, type StaffChange } from './staff-update.js';
+import { guardedStep, type GuardedChange, type WriteFilters } from './guarded-update.js';
 import type { Models } from './models.js';
 import { DEFAULT_CAPACITY, type PerChannel, type StaffDoc, type StaffRole } from './staff.model.js';
 import { isDuplicateKeyError, storeCall, toAppError } from './store-errors.js';
@@ -84,14 +84,15 @@ function objectId(id: string): Types.ObjectId | null {
  * Staff accounts. Every write bumps `version` (the assignment engine's compare-and-set guard must notice any
  * change), and every change that must end live sessions (disable, password) also bumps `tokenVersion`.
  */
-export function createStaffRepository(models: Models, locks: DocumentLocks) {
+export function createStaffRepository(models: Models, locks: DocumentLocks, filters: WriteFilters) {
   const { Staff } = models;
 
-  async function updateOne(id: string, change: (current: StaffDoc) => StaffChange): Promise<Staff | null> {
+  async function updateOne(id: string, change: (current: StaffDoc) => GuardedChange): Promise<Staff | null> {
     const _id = objectId(id);
     if (_id === null) return null;
-    // Same lock and write path as the assignment engine's: on FerretDB an update is not atomic by itself.
-    return updateStaffLocked(Staff, locks, _id, change, { runValidators: true });
+    // Same lock and write path as presence and capacity (staff-presence.repository.ts): every writer takes the lock.
+    const { after } = await guardedStep(Staff, locks, filters, 'staff', _id, change, { runValidators: true });
+    return after;
   }
 
   return {
@@ -154,9 +155,9 @@ export function createStaffRepository(models: Models, locks: DocumentLocks) {
      */
     async updateProfile(id: string, patch: StaffProfilePatch): Promise<Staff | null> {
       const set: Record<string, unknown> = {};
-      const unset: Record<string, 1> = {};
+      const unset: string[] = [];
       if (patch.displayName !== undefined) set.displayName = patch.displayName;
-      if (patch.email === null) unset.email = 1;
+      if (patch.email === null) unset.push('email');
       else if (patch.email !== undefined) set.email = patch.email;
       if (patch.roles !== undefined) set.roles = patch.roles;
       if (patch.units !== undefined) set.units = patch.units;

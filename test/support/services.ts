@@ -9,7 +9,7 @@ import { createLogger, type Logger } from '../../src/logging.js';
 import type { Redis } from 'ioredis';
 import { createRedis } from '../../src/queues/redis-client.js';
 import { connectStore, type Store } from '../../src/store/connection.js';
-import { redisDocumentLocks } from '../../src/store/document-lock.js';
+import { redisDocumentLocks, type DocumentLocks } from '../../src/store/document-lock.js';
 
 /**
  * The real services every integration test runs against, started once per mocha run: FerretDB and Redis from
@@ -61,12 +61,18 @@ export function uniqueName(testFile: string): string {
 
 let lockRedis: Redis | undefined;
 
+/** The document locks of the store on database `dbName`: the same lock names, so they exclude each other. */
+export async function testLocks(dbName: string): Promise<DocumentLocks> {
+  const { redisUrl } = await testServices();
+  lockRedis ??= createRedis(redisUrl, 'queue', testLog);
+  return redisDocumentLocks(lockRedis, { prefix: dbName });
+}
+
 /** A store on its own database, so test files never see each other's data (or on `dbName`, to open one again). */
 export async function testStore(testFile: string, dbName?: string): Promise<Store> {
-  const { mongodbUri, redisUrl } = await testServices();
-  lockRedis ??= createRedis(redisUrl, 'queue', testLog);
+  const { mongodbUri } = await testServices();
   const name = dbName ?? uniqueName(testFile);
-  return connectStore({ uri: mongodbUri, dbName: name, log: testLog, locks: redisDocumentLocks(lockRedis, { prefix: name }) });
+  return connectStore({ uri: mongodbUri, dbName: name, log: testLog, locks: await testLocks(name) });
 }
 
 let catalogue: Promise<Catalogue> | undefined;
