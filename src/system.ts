@@ -26,6 +26,7 @@ import { calendarOf } from './services/calendar.js';
 import { callWaitAnnouncement, requestCallback, submitCallEnded, submitDialResult, submitOutgoingCall, submitRecording, submitSurveyAnswer } from './services/phone-call.service.js';
 import { submitContact } from './services/channel-intake.service.js';
 import { submitSmsReport } from './services/citizen-sms.service.js';
+import { WEBHOOK_DEADLINE_MS, withinDeadline } from './services/deadline.js';
 import { ensureLiveState } from './services/live-state.service.js';
 import type { AppContext } from './services/context.js';
 import { connectStore } from './store/connection.js';
@@ -49,22 +50,29 @@ export interface RunningSystem {
   stop(): Promise<void>;
 }
 
-/** What the phone channel's webhooks are handed: the core's use-cases, bound to this process's context. */
+/**
+ * What the phone channel's webhooks are handed: the core's use-cases, bound to this process's context, each answering
+ * within the webhook deadline (SERVICE_UNAVAILABLE → 503 otherwise, and Twilio tries the fallback URL).
+ */
 export function phoneWebhookDeps(ctx: AppContext, phone: PhoneChannelEnv): PhoneWebhookDeps {
   const calendar = calendarOf(ctx);
+  const promptly =
+    <A extends unknown[], R>(what: string, work: (ctx: AppContext, ...args: A) => Promise<R>) =>
+    (...args: A): Promise<R> =>
+      withinDeadline(WEBHOOK_DEADLINE_MS, what, () => work(ctx, ...args));
   return {
     ivr: ctx.catalogue.ivr,
     isOpen: (at) => calendar.isOpen(at),
     now: () => new Date(),
     submit: (contact) => submitContact(ctx, contact),
-    dialResult: (result) => submitDialResult(ctx, result),
-    callEnded: (callSid) => submitCallEnded(ctx, callSid),
-    waitAnnouncement: (callSid) => callWaitAnnouncement(ctx, callSid),
-    requestCallback: (callSid) => requestCallback(ctx, callSid),
+    dialResult: promptly('The dial result', submitDialResult),
+    callEnded: promptly('The end of the call', submitCallEnded),
+    waitAnnouncement: promptly('The wait announcement', callWaitAnnouncement),
+    requestCallback: promptly('The call back', requestCallback),
     callerId: phone.callerId,
-    outgoingCall: (call) => submitOutgoingCall(ctx, call),
-    surveyAnswer: (answer) => submitSurveyAnswer(ctx, answer),
-    recording: (recording) => submitRecording(ctx, recording),
+    outgoingCall: promptly('The outgoing call', submitOutgoingCall),
+    surveyAnswer: promptly('The rating', submitSurveyAnswer),
+    recording: promptly('The recording', submitRecording),
     verify: twilioSignatureCheck(phone.authToken, phone.publicBaseUrl),
   };
 }

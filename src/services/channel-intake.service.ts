@@ -3,13 +3,8 @@ import { AppError } from '../errors.js';
 import type { JobPayload } from '../queues/jobs.js';
 import { ticketIdFor } from '../store/ticket.repository.js';
 import type { AppContext } from './context.js';
+import { WEBHOOK_DEADLINE_MS, withinDeadline } from './deadline.js';
 import { intake, normalizedContactSchema } from './intake.service.js';
-
-/**
- * How long a channel waits for Redis to take a contact. Twilio gives a webhook 15 s; answering 503 well before that
- * lets it try the fallback URL. Should the add still land later, the contact is taken in once all the same.
- */
-const SUBMIT_TIMEOUT_MS = 5_000;
 
 /** The `channel.intake` job of the contact that becomes ticket `ticketId`: one per contact. */
 export function intakeJobId(ticketId: string): string {
@@ -31,19 +26,7 @@ export async function submitContact(ctx: AppContext, contact: NormalizedContact)
   }
   const payload: JobPayload<'channel.intake'> = { contact: { ...parsed.data, receivedAt: parsed.data.receivedAt.toISOString() } };
   const ticketId = ticketIdFor(contact.channel, contact.externalId).toString();
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      ctx.queues.enqueue('channel.intake', payload, { jobId: intakeJobId(ticketId) }),
-      new Promise((_resolve, reject) => {
-        timer = setTimeout(() => { reject(new Error(`no answer from Redis within ${String(SUBMIT_TIMEOUT_MS)} ms`)); }, SUBMIT_TIMEOUT_MS);
-      }),
-    ]);
-  } catch (err) {
-    throw new AppError('SERVICE_UNAVAILABLE', 'The contact could not be queued; try again.', { cause: err instanceof Error ? err.message : String(err) });
-  } finally {
-    clearTimeout(timer);
-  }
+  await withinDeadline(WEBHOOK_DEADLINE_MS, 'The contact', () => ctx.queues.enqueue('channel.intake', payload, { jobId: intakeJobId(ticketId) }));
 }
 
 /** The `channel.intake` job: the queued contact becomes a ticket (once, however often the job runs). */

@@ -26,7 +26,7 @@ import { jwtVerify } from 'jose';
 import { seedStaff } from '../support/seed.js';
 import { call, loginAs } from '../support/staff-fixtures.js';
 import { openApiProblems, type OpenApiDoc } from '../support/openapi.js';
-import { testEnv, testLog, uniqueName } from '../support/services.js';
+import { testEnv, testLog, testStore, uniqueName } from '../support/services.js';
 import { eventually } from '../support/wait.js';
 
 const PUBLIC = 'https://atencion.example.gob.pe/cc';
@@ -587,6 +587,38 @@ describe('phone channel: Twilio voice webhooks (signed, real HTTP, intake throug
       await queues.close().catch(() => undefined);
       connection.disconnect();
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('answers 503 within the deadline when the store is down, and still queues a caller\'s contact, which is not lost', async () => {
+    now = OPEN;
+    const { ctx } = system;
+    // The system's own context and Redis, but a store whose connection is gone.
+    const store = await testStore(import.meta.filename, uniqueName(import.meta.filename));
+    await store.close();
+    const phone = phoneChannelEnv(ctx.env);
+    if (!phone) throw new Error('the phone channel is not configured');
+    const app = createHttpApp({ log: testLog, readiness: { checks: {} }, channelGroups: [phoneWebhookGroup({ ...phoneWebhookDeps({ ...ctx, store }, phone), now: () => now })] });
+    const down = createServer(app);
+    await new Promise<void>((resolve) => down.listen(0, '127.0.0.1', resolve));
+    const downBase = `http://127.0.0.1:${String((down.address() as AddressInfo).port)}/webhooks/twilio`;
+    try {
+      const sid = callSid();
+      // Taking the call needs Redis only: the caller is queued and becomes a ticket once a worker reaches the store.
+      expect((await post(downBase, '/voice/menu', { CallSid: sid, From: '+51987654390', Digits: '9' })).status).to.equal(200);
+      // The running system's workers, with their store, took the contact in.
+      const id = ticketIdFor('phone', sid).toString();
+      await eventually(async () => (await ctx.live.position(id)) ?? undefined, 'the queued contact taken in and waiting');
+      // What a waiting caller is told reads the store: 503 well before Twilio's 15 s, so Twilio plays its fallback.
+      const startedAt = Date.now();
+      const wait = await post(downBase, '/voice/wait', { CallSid: sid });
+      expect(wait.status).to.equal(503);
+      expect((JSON.parse(wait.text) as { error: { code: string } }).error.code).to.equal('SERVICE_UNAVAILABLE');
+      expect(Date.now() - startedAt).to.be.below(10_000);
+      // Through the running system, with its store, the same caller hears their place.
+      expect(says(((await post(base, '/voice/wait', { CallSid: sid })).twiml?.Gather as Node | undefined) ?? {})[0]).to.match(/\d/);
+    } finally {
+      await new Promise((resolve) => down.close(resolve));
     }
   });
 
