@@ -330,15 +330,14 @@ async function rememberThread(ctx: AppContext, ticket: Ticket, mail: InboundEmai
 
 /**
  * A new case from the mail, or the one an earlier reading made (intake is idempotent on the Message-ID). List and
- * bulk mail is routed without its words: a newsletter that mentions the Libro de Reclamaciones must not become a
- * reclamo with a legal deadline; it goes to the address's queue or triage, where a person decides. Only a person's
- * mail names a citizen (a list or a mailer is nobody the office serves).
+ * bulk mail goes to triage, where a person decides: routed by its words or by the address it was sent to, a newsletter
+ * that mentions the Libro de Reclamaciones, or one sent to reclamos@, would become a reclamo with a legal deadline.
+ * Only a person's mail names a citizen (a list or a mailer is nobody the office serves).
  */
 async function openCase(ctx: AppContext, deps: EmailIntakeDeps, mail: InboundEmail, verdict: MailOriginVerdict, kept: KeptFiles, previous?: Ticket): Promise<{ ticket: Ticket; acknowledged: boolean }> {
   const { contact } = mail;
   const person = verdict.origin === 'person';
   const subject = clampText(stripSubjectPrefixes(contact.subject) || NO_SUBJECT, SUBJECT_MAX);
-  const { text: _words, ...addressOnly } = contact.hint;
   const { ticket } = await intake(
     ctx,
     {
@@ -346,7 +345,7 @@ async function openCase(ctx: AppContext, deps: EmailIntakeDeps, mail: InboundEma
       subject,
       body: clampText(bodyOf(mail), DESCRIPTION_MAX),
       citizen: person ? contact.citizen : {},
-      hint: verdict.origin === 'bulk' ? addressOnly : contact.hint,
+      hint: verdict.origin === 'bulk' ? {} : contact.hint,
       attachments: kept.attachments,
       raw: rawOf(mail, verdict, kept),
     },

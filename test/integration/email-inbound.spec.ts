@@ -240,12 +240,12 @@ describe('email channel, inbound: real Dovecot, real store and Redis', function 
       expect(recorder.sentFor(luis._id.toString())).to.equal(0);
     });
 
-    it('list mail becomes a case without a citizen, is not routed by its words (no reclamo from a newsletter) and is never acknowledged', async function () {
+    it('list mail becomes a case in triage without a citizen (no reclamo from a newsletter about reclamos) and is never acknowledged', async function () {
       const ticket = await waitTicket('<177306120122.4021.9931755820134527148@listas.munired.org.pe>');
       expect(ticket.citizenId).to.equal(undefined);
       expect(ticket.type).to.not.equal('reclamo');
-      expect(ticket).to.include({ unitCode: 'GDVAC', queue: 'general' });
-      expect(ticket.routingHint.text).to.equal(undefined);
+      expect(ticket).to.include({ unitCode: 'GDVAC', queue: 'triage' });
+      expect(ticket.routingHint).to.deep.equal({});
       expect(recorder.sentFor(ticket._id.toString())).to.equal(0);
     });
 
