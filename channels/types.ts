@@ -24,7 +24,11 @@ export interface NormalizedContact {
   hint: ContactHint;
   /** When the channel already knows (Libro de Reclamaciones form, kiosk service). */
   ticketType?: TicketType;
-  attachments?: { filename: string; contentType: string; size: number }[];
+  /**
+   * Files that came with the contact. `sha256` names bytes already kept in the attachment store (email); a file
+   * listed without it was not kept (too large) or lives with the vendor (a recording URL).
+   */
+  attachments?: { filename: string; contentType: string; size: number; sha256?: string; inline?: boolean }[];
   /** The vendor payload, kept with the first interaction for audit. */
   raw?: unknown;
 }

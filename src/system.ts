@@ -1,6 +1,7 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import { hostname } from 'node:os';
 import { createSmtpEmailGateway } from '../channels/email/smtp-sender.js';
+import { startMailboxPoller, type MailboxPoller, type MailboxPollerDeps } from '../channels/email/imap-poller.js';
 import { createTwilioCallControl } from '../channels/phone/call-control.js';
 import { phoneApiGroup, phoneWebhookGroup, type PhoneWebhookDeps } from '../channels/phone/phone.routes.js';
 import { createTwilioSmsGateway } from '../channels/phone/sms-gateway.js';
@@ -9,7 +10,7 @@ import { twilioSignatureCheck } from '../channels/phone/twilio-signature.js';
 import { HANDLERS, startWorkers, type HandlerRegistry, type WorkerSet } from '../workers/registry.js';
 import { loadCatalogue } from './config/catalogue.js';
 import { createRoutingStateRepository } from './live/routing-state.repository.js';
-import { phoneChannelEnv, smtpEnv, type Env, type PhoneChannelEnv } from './config/env.js';
+import { emailChannelEnv, phoneChannelEnv, smtpEnv, type EmailChannelEnv, type Env, type PhoneChannelEnv } from './config/env.js';
 import { startEmbedded, type EmbeddedServices } from './embedded/index.js';
 import { API_PREFIX } from './http/api.router.js';
 import { createHttpApp } from './http/app.js';
@@ -22,6 +23,7 @@ import { createWorkerHeartbeats } from './queues/worker-heartbeats.js';
 import { createRealtimePublisher } from './realtime/publisher.js';
 import { attachSocketServer, type SocketServer } from './realtime/socket-server.js';
 import { ensureBootstrapAdmin } from './services/bootstrap-admin.service.js';
+import { acknowledgeMail, outcomeSummary, takeInEmail, type EmailIntakeDeps } from './services/email-intake.service.js';
 import { calendarOf } from './services/calendar.js';
 import { callWaitAnnouncement, requestCallback, submitCallEnded, submitDialResult, submitOutgoingCall, submitRecording, submitSurveyAnswer } from './services/phone-call.service.js';
 import { submitContact } from './services/channel-intake.service.js';
@@ -29,7 +31,9 @@ import { submitSmsReport } from './services/citizen-sms.service.js';
 import { WEBHOOK_DEADLINE_MS, withinDeadline } from './services/deadline.js';
 import { ensureLiveState } from './services/live-state.service.js';
 import type { AppContext } from './services/context.js';
+import { createAttachmentFiles } from './store/attachment-file.repository.js';
 import { connectStore } from './store/connection.js';
+import { createMailboxLeases, type MailboxLeases } from './store/mailbox-lease.repository.js';
 import { redisDocumentLocks } from './store/document-lock.js';
 import { createLoginThrottleRepository } from './store/login-throttle.repository.js';
 
@@ -95,6 +99,54 @@ function channelRouteGroups(ctx: AppContext): RouteGroup[] {
   ];
 }
 
+/** What the email use-case is handed in this process: the attachment store of the environment and the outbound seam. */
+export function emailIntakeDeps(ctx: AppContext, email: EmailChannelEnv): EmailIntakeDeps {
+  return {
+    attachments: createAttachmentFiles(email.attachmentsDir),
+    acknowledge: (ticket, mail) => acknowledgeMail(ctx, ticket, mail),
+  };
+}
+
+/** What a mailbox poller is handed: the core's use-case and reading state, bound to this process's context. */
+export function emailPollerDeps(ctx: AppContext, intakeDeps: EmailIntakeDeps, leases?: MailboxLeases): MailboxPollerDeps {
+  return {
+    takeIn: async (mail) => outcomeSummary(await takeInEmail(ctx, intakeDeps, mail)),
+    loadState: (mailboxId) => ctx.store.mailboxStates.get(mailboxId),
+    saveState: (mailboxId, uidValidity, lastUid) => ctx.store.mailboxStates.save(mailboxId, uidValidity, lastUid),
+    ...(leases ? { acquireLease: (mailboxId, onLost) => leases.acquire(mailboxId, onLost) } : {}),
+  };
+}
+
+export interface EmailPollerOptions {
+  reconnectDelayMs?: { first: number; max: number };
+}
+
+/**
+ * The poller of one mailbox of `config/mailboxes.json`. A message is read whole up to what the attachment limits
+ * could keep (base64 makes attachments a third larger on the wire) plus room for its text; a larger one that far.
+ */
+export function startEmailPoller(ctx: AppContext, email: EmailChannelEnv, mailboxId: string, deps: MailboxPollerDeps, options: EmailPollerOptions = {}): MailboxPoller {
+  const { mailboxes, attachments } = ctx.catalogue.mailboxes;
+  const mailbox = mailboxes.find((candidate) => candidate.id === mailboxId);
+  if (!mailbox) throw new Error(`no mailbox "${mailboxId}" in mailboxes.json`);
+  return startMailboxPoller(
+    {
+      mailbox: { ...mailbox, aliases: [...mailbox.aliases] },
+      imap: email.imap,
+      pollIntervalMs: email.pollIntervalMs,
+      maxReadBytes: Math.ceil(attachments.maxMessageBytes * 1.4) + 1_048_576,
+      ...(options.reconnectDelayMs ? { reconnectDelayMs: options.reconnectDelayMs } : {}),
+    },
+    deps,
+    ctx.log,
+  );
+}
+
+/** One poller per mailbox of `config/mailboxes.json`. */
+export function startEmailPollers(ctx: AppContext, email: EmailChannelEnv, deps: MailboxPollerDeps, options: EmailPollerOptions = {}): MailboxPoller[] {
+  return ctx.catalogue.mailboxes.mailboxes.map((mailbox) => startEmailPoller(ctx, email, mailbox.id, deps, options));
+}
+
 /**
  * The composition root. Starts what `env.ROLE` asks for, in dependency order, and stops it in reverse:
  * HTTP stops accepting first, workers finish their current jobs, then connections and embedded services close.
@@ -157,6 +209,9 @@ export async function startSystem(env: Env, options: SystemOptions = {}): Promis
       ...(email !== undefined ? { email } : {}),
     };
     await ensureBootstrapAdmin(ctx);
+    const mailboxes = emailChannelEnv(env);
+    if (mailboxes === undefined) log.info('email channel off: set IMAP_HOST, IMAP_USER and IMAP_PASSWORD to turn it on (README, "Email channel")');
+    else if (env.ROLE === 'api') log.info({ mailboxes: catalogue.mailboxes.mailboxes.map((m) => m.id) }, 'email channel on: worker processes read the mailboxes');
 
     let httpServer: HttpServer | undefined;
     let sockets: SocketServer | undefined;
@@ -213,6 +268,12 @@ export async function startSystem(env: Env, options: SystemOptions = {}): Promis
       // Build the live routing state before taking work if Redis came up empty (first boot, Redis restarted).
       await ensureLiveState(ctx, 120_000);
       log.info('workers started');
+      if (mailboxes !== undefined) {
+        // Stopped before the workers and the store close: each poller finishes the mail it is taking in.
+        const pollers = startEmailPollers(ctx, mailboxes, emailPollerDeps(ctx, emailIntakeDeps(ctx, mailboxes), createMailboxLeases(redis, { prefix })));
+        cleanups.push(() => Promise.all(pollers.map((poller) => poller.stop())));
+        log.info({ mailboxes: catalogue.mailboxes.mailboxes.map((m) => m.id), host: mailboxes.imap.host }, 'email channel on');
+      }
     }
 
     return { ctx, url, httpServer, sockets, embedded, stop };

@@ -902,3 +902,71 @@ export const ivrFileSchema = z.strictObject({
 });
 
 export type IvrFile = z.output<typeof ivrFileSchema>;
+
+// ─── mailboxes.json ─────────────────────────────────────────────────────────────────────────────────────────────
+
+const MAILBOX_ID = /^[a-z][a-z0-9-]{0,30}$/;
+const MIB = 1_048_576;
+/** An IMAP folder path as the server names it (`INBOX`, `Procesados`, `INBOX/Procesados`). */
+const folderSchema = z.string().trim().min(1).max(200);
+
+/** One mailbox the email channel reads: one IMAP connection. */
+export const mailboxSchema = z.strictObject({
+  /** Stable id: names the mailbox in logs, in its stored reading state and in the key of a mail without Message-ID. */
+  id: z.string().regex(MAILBOX_ID, { error: 'must be lowercase letters, digits or "-", starting with a letter (at most 31)' }),
+  /** The address citizens write to. It is the routing hint (`emailTo`) of mail sent to it. */
+  address: emailSchema,
+  /** Other addresses the mail server delivers into the same mailbox; mail sent to one is routed by that address. */
+  aliases: z.array(emailSchema).max(50).default([]),
+  /** The IMAP user name of this mailbox when not IMAP_USER (a shared mailbox, a Dovecot master login); same password. */
+  login: z.string().trim().min(1).max(320).optional(),
+  /** The folder new mail arrives in. */
+  folder: folderSchema.default('INBOX'),
+  /**
+   * Where a mail goes once its ticket or interaction is stored (created if missing). Without it the mail stays where
+   * it is, marked read, and the stored last UID alone says it was taken in.
+   */
+  processedFolder: folderSchema.optional(),
+});
+
+export type MailboxConfig = z.output<typeof mailboxSchema>;
+
+const mailboxesShape = z.object({ mailboxes: z.array(z.object({ id: z.string(), address: z.string(), aliases: z.array(z.string()), folder: z.string(), processedFolder: z.string().optional() })) });
+
+function checkMailboxes(file: z.output<typeof mailboxesShape>, ctx: z.core.$RefinementCtx): void {
+  const seenId = firstSeen();
+  const seenAddress = firstSeen();
+  file.mailboxes.forEach((mailbox, i) => {
+    const first = seenId(mailbox.id, i);
+    if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['mailboxes', i, 'id'], message: `mailbox id "${mailbox.id}" already used at ${at('mailboxes', first)}` });
+    [mailbox.address, ...mailbox.aliases].forEach((address, j) => {
+      const earlier = seenAddress(address, i);
+      const path = j === 0 ? ['mailboxes', i, 'address'] : ['mailboxes', i, 'aliases', j - 1];
+      if (earlier !== undefined) ctx.addIssue({ code: 'custom', path, message: `address "${address}" already read by ${at('mailboxes', earlier)}` });
+    });
+    if (mailbox.processedFolder !== undefined && mailbox.processedFolder === mailbox.folder) {
+      ctx.addIssue({ code: 'custom', path: ['mailboxes', i, 'processedFolder'], message: 'must differ from the folder new mail arrives in' });
+    }
+  });
+}
+
+/** `config/mailboxes.json`: the mailboxes the email channel reads, and what it keeps of their mail. */
+export const mailboxesFileSchema = z
+  .strictObject({
+    /**
+     * Calendar days after a case was resolved in which the citizen's answer reopens it; a later answer opens a new
+     * case that names the old one.
+     */
+    reopenWindowDays: z.int().min(0).max(365),
+    /** Attachments are kept up to these sizes; what does not fit is listed on the case as not kept. */
+    attachments: z
+      .strictObject({
+        maxFileBytes: z.int().min(1).max(100 * MIB),
+        maxMessageBytes: z.int().min(1).max(500 * MIB),
+      })
+      .refine((limits) => limits.maxFileBytes <= limits.maxMessageBytes, { error: 'maxFileBytes must not exceed maxMessageBytes' }),
+    mailboxes: z.array(mailboxSchema).max(20),
+  })
+  .superRefine(checkMailboxes, whenValid(mailboxesShape));
+
+export type MailboxesFile = z.output<typeof mailboxesFileSchema>;

@@ -1,6 +1,6 @@
 /**
  * Loads the configuration catalogue (`units.json`, `services.json`, `calendar.json`, `routing.json`, `sla.json`,
- * `templates.json`, `ivr.json`) once at boot. Every problem in every file is collected and thrown together as one
+ * `templates.json`, `ivr.json`, `mailboxes.json`) once at boot. Every problem in every file is collected and thrown together as one
  * {@link CatalogueError}, so whoever edits the JSON fixes the whole list in one pass instead of restarting once per
  * mistake.
  */
@@ -17,8 +17,10 @@ import {
   createServicesFileSchema,
   createSlaFileSchema,
   ivrFileSchema,
+  mailboxesFileSchema,
   templatesFileSchema,
   unitsFileSchema,
+  type MailboxesFile,
   type ServiceConfig,
   type SlaFile,
   type UnitConfig,
@@ -40,6 +42,9 @@ export type Service = DeepReadonly<ServiceConfig>;
 /** The SLA policies (`config/sla.json`); a ticket's policy is chosen with `selectSlaPolicy`. */
 export type SlaCatalogue = DeepReadonly<SlaFile>;
 
+/** The mailboxes the email channel reads and what it keeps of their mail (`config/mailboxes.json`). */
+export type MailboxesCatalogue = DeepReadonly<MailboxesFile>;
+
 /** The validated, frozen configuration catalogue. */
 export interface Catalogue {
   readonly units: readonly Unit[];
@@ -57,6 +62,8 @@ export interface Catalogue {
   readonly templates: MessageTemplates;
   /** The phone menu (`config/ivr.json`), every choice covered by a phone routing rule. */
   readonly ivr: IvrConfig;
+  /** The email channel's mailboxes (`config/mailboxes.json`), every address covered by an email routing rule. */
+  readonly mailboxes: MailboxesCatalogue;
   /** The one unit with `isAttentionOffice: true`: it takes contacts in and answers for them to the citizen. */
   readonly attentionOffice: Unit;
   unitByCode(code: string): Unit | undefined;
@@ -182,6 +189,7 @@ export async function loadCatalogue(configDir: string): Promise<Catalogue> {
     sla: join(configDir, 'sla.json'),
     templates: join(configDir, 'templates.json'),
     ivr: join(configDir, 'ivr.json'),
+    mailboxes: join(configDir, 'mailboxes.json'),
   };
   const [unitsRead, servicesRead, calendarRead, routingRead] = await Promise.all([
     readJson(files.units),
@@ -190,7 +198,7 @@ export async function loadCatalogue(configDir: string): Promise<Catalogue> {
     readJson(files.routing),
   ]);
 
-  const [slaRead, templatesRead, ivrRead] = await Promise.all([readJson(files.sla), readJson(files.templates), readJson(files.ivr)]);
+  const [slaRead, templatesRead, ivrRead, mailboxesRead] = await Promise.all([readJson(files.sla), readJson(files.templates), readJson(files.ivr), readJson(files.mailboxes)]);
   const problems: CatalogueProblem[] = [];
   const unitsFile = validate(unitsFileSchema, unitsRead, files.units, problems);
   const servicesSchema = createServicesFileSchema({ unitCodes: declaredUnitCodes(unitsRead) });
@@ -212,6 +220,18 @@ export async function loadCatalogue(configDir: string): Promise<Catalogue> {
     }
   }
 
+  const mailboxesFile = validate(mailboxesFileSchema, mailboxesRead, files.mailboxes, problems);
+  if (mailboxesFile !== undefined && routingFile !== undefined) {
+    // Mail to an address no rule names would be routed by its words alone, or land in triage, whatever the office
+    // published the address for.
+    mailboxesFile.mailboxes.forEach((mailbox, i) => {
+      for (const address of [mailbox.address, ...mailbox.aliases]) {
+        const covered = routingFile.rules.some((rule) => rule.when.emailTo?.toLowerCase() === address && (rule.when.channel === undefined || rule.when.channel === 'email' || (Array.isArray(rule.when.channel) && rule.when.channel.includes('email'))));
+        if (!covered) problems.push({ file: files.mailboxes, path: `mailboxes[${i}]`, message: `no rule of routing.json matches mail to "${address}" (when.emailTo)` });
+      }
+    });
+  }
+
   if (
     unitsFile === undefined ||
     servicesFile === undefined ||
@@ -220,7 +240,7 @@ export async function loadCatalogue(configDir: string): Promise<Catalogue> {
   ) {
     throw new CatalogueError(problems);
   }
-  if (slaFile === undefined || templatesFile === undefined || ivrFile === undefined || problems.length > 0) throw new CatalogueError(problems);
+  if (slaFile === undefined || templatesFile === undefined || ivrFile === undefined || mailboxesFile === undefined || problems.length > 0) throw new CatalogueError(problems);
 
   const units = deepFreeze(unitsFile.units);
   const services = deepFreeze(servicesFile.services);
@@ -233,6 +253,7 @@ export async function loadCatalogue(configDir: string): Promise<Catalogue> {
   const sla = deepFreeze(slaFile);
   const templates: MessageTemplates = deepFreeze(templatesFile.templates);
   const ivr: IvrConfig = deepFreeze(ivrFile);
+  const mailboxes = deepFreeze(mailboxesFile);
   const unitsByCode = new Map(units.map((unit) => [unit.code, unit]));
   const servicesByCode = new Map(services.map((service) => [service.code, service]));
   const attentionOffice = units.find((unit) => unit.isAttentionOffice === true);
@@ -249,6 +270,7 @@ export async function loadCatalogue(configDir: string): Promise<Catalogue> {
     sla,
     templates,
     ivr,
+    mailboxes,
     attentionOffice,
     unitByCode: (code: string) => unitsByCode.get(code),
     serviceByCode: (code: string) => servicesByCode.get(code),

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { z } from 'zod';
 
 /**
@@ -8,6 +9,12 @@ export const DEV_AUTH_SECRET = 'development-only-auth-secret-do-not-use-in-produ
 
 /** The variables the phone channel needs, all together or none. */
 const TWILIO_VARIABLES = ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_API_KEY_SID', 'TWILIO_API_KEY_SECRET', 'TWILIO_TWIML_APP_SID', 'TWILIO_CALLER_ID'] as const;
+
+/** The variables the email channel (inbound, IMAP) needs, all together or none. */
+const IMAP_VARIABLES = ['IMAP_HOST', 'IMAP_USER', 'IMAP_PASSWORD'] as const;
+/** IMAP settings that have defaults, and mean nothing without the variables above. */
+const IMAP_OPTIONAL_VARIABLES = ['IMAP_PORT', 'IMAP_TLS'] as const;
+const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '::1'];
 
 /**
  * Every environment variable the system reads. Parsed once at boot by {@link loadEnv}; the rest of the code
@@ -138,6 +145,32 @@ const envSchema = z
       .trim()
       .regex(/^(?:[^<>@]{1,120}<[^<>\s@]{1,64}@[^<>\s@]{1,253}>|[^<>\s@]{1,64}@[^<>\s@]{1,253})$/, 'must be an address, or a name then <address>')
       .optional(),
+    /**
+     * The municipality's IMAP server, e.g. `mail.muniplibre.gob.pe`. The email channel reads the mailboxes of
+     * `config/mailboxes.json` when IMAP_HOST, IMAP_USER and IMAP_PASSWORD are all set, and is off when none is.
+     */
+    IMAP_HOST: z.string().regex(/^[A-Za-z0-9.:-]{1,253}$/, 'must be a host name or an IP address').optional(),
+    /** IMAP port: 993 with `IMAP_TLS=tls` (default), 143 with `starttls` or `none`. */
+    IMAP_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+    /**
+     * How the connection is protected: `tls` (default; implicit TLS, port 993), `starttls` (port 143, upgraded before
+     * logging in, refused if the server does not offer it) or `none` (only to a server on this machine: the password
+     * would cross the network in clear; refused in production for any other host).
+     */
+    IMAP_TLS: z.enum(['tls', 'starttls', 'none']).optional(),
+    /** The IMAP account; a mailbox of `mailboxes.json` may log in under another name (`login`) with the same password. */
+    IMAP_USER: z.string().min(1).max(320).optional(),
+    IMAP_PASSWORD: z.string().min(1).max(1_024).optional(),
+    /**
+     * Seconds between two checks of a mailbox when IMAP IDLE brought no news (default 60): the backstop for servers or
+     * proxies that drop IDLE notifications.
+     */
+    IMAP_POLL_SECONDS: z.coerce.number().min(0.2).max(3_600).default(60),
+    /**
+     * Folder where email attachments are kept, named by the SHA-256 of their bytes (default `<DATA_DIR>/attachments`).
+     * With several worker or API machines it must be shared storage (NFS, a mounted volume): see README, "Email channel".
+     */
+    EMAIL_ATTACHMENTS_DIR: z.string().min(1).optional(),
   })
   .superRefine((env, ctx) => {
     if ((env.SMTP_HOST === undefined) !== (env.EMAIL_FROM === undefined)) {
@@ -158,6 +191,20 @@ const envSchema = z
     }
     if (twilio.length === TWILIO_VARIABLES.length && env.PUBLIC_BASE_URL === undefined) {
       ctx.addIssue({ code: 'custom', path: ['PUBLIC_BASE_URL'], message: 'is required with the phone channel (Twilio signs webhooks over the public URL)' });
+    }
+    const imap = IMAP_VARIABLES.filter((key) => env[key] !== undefined);
+    if (imap.length > 0 && imap.length < IMAP_VARIABLES.length) {
+      for (const key of IMAP_VARIABLES.filter((k) => env[k] === undefined)) {
+        ctx.addIssue({ code: 'custom', path: [key], message: `is required with ${imap.join(', ')} (the email channel needs ${IMAP_VARIABLES.join(', ')}, or none)` });
+      }
+    }
+    if (imap.length === 0) {
+      for (const key of IMAP_OPTIONAL_VARIABLES.filter((k) => env[k] !== undefined)) {
+        ctx.addIssue({ code: 'custom', path: [key], message: `has no effect without ${IMAP_VARIABLES.join(', ')} (the email channel is off)` });
+      }
+    }
+    if (env.NODE_ENV === 'production' && env.IMAP_TLS === 'none' && env.IMAP_HOST !== undefined && !LOOPBACK_HOSTS.includes(env.IMAP_HOST)) {
+      ctx.addIssue({ code: 'custom', path: ['IMAP_TLS'], message: 'must be tls or starttls in production unless IMAP_HOST is this machine (the password would cross the network in clear)' });
     }
     if (env.NODE_ENV === 'production') {
       for (const key of ['MONGODB_URI', 'REDIS_URL'] as const) {
@@ -222,6 +269,33 @@ export function phoneChannelEnv(env: Env): PhoneChannelEnv | undefined {
     callerId: TWILIO_CALLER_ID,
     ...(env.TWILIO_API_BASE_URL !== undefined ? { apiBaseUrl: env.TWILIO_API_BASE_URL } : {}),
     ...(smsFrom !== undefined ? { smsFrom } : {}),
+  };
+}
+
+/** What the email channel (inbound) needs from the environment; see {@link emailChannelEnv}. */
+export interface EmailChannelEnv {
+  imap: {
+    host: string;
+    port: number;
+    tls: 'tls' | 'starttls' | 'none';
+    user: string;
+    password: string;
+  };
+  /** Backstop poll when IDLE brings nothing (IMAP_POLL_SECONDS). */
+  pollIntervalMs: number;
+  /** Where attachments are kept (EMAIL_ATTACHMENTS_DIR, or `attachments` in DATA_DIR). */
+  attachmentsDir: string;
+}
+
+/** The email channel's settings, or undefined when the channel is off (no IMAP_* variable set). */
+export function emailChannelEnv(env: Env): EmailChannelEnv | undefined {
+  const { IMAP_HOST, IMAP_USER, IMAP_PASSWORD } = env;
+  if (IMAP_HOST === undefined || IMAP_USER === undefined || IMAP_PASSWORD === undefined) return undefined;
+  const tls = env.IMAP_TLS ?? 'tls';
+  return {
+    imap: { host: IMAP_HOST, port: env.IMAP_PORT ?? (tls === 'tls' ? 993 : 143), tls, user: IMAP_USER, password: IMAP_PASSWORD },
+    pollIntervalMs: Math.round(env.IMAP_POLL_SECONDS * 1_000),
+    attachmentsDir: env.EMAIL_ATTACHMENTS_DIR ?? join(env.DATA_DIR, 'attachments'),
   };
 }
 

@@ -108,3 +108,27 @@ export function threadKeys(mail: { subject: string; inReplyTo?: string; referenc
   const messageIds = forward ? [] : [...parseMessageIds(mail.inReplyTo), ...parseMessageIds(mail.references).reverse()].filter((id, i, all) => all.indexOf(id) === i);
   return { ...(trackingCode !== undefined ? { trackingCode } : {}), messageIds, ...(replyToken !== undefined && !forward ? { replyToken } : {}) };
 }
+
+/** An address without its `+tag` and in lower case: `buzon+k7Q2@Dominio.pe` is `buzon@dominio.pe`. */
+export function baseAddress(address: string): string {
+  const trimmed = address.trim().toLowerCase();
+  const at = trimmed.lastIndexOf('@');
+  if (at < 1) return trimmed;
+  const local = trimmed.slice(0, at);
+  const plus = local.indexOf('+');
+  return `${plus > 0 ? local.slice(0, plus) : local}@${trimmed.slice(at + 1)}`;
+}
+
+/**
+ * Which of a mailbox's own addresses (its address and the aliases delivered into it) the mail was written to, in
+ * the order the recipients are given (the server's `Delivered-To` first, then To and Cc): the routing hint
+ * `emailTo`. Undefined when none is named (a Bcc, a list): the caller falls back to the mailbox's address.
+ */
+export function addressedTo(recipients: readonly string[], ownAddresses: readonly string[]): string | undefined {
+  const own = new Set(ownAddresses.map((address) => address.toLowerCase()));
+  for (const recipient of recipients) {
+    const base = baseAddress(recipient);
+    if (own.has(base)) return base;
+  }
+  return undefined;
+}

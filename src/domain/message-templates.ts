@@ -58,6 +58,22 @@ export const MESSAGE_TEMPLATES = {
     required: ['trackingCode', 'dueDate', 'reason'],
     subject: true,
   },
+  // Notes on a case for the agent, when an email could not be kept whole (the email channel, inbound).
+  'email.attachments_not_kept': {
+    placeholders: ['files', 'maxFileSize', 'maxMessageSize'],
+    required: ['files'],
+    subject: false,
+  },
+  'email.too_large': {
+    placeholders: ['size', 'readSize'],
+    required: ['size'],
+    subject: false,
+  },
+  'email.partly_read': {
+    placeholders: ['problem'],
+    required: [],
+    subject: false,
+  },
   'notification.sla_at_risk': {
     placeholders: ['trackingCode', 'dueAt'],
     required: ['trackingCode'],

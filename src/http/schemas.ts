@@ -140,6 +140,8 @@ export const ticketView = z
       })
       .optional(),
     resolution: z.object({ summary: z.string(), resolvedBy: z.string(), resolvedAt: instant }).optional(),
+    followUpOf: z.object({ ticketId: id, trackingCode: z.string() }).optional().meta({ description: 'The earlier case this one continues (the citizen wrote again after it was resolved).' }),
+    followedUpBy: z.object({ ticketId: id, trackingCode: z.string() }).optional().meta({ description: 'The later case that continues this one.' }),
     sla: z
       .object({
         policy: z.string(),
@@ -182,7 +184,15 @@ export const interactionView = z
     subject: z.string().optional(),
     body: z.string(),
     externalId: z.string().optional(),
-    attachments: z.array(z.object({ filename: z.string(), contentType: z.string(), size: z.int() })),
+    attachments: z.array(
+      z.object({
+        filename: z.string(),
+        contentType: z.string(),
+        size: z.int(),
+        sha256: z.string().optional().meta({ description: 'SHA-256 of the kept bytes (email attachments); absent when they were not kept.' }),
+        inline: z.boolean().optional().meta({ description: 'Shown inside the message (an image the HTML refers to), not a file the sender attached.' }),
+      }),
+    ),
     deliveryStatus: z.enum(DELIVERY_STATUSES).optional(),
     dedupeKey: z.string(),
     raw: z.unknown().optional().meta({ description: "The vendor's original payload." }),
@@ -216,6 +226,10 @@ export const citizenView = z
     phones: z.array(z.string()),
     preferential: z.boolean(),
     vpp: z.boolean(),
+    failingEmails: z
+      .array(z.object({ email: z.string(), at: instant, status: z.string().optional(), diagnostic: z.string().optional(), ticketId: id.optional() }))
+      .optional()
+      .meta({ description: 'Addresses of the citizen that mail did not reach (a bounce came back), the latest report of each.' }),
     createdAt: instant,
     updatedAt: instant,
   })

@@ -7,6 +7,7 @@ import { CHANNELS, TICKET_TYPES, type Channel } from '../domain/ticket-types.js'
 import { AppError, isAppError } from '../errors.js';
 import type { Citizen } from '../store/citizen.repository.js';
 import type { InteractionKind } from '../store/interaction.model.js';
+import type { TicketLink } from '../store/ticket.model.js';
 import { ticketIdFor, type Ticket } from '../store/ticket.repository.js';
 import type { Actor } from './actor.js';
 import { routingEntryOf } from './assignment.service.js';
@@ -46,7 +47,18 @@ export const normalizedContactSchema = z.object({
     })
     .strict(),
   ticketType: z.enum(TICKET_TYPES).optional(),
-  attachments: z.array(z.object({ filename: text(255), contentType: text(255), size: z.number().int().nonnegative() })).max(50).optional(),
+  attachments: z
+    .array(
+      z.object({
+        filename: text(255),
+        contentType: text(255),
+        size: z.number().int().nonnegative(),
+        sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+        inline: z.boolean().optional(),
+      }),
+    )
+    .max(50)
+    .optional(),
   raw: z.unknown().optional(),
 });
 
@@ -62,6 +74,8 @@ export interface IntakeOptions {
   /** Manual entry: reject an invalid DNI/RUC instead of keeping the contact without it. */
   strictIdentity?: boolean;
   actor?: Actor;
+  /** The earlier case this contact continues (a citizen's mail about a case resolved long ago): named on the new one. */
+  followUpOf?: TicketLink;
 }
 
 /**
@@ -177,11 +191,20 @@ export async function intake(ctx: AppContext, input: NormalizedContact, options:
         subject: contact.subject,
         ...(contact.body ? { description: contact.body } : {}),
         routingHint,
+        ...(options.followUpOf ? { followUpOf: options.followUpOf } : {}),
       });
       created = true;
       await ctx.live.arrive(routingEntryOf(ticket));
       await recordEvents(ctx, ticket, actor, [
-        { type: 'created', to: 'nuevo', data: { channel: contact.channel, ...(dropped.length > 0 ? { droppedIdentifiers: dropped } : {}) } },
+        {
+          type: 'created',
+          to: 'nuevo',
+          data: {
+            channel: contact.channel,
+            ...(dropped.length > 0 ? { droppedIdentifiers: dropped } : {}),
+            ...(options.followUpOf ? { followUpOf: options.followUpOf.trackingCode } : {}),
+          },
+        },
         {
           type: 'routed',
           from: 'nuevo',

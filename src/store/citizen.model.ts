@@ -1,6 +1,21 @@
 import { Schema, type Connection, type Model, type Types } from 'mongoose';
 import { isValidDni, isValidRuc } from '../domain/identity-documents.js';
 
+/**
+ * An address of the citizen that mail does not reach: a delivery status notification came back for a message we
+ * sent to it. Agents see it on the citizen, and replies by email cannot be expected to arrive there.
+ */
+export interface FailingEmail {
+  email: string;
+  /** When the bounce was taken in. */
+  at: Date;
+  /** The DSN status code (`5.1.1`) and the remote server's words, when the report gave them. */
+  status?: string;
+  diagnostic?: string;
+  /** The case whose message bounced. */
+  ticketId?: Types.ObjectId;
+}
+
 export interface CitizenDoc {
   _id: Types.ObjectId;
   /** 8-digit DNI without the check character. */
@@ -15,6 +30,8 @@ export interface CitizenDoc {
   preferential: boolean;
   /** Vecino Puntual: filled by the VPP lookup; a plain flag until then. */
   vpp: boolean;
+  /** Addresses mail could not be delivered to, one entry per address (the latest report). */
+  failingEmails?: FailingEmail[];
   createdAt: Date;
   updatedAt: Date;
 }
@@ -45,6 +62,19 @@ const citizenSchema = new Schema<CitizenDoc>(
     phones: { type: [String], default: [] },
     preferential: { type: Boolean, default: false },
     vpp: { type: Boolean, default: false },
+    failingEmails: {
+      type: [
+        {
+          _id: false,
+          email: { type: String, required: true },
+          at: { type: Date, required: true },
+          status: { type: String, maxlength: 20 },
+          diagnostic: { type: String, maxlength: 1_000 },
+          ticketId: { type: Schema.Types.ObjectId },
+        },
+      ],
+      default: undefined,
+    },
   },
   { timestamps: true, collection: 'citizens', versionKey: false, strict: 'throw' },
 );

@@ -1,7 +1,7 @@
 import { Types } from 'mongoose';
 import { parseDni, parseRuc } from '../domain/identity-documents.js';
 import { AppError, type FieldProblem } from '../errors.js';
-import type { CitizenDoc, CitizenIdentifierKind } from './citizen.model.js';
+import type { CitizenDoc, CitizenIdentifierKind, FailingEmail } from './citizen.model.js';
 import type { DocumentLocks } from './document-lock.js';
 import type { Models } from './models.js';
 import { isDuplicateKeyError, storeCall } from './store-errors.js';
@@ -134,6 +134,21 @@ export function createCitizenRepository(models: Models, locks: DocumentLocks) {
     async get(id: string): Promise<Citizen | null> {
       if (!Types.ObjectId.isValid(id)) return null;
       return storeCall('citizen', () => Citizen.findById(id).lean());
+    },
+
+    /**
+     * Marks one of the citizen's addresses as failing (mail to it bounced), replacing an earlier mark of the same
+     * address. Read and written by `_id` under the citizen's lock. False when the address is not the citizen's.
+     */
+    async markEmailFailing(citizenId: Types.ObjectId, failure: FailingEmail): Promise<boolean> {
+      const email = normaliseEmail(failure.email);
+      return locks.withLock(`citizen:${citizenId.toString()}`, async () => {
+        const citizen = await storeCall('citizen', () => Citizen.findById(citizenId).lean());
+        if (!citizen?.emails.includes(email)) return false;
+        const failingEmails = [...(citizen.failingEmails ?? []).filter((entry) => entry.email !== email), { ...failure, email }];
+        await storeCall('citizen', () => Citizen.updateOne({ _id: citizenId }, { $set: { failingEmails } }));
+        return true;
+      });
     },
   };
 }

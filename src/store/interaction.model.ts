@@ -13,6 +13,10 @@ export interface AttachmentMeta {
   filename: string;
   contentType: string;
   size: number;
+  /** SHA-256 of the bytes, hex: where the attachment store keeps them (email). Absent when the bytes were not kept. */
+  sha256?: string;
+  /** Shown inside the message (an image the HTML refers to by Content-ID), not attached by the sender as a file. */
+  inline?: boolean;
 }
 
 /**
@@ -55,7 +59,7 @@ const interactionSchema = new Schema<InteractionDoc>(
     body: { type: String, required: true, maxlength: 100_000 },
     externalId: { type: String, maxlength: 512 },
     attachments: {
-      type: [{ _id: false, filename: String, contentType: String, size: Number }],
+      type: [{ _id: false, filename: String, contentType: String, size: Number, sha256: String, inline: Boolean }],
       default: [],
     },
     deliveryStatus: { type: String, enum: DELIVERY_STATUSES },

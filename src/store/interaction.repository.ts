@@ -12,6 +12,21 @@ export type NewInteraction = Omit<InteractionDoc, '_id' | 'ticketId' | 'at' | 'a
 
 export function createInteractionRepository(models: Models) {
   const { Interaction } = models;
+
+  async function insertOnce(input: NewInteraction & { externalId: string }): Promise<{ interaction: Interaction; created: boolean }> {
+    const ticketId = new Types.ObjectId(input.ticketId);
+    const dedupeKey = `${ticketId.toString()}:${input.externalId}`;
+    try {
+      const created = await Interaction.create({ ...input, ticketId, dedupeKey, attachments: input.attachments ?? [], at: input.at ?? new Date() });
+      return { interaction: created.toObject(), created: true };
+    } catch (err) {
+      if (!isDuplicateKeyError(err)) throw toAppError(err, 'interaction');
+      const existing = await storeCall('interaction', () => Interaction.findOne({ dedupeKey }).lean());
+      if (!existing) throw toAppError(err, 'interaction');
+      return { interaction: existing, created: false };
+    }
+  }
+
   return {
     async add(input: NewInteraction): Promise<Interaction> {
       const created = await storeCall('interaction', () =>
@@ -25,17 +40,7 @@ export function createInteractionRepository(models: Models) {
      * webhook or email records its exchange once.
      */
     async addOnce(input: NewInteraction & { externalId: string }): Promise<Interaction> {
-      const ticketId = new Types.ObjectId(input.ticketId);
-      const dedupeKey = `${ticketId.toString()}:${input.externalId}`;
-      try {
-        const created = await Interaction.create({ ...input, ticketId, dedupeKey, attachments: input.attachments ?? [], at: input.at ?? new Date() });
-        return created.toObject();
-      } catch (err) {
-        if (!isDuplicateKeyError(err)) throw toAppError(err, 'interaction');
-        const existing = await storeCall('interaction', () => Interaction.findOne({ dedupeKey }).lean());
-        if (!existing) throw toAppError(err, 'interaction');
-        return existing;
-      }
+      return (await insertOnce(input)).interaction;
     },
 
     async get(id: Types.ObjectId | string): Promise<Interaction | null> {
@@ -47,6 +52,9 @@ export function createInteractionRepository(models: Models) {
     async setDeliveryStatus(id: Types.ObjectId | string, status: DeliveryStatus): Promise<void> {
       await storeCall('interaction', () => Interaction.updateOne({ _id: new Types.ObjectId(id) }, { $set: { deliveryStatus: status } }));
     },
+
+    /** As `addOnce`, and says whether this call stored it (false: an earlier delivery did). */
+    insertOnce,
 
     async list(ticketId: string, options: { includeRaw?: boolean } = {}): Promise<Interaction[]> {
       if (!Types.ObjectId.isValid(ticketId)) return [];

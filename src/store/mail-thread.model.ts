@@ -1,11 +1,12 @@
 import { Schema, type Connection, type Model, type Types } from 'mongoose';
 
-export const MAIL_THREAD_KEY_KINDS = ['message_id', 'tracking_code'] as const;
+export const MAIL_THREAD_KEY_KINDS = ['message_id', 'tracking_code', 'reply_token'] as const;
 export type MailThreadKeyKind = (typeof MAIL_THREAD_KEY_KINDS)[number];
 
 /**
  * What ties a mail to its case, found by `_id` alone (the only lookup FerretDB answers from an index): every
- * Message-ID we received or sent on a ticket, and the tracking codes we mailed. The `_id` derives from the kind and
+ * Message-ID we received or sent on a ticket, the tracking codes we mailed, and the tokens of per-ticket reply
+ * addresses (`buzon+token@dominio`) when the outbound side hands them out. The `_id` derives from the kind and
  * the value (`mailThreadKeyId`), so a reply is threaded with one read per id it cites, whatever the history.
  */
 export interface MailThreadKeyDoc {

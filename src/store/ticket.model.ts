@@ -25,6 +25,12 @@ export interface Referral {
   acknowledgedBy?: string;
 }
 
+/** A link between a case and the one a citizen's later mail opened about it (see `src/domain/mail-reply.ts`). */
+export interface TicketLink {
+  ticketId: Types.ObjectId;
+  trackingCode: string;
+}
+
 export interface Resolution {
   summary: string;
   resolvedBy: string;
@@ -82,6 +88,10 @@ export interface TicketDoc {
   callbackRequestedAt?: Date;
   referral?: Referral;
   resolution?: Resolution;
+  /** The earlier case this one continues: the citizen answered it after it had been resolved too long ago. */
+  followUpOf?: TicketLink;
+  /** The later case that continues this one; mail that still threads to this case goes there. */
+  followedUpBy?: TicketLink;
   sla?: TicketSla;
   /** Incremented by every guarded update; the guard that makes concurrent changes safe. */
   version: number;
@@ -146,6 +156,8 @@ const ticketSchema = new Schema<TicketDoc>(
         { _id: false },
       ),
     },
+    followUpOf: { type: new Schema<TicketLink>({ ticketId: { type: Schema.Types.ObjectId, required: true }, trackingCode: { type: String, required: true } }, { _id: false }) },
+    followedUpBy: { type: new Schema<TicketLink>({ ticketId: { type: Schema.Types.ObjectId, required: true }, trackingCode: { type: String, required: true } }, { _id: false }) },
     sla: {
       type: new Schema<TicketSla>(
         {

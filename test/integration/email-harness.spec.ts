@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import { ImapFlow, type FetchMessageObject } from 'imapflow';
 import { createTransport } from 'nodemailer';
 import PostalMime, { type Attachment, type Email } from 'postal-mime';
+import { repairWindows1252 } from '../../channels/email/mail-text.js';
 import { startDovecot, type TestDovecot } from '../support/dovecot.js';
 import { emailFixtureNames, readEmailFixture } from '../support/email-fixtures.js';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
@@ -211,10 +212,9 @@ describe('email test harness: real Dovecot and a real SMTP server', function () 
     /**
      * Node's TextDecoder (from 20.18.3 and 22.13.0, still in 20.20) decodes windows-1252, latin1 and us-ascii bytes
      * 0x80-0x9F as C1 control characters instead of € “ ” – … (nodejs/node#56542, #60888), and postal-mime decodes
-     * through it. The other bytes decode right, so mapping the 32 controls back to windows-1252 is exact.
+     * through it: the channel's repair (channels/email/mail-text.ts) maps them back.
      */
-    const CP1252_HIGH = '€\u0081‚ƒ„…†‡ˆ‰Š‹Œ\u008dŽ\u008f\u0090‘’“”•–—˜™š›œ\u009džŸ';
-    const repairC1 = (text: string | undefined) => text?.replace(/[\u0080-\u009f]/g, (c) => CP1252_HIGH[c.charCodeAt(0) - 0x80] ?? c);
+    const repairC1 = (text: string | undefined) => (text === undefined ? undefined : repairWindows1252(text));
 
     const parse = async (name: string): Promise<Email> => PostalMime.parse(await readEmailFixture(name));
     const attachmentSummary = (a: Attachment) => ({ filename: a.filename, mimeType: a.mimeType, disposition: a.disposition, sha256: sha256(a.content) });

@@ -60,6 +60,13 @@ export interface TestDovecot {
    * status after the change.
    */
   renewUidValidity(user: string, folder?: string): Promise<MailboxStatus>;
+  /**
+   * Cuts the user's open IMAP sessions (`doveadm kick`), as a server restart or a network drop would, and waits until
+   * their processes are gone. Resolves with how many sessions there were.
+   */
+  disconnect(user: string): Promise<number>;
+  /** The user's open IMAP sessions (`doveadm who`). */
+  sessions(user: string): Promise<number>;
   /** Stops Dovecot and removes the temp dir. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -291,11 +298,16 @@ export async function startDovecot(options: DovecotOptions): Promise<TestDovecot
      * As a migration would, cuts the user's IMAP sessions, and waits until their processes are gone: one still
      * shutting down could write the old indexes back.
      */
-    async function disconnectSessions(user: string): Promise<void> {
-      const pids = tabRows(await doveadm(['who', '-1', userOf(user)])).map((row) => Number(row.pid));
-      if (pids.length === 0) return;
+    async function sessionPids(user: string): Promise<number[]> {
+      return tabRows(await doveadm(['who', '-1', userOf(user)])).map((row) => Number(row.pid));
+    }
+
+    async function disconnectSessions(user: string): Promise<number> {
+      const pids = await sessionPids(user);
+      if (pids.length === 0) return 0;
       await doveadm(['kick', user]);
       await eventually(() => pids.every((pid) => !processExists(pid)), `IMAP sessions of ${user} to end`, 5_000);
+      return pids.length;
     }
 
     let deliveries: Promise<unknown> = Promise.resolve();
@@ -340,6 +352,10 @@ export async function startDovecot(options: DovecotOptions): Promise<TestDovecot
         const after = await status(user, folder);
         if (after.uidValidity === before.uidValidity) throw new EmbeddedServiceError('dovecot', `UIDVALIDITY of ${user}/${folder} did not change`);
         return after;
+      },
+      disconnect: disconnectSessions,
+      async sessions(user) {
+        return (await sessionPids(user)).length;
       },
       stop() {
         stopping ??= (async () => {

@@ -165,6 +165,17 @@ describe('configuration catalogue', function () {
       expect(where('email', { emailTo: 'otra@example.com', text: 'Buenos días' })).to.include({ queue: 'triage' });
     });
 
+    it('reads the office\'s mailbox, every address of it routed by an email rule', async function () {
+      const catalogue = await loadCatalogue(shippedConfigDir);
+      expect(catalogue.mailboxes.reopenWindowDays).to.equal(15);
+      expect(catalogue.mailboxes.attachments).to.deep.equal({ maxFileBytes: 10 * 1_048_576, maxMessageBytes: 25 * 1_048_576 });
+      expect(catalogue.mailboxes.mailboxes.map((m) => [m.id, m.address, m.folder, m.processedFolder])).to.deep.equal([['atencion', 'atencionalciudadano@muniplibre.gob.pe', 'INBOX', 'Procesados']]);
+      const where = (emailTo: string) => routeContact({ channel: 'email', hint: { emailTo } }, catalogue);
+      expect(where('atencionalciudadano@muniplibre.gob.pe')).to.include({ unitCode: 'GDVAC', queue: 'general' });
+      for (const alias of catalogue.mailboxes.mailboxes[0]!.aliases) expect(where(alias).ruleId, alias).to.match(/^email-/);
+      expect(Object.isFrozen(catalogue.mailboxes.mailboxes[0]!.aliases)).to.equal(true);
+    });
+
     it('routes an explicit code of every service to that service’s unit', async function () {
       const catalogue = await loadCatalogue(shippedConfigDir);
 
@@ -199,11 +210,12 @@ describe('configuration catalogue', function () {
       await writeFile(join(dir, 'units.json'), JSON.stringify(files.units, null, 2));
       await writeFile(join(dir, 'services.json'), JSON.stringify(files.services, null, 2));
       await writeFile(join(dir, 'calendar.json'), JSON.stringify(files.calendar, null, 2));
-      // The SLA policies, the templates and the phone menu are not what these cases break: the shipped files go in
-      // unchanged.
+      // The SLA policies, the templates, the phone menu and the mailboxes are not what these cases break: the shipped
+      // files go in unchanged.
       await copyFile(join(shippedConfigDir, 'sla.json'), join(dir, 'sla.json'));
       await copyFile(join(shippedConfigDir, 'templates.json'), join(dir, 'templates.json'));
       await copyFile(join(shippedConfigDir, 'ivr.json'), join(dir, 'ivr.json'));
+      await copyFile(join(shippedConfigDir, 'mailboxes.json'), join(dir, 'mailboxes.json'));
     }
 
     it('reports a phone menu key used twice, and a menu choice that no phone routing rule matches', async function () {
@@ -234,6 +246,47 @@ describe('configuration catalogue', function () {
       await writeFile(join(dir, 'ivr.json'), JSON.stringify(ivr));
       const error = await expectCatalogueError(dir);
       expect(error.problems).to.deep.equal([{ file: join(dir, 'ivr.json'), path: 'recording.notice', message: 'must name Ley 29733, which requires telling the caller' }]);
+    });
+
+    it('reports a mailbox address read twice, a processed folder that is the inbox, and an address no email rule routes', async function () {
+      await writeAll();
+      const mailboxes = JSON.parse(await readFile(join(shippedConfigDir, 'mailboxes.json'), 'utf8')) as { mailboxes: Json[] };
+      const [office] = mailboxes.mailboxes;
+      mailboxes.mailboxes.push(
+        { id: 'segundo', address: 'reclamos@muniplibre.gob.pe', folder: 'INBOX', processedFolder: 'INBOX' },
+        { id: 'tercero', address: 'sinregla@muniplibre.gob.pe', aliases: ['Mayusculas@muniplibre.gob.pe'] },
+      );
+      expect(office).to.include({ id: 'atencion' });
+      await writeFile(join(dir, 'mailboxes.json'), JSON.stringify(mailboxes));
+      // The checks across mailboxes still run when one entry has a problem of its own.
+      const error = await expectCatalogueError(dir);
+      expect(error.problems).to.deep.equal([
+        { file: join(dir, 'mailboxes.json'), path: 'mailboxes[2].aliases[0]', message: 'e-mail address must be lowercase' },
+        { file: join(dir, 'mailboxes.json'), path: 'mailboxes[1].address', message: 'address "reclamos@muniplibre.gob.pe" already read by mailboxes[0]' },
+        { file: join(dir, 'mailboxes.json'), path: 'mailboxes[1].processedFolder', message: 'must differ from the folder new mail arrives in' },
+      ]);
+
+      mailboxes.mailboxes[2] = { id: 'tercero', address: 'sinregla@muniplibre.gob.pe' };
+      mailboxes.mailboxes[1] = { id: 'segundo', address: 'otro@muniplibre.gob.pe', processedFolder: 'Procesados' };
+      await writeFile(join(dir, 'mailboxes.json'), JSON.stringify(mailboxes));
+      const last = await expectCatalogueError(dir);
+      expect(last.problems).to.deep.equal([
+        { file: join(dir, 'mailboxes.json'), path: 'mailboxes[1]', message: 'no rule of routing.json matches mail to "otro@muniplibre.gob.pe" (when.emailTo)' },
+        { file: join(dir, 'mailboxes.json'), path: 'mailboxes[2]', message: 'no rule of routing.json matches mail to "sinregla@muniplibre.gob.pe" (when.emailTo)' },
+      ]);
+    });
+
+    it('reports attachment limits where a file may be larger than its message', async function () {
+      await writeAll();
+      const mailboxes = JSON.parse(await readFile(join(shippedConfigDir, 'mailboxes.json'), 'utf8')) as Json;
+      mailboxes.attachments = { maxFileBytes: 2_000_000, maxMessageBytes: 1_000_000 };
+      mailboxes.reopenWindowDays = -1;
+      await writeFile(join(dir, 'mailboxes.json'), JSON.stringify(mailboxes));
+      const error = await expectCatalogueError(dir);
+      expect(error.problems.map((p) => [p.path, p.message])).to.deep.equal([
+        ['reopenWindowDays', 'Too small: expected number to be >=0'],
+        ['attachments', 'maxFileBytes must not exceed maxMessageBytes'],
+      ]);
     });
 
     it('loads an unchanged copy (the baseline for the cases below)', async function () {

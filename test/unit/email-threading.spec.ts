@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { classifyMailOrigin, type MailOriginInput } from '../../src/domain/automatic-mail.js';
-import { findTrackingCode, isForwardSubject, parseMessageIds, replyTokenOf, stripSubjectPrefixes, threadKeys } from '../../src/domain/email-threading.js';
+import { addressedTo, baseAddress, findTrackingCode, isForwardSubject, parseMessageIds, replyTokenOf, stripSubjectPrefixes, threadKeys } from '../../src/domain/email-threading.js';
 
 const OPTIONS = { codePrefix: 'PL', mailbox: 'atencionalvecino@munipueblolibre.gob.pe' };
 
@@ -47,6 +47,15 @@ describe('email threading: what a mail offers to find its case', () => {
     expect(replyTokenOf(['AtencionAlVecino+k7Q2xw9@MuniPuebloLibre.gob.pe'], OPTIONS.mailbox)).to.equal('k7Q2xw9');
     expect(replyTokenOf(['otrobuzon+k7Q2xw9@munipueblolibre.gob.pe'], OPTIONS.mailbox)).to.equal(undefined);
     expect(replyTokenOf(['atencionalvecino+k7@munipueblolibre.gob.pe'], OPTIONS.mailbox)).to.equal(undefined);
+  });
+
+  it('tells which of the mailbox\'s own addresses a mail was written to, a per-ticket reply address included', () => {
+    expect(baseAddress(' AtencionAlVecino+k7Q2xw9@MuniPuebloLibre.gob.pe ')).to.equal('atencionalvecino@munipueblolibre.gob.pe');
+    expect(baseAddress('no-es-direccion')).to.equal('no-es-direccion');
+    const own = ['atencionalciudadano@muniplibre.gob.pe', 'reclamos@muniplibre.gob.pe'];
+    expect(addressedTo(['vecino@x.pe', 'Reclamos@muniplibre.gob.pe', 'atencionalciudadano@muniplibre.gob.pe'], own)).to.equal('reclamos@muniplibre.gob.pe');
+    expect(addressedTo(['atencionalciudadano+abc123@muniplibre.gob.pe'], own)).to.equal('atencionalciudadano@muniplibre.gob.pe');
+    expect(addressedTo(['lista@listas.pe'], own)).to.equal(undefined);
   });
 
   it('orders the keys: the code, then In-Reply-To, then References from the newest, then the reply address', () => {

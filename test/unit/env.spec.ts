@@ -1,5 +1,16 @@
 import { expect } from 'chai';
-import { DEV_AUTH_SECRET, EnvError, loadEnv, phoneChannelEnv, smtpEnv } from '../../src/config/env.js';
+import { DEV_AUTH_SECRET, emailChannelEnv, EnvError, loadEnv, phoneChannelEnv, smtpEnv } from '../../src/config/env.js';
+
+/** The problems `loadEnv` reports for `source` (none when it loads). */
+function problems(source: Record<string, string>): readonly string[] {
+  try {
+    loadEnv(source);
+  } catch (err) {
+    if (err instanceof EnvError) return err.problems;
+    throw err;
+  }
+  return [];
+}
 
 describe('environment validation', () => {
   it('applies documented defaults for development', () => {
@@ -62,16 +73,6 @@ describe('environment of the phone channel', () => {
     TWILIO_CALLER_ID: '+5114630000',
   };
 
-  function problems(source: Record<string, string>): readonly string[] {
-    try {
-      loadEnv(source);
-    } catch (err) {
-      if (err instanceof EnvError) return err.problems;
-      throw err;
-    }
-    return [];
-  }
-
   it('is off when no TWILIO_* variable is set', () => {
     expect(phoneChannelEnv(loadEnv({}))).to.equal(undefined);
   });
@@ -110,16 +111,6 @@ describe('environment of the phone channel', () => {
 });
 
 describe('environment of outgoing mail', () => {
-  function problems(source: Record<string, string>): readonly string[] {
-    try {
-      loadEnv(source);
-      return [];
-    } catch (err) {
-      if (err instanceof EnvError) return err.problems;
-      throw err;
-    }
-  }
-
   it('is off without SMTP_HOST', () => {
     expect(smtpEnv(loadEnv({}))).to.equal(undefined);
   });
@@ -142,5 +133,42 @@ describe('environment of outgoing mail', () => {
     expect(problems({ SMTP_HOST: 'smtp.x.pe', EMAIL_FROM: 'a@x.pe', SMTP_USER: 'u' }).join('\n')).to.contain('SMTP_PASSWORD');
     const found = problems({ SMTP_HOST: 'smtp.x.pe', EMAIL_FROM: 'no es un correo', SMTP_PORT: '99999', SMTP_TLS: 'ssl' }).join('\n');
     expect(found).to.contain('EMAIL_FROM').and.contain('SMTP_PORT').and.contain('SMTP_TLS');
+  });
+});
+
+describe('environment of the email channel', () => {
+  const imap = { IMAP_HOST: 'mail.muniplibre.gob.pe', IMAP_USER: 'atencionalciudadano@muniplibre.gob.pe', IMAP_PASSWORD: 'secreto' };
+  const production = { NODE_ENV: 'production', MONGODB_URI: 'mongodb://db/cc', REDIS_URL: 'redis://r:6379', AUTH_SECRET: 's'.repeat(32) };
+
+  it('is off when no IMAP_* variable is set', () => {
+    expect(emailChannelEnv(loadEnv({}))).to.equal(undefined);
+  });
+
+  it('is on with host, user and password: implicit TLS on 993, a one-minute backstop, attachments under DATA_DIR', () => {
+    expect(emailChannelEnv(loadEnv({ ...imap, DATA_DIR: '/var/lib/cc' }))).to.deep.equal({
+      imap: { host: 'mail.muniplibre.gob.pe', port: 993, tls: 'tls', user: imap.IMAP_USER, password: 'secreto' },
+      pollIntervalMs: 60_000,
+      attachmentsDir: '/var/lib/cc/attachments',
+    });
+    const starttls = emailChannelEnv(loadEnv({ ...imap, IMAP_TLS: 'starttls', IMAP_POLL_SECONDS: '30', EMAIL_ATTACHMENTS_DIR: '/srv/adjuntos' }));
+    expect(starttls).to.deep.include({ pollIntervalMs: 30_000, attachmentsDir: '/srv/adjuntos' });
+    expect(starttls?.imap).to.include({ port: 143, tls: 'starttls' });
+    expect(emailChannelEnv(loadEnv({ ...imap, IMAP_PORT: '1993' }))?.imap.port).to.equal(1993);
+  });
+
+  it('names what is missing when only some are set, and refuses settings that would do nothing', () => {
+    expect(problems({ IMAP_HOST: imap.IMAP_HOST })).to.have.members([
+      'IMAP_USER: is required with IMAP_HOST (the email channel needs IMAP_HOST, IMAP_USER, IMAP_PASSWORD, or none)',
+      'IMAP_PASSWORD: is required with IMAP_HOST (the email channel needs IMAP_HOST, IMAP_USER, IMAP_PASSWORD, or none)',
+    ]);
+    expect(problems({ IMAP_PORT: '993' })).to.deep.equal(['IMAP_PORT: has no effect without IMAP_HOST, IMAP_USER, IMAP_PASSWORD (the email channel is off)']);
+  });
+
+  it('refuses a cleartext connection to another machine in production, but not to this one', () => {
+    expect(problems({ ...production, ...imap, IMAP_TLS: 'none' })).to.deep.equal([
+      'IMAP_TLS: must be tls or starttls in production unless IMAP_HOST is this machine (the password would cross the network in clear)',
+    ]);
+    expect(problems({ ...production, ...imap, IMAP_HOST: '127.0.0.1', IMAP_TLS: 'none' })).to.deep.equal([]);
+    expect(problems({ ...imap, IMAP_TLS: 'none' })).to.deep.equal([]);
   });
 });

@@ -1,0 +1,315 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ImapFlow, type FetchMessageObject, type ImapFlowOptions } from 'imapflow';
+import { isAppError } from '../../src/errors.js';
+import type { Logger } from '../../src/logging.js';
+import type { InboundEmail } from '../../src/services/email-intake.service.js';
+import { readMail, type FetchedMail } from './mime-parser.js';
+
+/*
+ * One IMAP connection per mailbox, kept open: IDLE wakes the poller when mail arrives, and a check every
+ * `pollIntervalMs` covers servers and proxies that drop IDLE notifications. Each pass lists the UIDs above the last
+ * one taken in, fetches a batch (the fetch is read to its end before any other command: imapflow deadlocks on a
+ * command issued while a fetch is still streaming), then hands each message to the core and, only once the core has
+ * stored what it became, moves it to the processed folder (or marks it read) and records its UID. A dropped
+ * connection is replaced by a new ImapFlow instance (one cannot be reconnected) after a backoff.
+ */
+
+/** What the poller needs to know about its mailbox (an entry of `config/mailboxes.json`). */
+export interface PolledMailbox {
+  id: string;
+  address: string;
+  aliases: readonly string[];
+  login?: string;
+  folder: string;
+  processedFolder?: string;
+}
+
+/** The IMAP server (from the environment, `emailChannelEnv`). */
+export interface ImapServer {
+  host: string;
+  port: number;
+  tls: 'tls' | 'starttls' | 'none';
+  user: string;
+  password: string;
+}
+
+export interface MailboxPollerSettings {
+  mailbox: PolledMailbox;
+  imap: ImapServer;
+  /** Check for mail this often when IDLE brought nothing. */
+  pollIntervalMs: number;
+  /** A message larger than this is read only up to it (the core notes what is missing). */
+  maxReadBytes: number;
+  /** Backoff between connection attempts: the first delay, doubled up to the last. Default 1 s to 60 s. */
+  reconnectDelayMs?: { first: number; max: number };
+}
+
+/** What the poller is handed at the composition root: the core's use-case and where reading stands. */
+export interface MailboxPollerDeps {
+  /** Takes a mail in; resolves once what it became is stored. Its errors decide: see {@link MailboxPoller}. */
+  takeIn(mail: InboundEmail): Promise<{ kind: string; ticketId?: string; trackingCode?: string; reason?: string }>;
+  loadState(mailboxId: string): Promise<{ uidValidity: number; lastUid: number } | null>;
+  saveState(mailboxId: string, uidValidity: number, lastUid: number): Promise<void>;
+  /** One process at a time reads a mailbox: null when another holds it. Without it, this process always reads. */
+  acquireLease?(mailboxId: string, onLost: () => void): Promise<{ release(): Promise<void> } | null>;
+}
+
+export interface MailboxPoller {
+  /** Finishes the mail being taken in, logs out and stops. */
+  stop(): Promise<void>;
+  /** Asks for a pass now (tests; an operator's "check mail"). */
+  checkNow(): void;
+}
+
+/** Messages fetched per command: bounds memory (a batch is held whole before it is processed). */
+const BATCH_MESSAGES = 20;
+const BATCH_BYTES = 32 * 1_048_576;
+/** A session that lasted this long was a good one: the next reconnect starts from the first delay again. */
+const HEALTHY_SESSION_MS = 30_000;
+/** Attempts at a mail whose failure is not a catalogue error before it is set aside. */
+const MAX_UNKNOWN_FAILURES = 5;
+const LOGOUT_TIMEOUT_MS = 5_000;
+/** How often a poller whose mailbox another process reads asks for it again. */
+const LEASE_RETRY_MS = 5_000;
+
+class ConnectionLost extends Error {
+  override name = 'ConnectionLost';
+}
+
+function imapOptions(settings: MailboxPollerSettings): ImapFlowOptions {
+  const { imap, mailbox } = settings;
+  return {
+    host: imap.host,
+    port: imap.port,
+    secure: imap.tls === 'tls',
+    // `starttls` must upgrade or fail; `none` never sends STARTTLS (a server on this machine).
+    ...(imap.tls === 'tls' ? {} : { doSTARTTLS: imap.tls === 'starttls' }),
+    auth: { user: mailbox.login ?? imap.user, pass: imap.password },
+    logger: false,
+    // Start IDLE soon after a pass: new mail is announced only while idling. Passes issue commands back to back.
+    autoIdleDelay: 1_000,
+    connectionTimeout: 30_000,
+    clientInfo: { name: 'municipal-contact-center' },
+  };
+}
+
+/** A wake-up signal that is not lost when it comes before anyone waits for it. */
+function wakeSignal(): { wake(): void; wait(ms: number): Promise<void> } {
+  let pending = false;
+  let resolveWait: (() => void) | undefined;
+  return {
+    wake() {
+      pending = true;
+      resolveWait?.();
+    },
+    async wait(ms) {
+      if (!pending) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, ms);
+          resolveWait = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        resolveWait = undefined;
+      }
+      pending = false;
+    },
+  };
+}
+
+/**
+ * Starts reading one mailbox until `stop()`. Failures of a mail are decided by the core's error catalogue: a
+ * retryable one (the store or Redis unavailable, a lost race) leaves the mail where it is for the next pass; a
+ * permanent one (a bug the same mail will meet again) sets it aside, flagged in its folder, after logging it, so one
+ * mail cannot stop the mailbox; anything else is retried a few times, then set aside the same way.
+ */
+export function startMailboxPoller(settings: MailboxPollerSettings, deps: MailboxPollerDeps, log: Logger): MailboxPoller {
+  const { mailbox } = settings;
+  const mlog = log.child({ component: 'email', mailbox: mailbox.id });
+  const signal = wakeSignal();
+  const failures = new Map<number, number>();
+  let stopRequested = false;
+  // A function, not the flag itself: it changes in `stop()`, between the awaits of the loops that read it.
+  const stopping = (): boolean => stopRequested;
+  let client: ImapFlow | undefined;
+
+  async function markTakenIn(imap: ImapFlow, uid: number): Promise<void> {
+    if (mailbox.processedFolder !== undefined) {
+      const moved = await imap.messageMove(String(uid), mailbox.processedFolder, { uid: true });
+      if (moved !== false) return;
+      if (!imap.usable) throw new ConnectionLost('connection lost while moving a message');
+      mlog.warn({ uid, folder: mailbox.processedFolder }, 'could not move a message to the processed folder: marking it read instead');
+    }
+    await imap.messageFlagsAdd(String(uid), ['\\Seen'], { uid: true });
+  }
+
+  /** Sets a mail aside: flagged where it is, its UID passed, so the mailbox goes on. A person looks at it. */
+  async function setAside(imap: ImapFlow, uidValidity: number, uid: number, err: unknown): Promise<void> {
+    mlog.error({ err, uid }, 'a mail could not be taken in and was set aside (flagged in the mailbox): look at it and at this error');
+    await imap.messageFlagsAdd(String(uid), ['\\Flagged'], { uid: true });
+    await deps.saveState(mailbox.id, uidValidity, uid);
+    failures.delete(uid);
+  }
+
+  /** Fetches a batch, read to the end before anything else is sent on the connection. */
+  async function fetchBatch(imap: ImapFlow, uids: readonly number[]): Promise<FetchMessageObject[]> {
+    const messages: FetchMessageObject[] = [];
+    for await (const message of imap.fetch(uids.join(','), { uid: true, size: true, internalDate: true, source: { maxLength: settings.maxReadBytes } }, { uid: true })) {
+      messages.push(message);
+    }
+    return messages.sort((a, b) => a.uid - b.uid);
+  }
+
+  async function takeIn(imap: ImapFlow, uidValidity: number, message: FetchMessageObject): Promise<void> {
+    const source = message.source ?? Buffer.alloc(0);
+    const size = message.size ?? source.length;
+    const internalDate = message.internalDate instanceof Date ? message.internalDate : message.internalDate !== undefined ? new Date(message.internalDate) : undefined;
+    const fetched: FetchedMail = {
+      mailbox,
+      uidValidity,
+      uid: message.uid,
+      source,
+      size,
+      ...(internalDate !== undefined && !Number.isNaN(internalDate.getTime()) ? { internalDate } : {}),
+      ...(source.length < size ? { readBytes: source.length } : {}),
+    };
+    try {
+      const outcome = await deps.takeIn(await readMail(fetched));
+      mlog.info({ uid: message.uid, ...outcome }, 'mail taken in');
+    } catch (err) {
+      if (!imap.usable) throw new ConnectionLost('connection lost while a mail was taken in');
+      const attempts = (failures.get(message.uid) ?? 0) + 1;
+      failures.set(message.uid, attempts);
+      const permanent = isAppError(err) ? !err.retryable : attempts >= MAX_UNKNOWN_FAILURES;
+      if (permanent) {
+        await setAside(imap, uidValidity, message.uid, err);
+        return;
+      }
+      throw err;
+    }
+    failures.delete(message.uid);
+    await markTakenIn(imap, message.uid);
+    await deps.saveState(mailbox.id, uidValidity, message.uid);
+  }
+
+  /** One pass: every mail above the last UID taken in, in UID order. */
+  async function pass(imap: ImapFlow): Promise<void> {
+    const opened = imap.mailbox;
+    if (opened === false) throw new ConnectionLost('no mailbox selected');
+    const uidValidity = Number(opened.uidValidity);
+    const state = await deps.loadState(mailbox.id);
+    let lastUid = 0;
+    if (state?.uidValidity === uidValidity) lastUid = state.lastUid;
+    else if (state) {
+      // The server renumbered the folder (a restore, a migration). Every mail in it is read again; what was taken in
+      // before is recognised by its Message-ID (or its bytes) and adds nothing.
+      mlog.warn({ before: state.uidValidity, now: uidValidity }, 'UIDVALIDITY changed: reading the folder again from its first message');
+      await deps.saveState(mailbox.id, uidValidity, 0);
+    }
+    // `n:*` always matches the last message, even below n: the UIDs are filtered here.
+    const found = await imap.search({ uid: `${String(lastUid + 1)}:*` }, { uid: true });
+    const pending = (found || []).filter((uid) => uid > lastUid).sort((a, b) => a - b);
+    for (let start = 0; start < pending.length && !stopping(); ) {
+      const batch = pending.slice(start, start + BATCH_MESSAGES).slice(0, Math.max(1, Math.floor(BATCH_BYTES / settings.maxReadBytes)));
+      start += batch.length;
+      for (const message of await fetchBatch(imap, batch)) {
+        if (stopping()) return;
+        await takeIn(imap, uidValidity, message);
+      }
+    }
+  }
+
+  async function session(): Promise<void> {
+    const imap = new ImapFlow(imapOptions(settings));
+    client = imap;
+    // Without a listener an 'error' event would throw; the close that follows it ends the session.
+    imap.on('error', (err) => {
+      mlog.warn({ err }, 'IMAP connection error');
+    });
+    imap.on('close', () => {
+      signal.wake();
+    });
+    imap.on('exists', () => {
+      signal.wake();
+    });
+    try {
+      await imap.connect();
+      if (mailbox.processedFolder !== undefined) {
+        // Answered `created: false` when it exists; a server that refuses otherwise leaves mail marked read instead.
+        await imap.mailboxCreate(mailbox.processedFolder).catch((err: unknown) => {
+          if (!imap.usable) throw err;
+          mlog.warn({ err, folder: mailbox.processedFolder }, 'could not create the processed folder');
+        });
+      }
+      await imap.mailboxOpen(mailbox.folder);
+      mlog.info({ folder: mailbox.folder }, 'reading mailbox');
+      // Read through a function: the connection drops between the awaits below.
+      const usable = (): boolean => imap.usable;
+      while (!stopping() && usable()) {
+        try {
+          await pass(imap);
+        } catch (err) {
+          if (err instanceof ConnectionLost || !usable()) throw err;
+          mlog.warn({ err }, 'a pass over the mailbox failed; trying again at the next check');
+        }
+        if (!stopping() && usable()) await signal.wait(settings.pollIntervalMs);
+      }
+      if (!stopping()) throw new ConnectionLost('the server closed the connection');
+    } finally {
+      client = undefined;
+      if (imap.usable) {
+        await Promise.race([imap.logout().catch(() => undefined), sleep(LOGOUT_TIMEOUT_MS)]);
+      }
+      imap.close();
+    }
+  }
+
+  async function run(): Promise<void> {
+    const delays = settings.reconnectDelayMs ?? { first: 1_000, max: 60_000 };
+    let delay = delays.first;
+    while (!stopping()) {
+      const lease = deps.acquireLease
+        ? await deps.acquireLease(mailbox.id, () => {
+            mlog.warn('lost the mailbox lease: another process reads it now');
+            client?.close();
+          }).catch((err: unknown) => {
+            mlog.warn({ err }, 'could not ask for the mailbox lease');
+            return null;
+          })
+        : { release: () => Promise.resolve() };
+      if (!lease) {
+        // Another process reads the mailbox; ask again soon, to take over quickly when it stops.
+        await signal.wait(Math.min(settings.pollIntervalMs, LEASE_RETRY_MS));
+        continue;
+      }
+      const startedAt = Date.now();
+      try {
+        await session();
+      } catch (err) {
+        if (!stopping()) mlog.warn({ err, retryInMs: delay }, 'IMAP session ended; reconnecting');
+      } finally {
+        await lease.release();
+      }
+      if (stopping()) break;
+      if (Date.now() - startedAt >= HEALTHY_SESSION_MS) delay = delays.first;
+      await signal.wait(delay);
+      delay = Math.min(delay * 2, delays.max);
+    }
+  }
+
+  const running = run().catch((err: unknown) => {
+    mlog.error({ err }, 'mailbox poller stopped unexpectedly');
+  });
+
+  return {
+    async stop() {
+      stopRequested = true;
+      signal.wake();
+      await running;
+    },
+    checkNow() {
+      signal.wake();
+    },
+  };
+}
