@@ -1,6 +1,6 @@
 /**
  * Loads the configuration catalogue (`units.json`, `services.json`, `calendar.json`, `routing.json`, `sla.json`,
- * `templates.json`, `ivr.json`) once at boot. Every problem in every file is collected and thrown together as one
+ * `templates.json`, `ivr.json`, `kiosk.json`) once at boot. Every problem in every file is collected and thrown together as one
  * {@link CatalogueError}, so whoever edits the JSON fixes the whole list in one pass instead of restarting once per
  * mistake.
  */
@@ -17,8 +17,10 @@ import {
   createServicesFileSchema,
   createSlaFileSchema,
   ivrFileSchema,
+  kioskFileSchema,
   templatesFileSchema,
   unitsFileSchema,
+  type KioskFile,
   type ServiceConfig,
   type SlaFile,
   type UnitConfig,
@@ -40,6 +42,21 @@ export type Service = DeepReadonly<ServiceConfig>;
 /** The SLA policies (`config/sla.json`); a ticket's policy is chosen with `selectSlaPolicy`. */
 export type SlaCatalogue = DeepReadonly<SlaFile>;
 
+/** A service offered at the counters (`config/kiosk.json`). */
+export type KioskService = DeepReadonly<KioskFile['services'][number]>;
+
+/** A counter (ventanilla) of the hall. */
+export type HallCounter = DeepReadonly<KioskFile['counters'][number]>;
+
+/** The counter hall: its services, counters and rules (`config/kiosk.json`), every service routed by routing.json. */
+export interface KioskCatalogue {
+  readonly hall: DeepReadonly<KioskFile['hall']>;
+  readonly services: readonly KioskService[];
+  readonly counters: readonly HallCounter[];
+  serviceByCode(code: string): KioskService | undefined;
+  counterByCode(code: string): HallCounter | undefined;
+}
+
 /** The validated, frozen configuration catalogue. */
 export interface Catalogue {
   readonly units: readonly Unit[];
@@ -57,6 +74,8 @@ export interface Catalogue {
   readonly templates: MessageTemplates;
   /** The phone menu (`config/ivr.json`), every choice covered by a phone routing rule. */
   readonly ivr: IvrConfig;
+  /** The counter hall: services at the counters, counters, turn rules (`config/kiosk.json`). */
+  readonly kiosk: KioskCatalogue;
   /** The one unit with `isAttentionOffice: true`: it takes contacts in and answers for them to the citizen. */
   readonly attentionOffice: Unit;
   unitByCode(code: string): Unit | undefined;
@@ -182,6 +201,7 @@ export async function loadCatalogue(configDir: string): Promise<Catalogue> {
     sla: join(configDir, 'sla.json'),
     templates: join(configDir, 'templates.json'),
     ivr: join(configDir, 'ivr.json'),
+    kiosk: join(configDir, 'kiosk.json'),
   };
   const [unitsRead, servicesRead, calendarRead, routingRead] = await Promise.all([
     readJson(files.units),
@@ -190,7 +210,7 @@ export async function loadCatalogue(configDir: string): Promise<Catalogue> {
     readJson(files.routing),
   ]);
 
-  const [slaRead, templatesRead, ivrRead] = await Promise.all([readJson(files.sla), readJson(files.templates), readJson(files.ivr)]);
+  const [slaRead, templatesRead, ivrRead, kioskRead] = await Promise.all([readJson(files.sla), readJson(files.templates), readJson(files.ivr), readJson(files.kiosk)]);
   const problems: CatalogueProblem[] = [];
   const unitsFile = validate(unitsFileSchema, unitsRead, files.units, problems);
   const servicesSchema = createServicesFileSchema({ unitCodes: declaredUnitCodes(unitsRead) });
@@ -204,6 +224,14 @@ export async function loadCatalogue(configDir: string): Promise<Catalogue> {
   const slaFile = validate(createSlaFileSchema({ unitCodes: declaredUnitCodes(unitsRead) }), slaRead, files.sla, problems);
   const templatesFile = validate(templatesFileSchema, templatesRead, files.templates, problems);
   const ivrFile = validate(ivrFileSchema, ivrRead, files.ivr, problems);
+  const kioskFile = validate(kioskFileSchema, kioskRead, files.kiosk, problems);
+  if (kioskFile !== undefined && routingFile !== undefined) {
+    // A kiosk service no kiosk rule matches would send every turn of it to triage.
+    kioskFile.services.forEach((service, index) => {
+      const covered = routingFile.rules.some((rule) => rule.when.kioskService === service.routingHint && (rule.when.channel === undefined || [rule.when.channel].flat().includes('kiosk')));
+      if (!covered) problems.push({ file: files.kiosk, path: `services[${index}].routingHint`, message: `no rule of routing.json matches the kiosk service "${service.routingHint}" (when.kioskService)` });
+    });
+  }
   if (ivrFile !== undefined && routingFile !== undefined) {
     // A choice no phone rule matches would send its callers to triage, whatever the menu promised them.
     for (const path of ivrChoicePaths(ivrFile)) {
@@ -220,7 +248,7 @@ export async function loadCatalogue(configDir: string): Promise<Catalogue> {
   ) {
     throw new CatalogueError(problems);
   }
-  if (slaFile === undefined || templatesFile === undefined || ivrFile === undefined || problems.length > 0) throw new CatalogueError(problems);
+  if (slaFile === undefined || templatesFile === undefined || ivrFile === undefined || kioskFile === undefined || problems.length > 0) throw new CatalogueError(problems);
 
   const units = deepFreeze(unitsFile.units);
   const services = deepFreeze(servicesFile.services);
@@ -233,6 +261,13 @@ export async function loadCatalogue(configDir: string): Promise<Catalogue> {
   const sla = deepFreeze(slaFile);
   const templates: MessageTemplates = deepFreeze(templatesFile.templates);
   const ivr: IvrConfig = deepFreeze(ivrFile);
+  const kioskServices = new Map(kioskFile.services.map((service) => [service.code, service]));
+  const counters = new Map(kioskFile.counters.map((counter) => [counter.code, counter]));
+  const kiosk: KioskCatalogue = Object.freeze({
+    ...deepFreeze(kioskFile),
+    serviceByCode: (code: string) => kioskServices.get(code),
+    counterByCode: (code: string) => counters.get(code),
+  });
   const unitsByCode = new Map(units.map((unit) => [unit.code, unit]));
   const servicesByCode = new Map(services.map((service) => [service.code, service]));
   const attentionOffice = units.find((unit) => unit.isAttentionOffice === true);
@@ -249,6 +284,7 @@ export async function loadCatalogue(configDir: string): Promise<Catalogue> {
     sla,
     templates,
     ivr,
+    kiosk,
     attentionOffice,
     unitByCode: (code: string) => unitsByCode.get(code),
     serviceByCode: (code: string) => servicesByCode.get(code),
