@@ -27,6 +27,7 @@ import { callWaitAnnouncement, requestCallback, submitCallEnded, submitDialResul
 import { submitContact } from './services/channel-intake.service.js';
 import { submitSmsReport } from './services/citizen-sms.service.js';
 import { ensureLiveState } from './services/live-state.service.js';
+import { kioskChannelGroups } from './kiosk-channel.js';
 import type { AppContext } from './services/context.js';
 import { connectStore } from './store/connection.js';
 import { redisDocumentLocks } from './store/document-lock.js';
@@ -37,6 +38,8 @@ export interface SystemOptions {
   /** Key prefix of every queue and lock in Redis (tests use a unique one). */
   queuePrefix?: string;
   handlers?: HandlerRegistry;
+  /** The clock of the counter channel (turn numbers per Lima day, opening hours); tests move it. */
+  clock?: () => Date;
 }
 
 export interface RunningSystem {
@@ -168,7 +171,7 @@ export async function startSystem(env: Env, options: SystemOptions = {}): Promis
         log,
         ctx,
         readiness: { checks: { store: () => store.ping(), redis: () => pingRedis(probe) } },
-        channelGroups: channelRouteGroups(ctx),
+        channelGroups: [...channelRouteGroups(ctx), ...kioskChannelGroups(ctx, options.clock ?? (() => new Date()))],
       });
       const server = createServer(app);
       httpServer = server;

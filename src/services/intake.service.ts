@@ -7,6 +7,7 @@ import { CHANNELS, TICKET_TYPES, type Channel } from '../domain/ticket-types.js'
 import { AppError, isAppError } from '../errors.js';
 import type { Citizen } from '../store/citizen.repository.js';
 import type { InteractionKind } from '../store/interaction.model.js';
+import type { TicketTurn } from '../store/ticket.model.js';
 import { ticketIdFor, type Ticket } from '../store/ticket.repository.js';
 import type { Actor } from './actor.js';
 import { routingEntryOf } from './assignment.service.js';
@@ -62,6 +63,13 @@ export interface IntakeOptions {
   /** Manual entry: reject an invalid DNI/RUC instead of keeping the contact without it. */
   strictIdentity?: boolean;
   actor?: Actor;
+  /**
+   * Preferential attention (Ley 28683) for this contact only, as declared at the kiosk: a pregnancy or a child in arms
+   * is not a standing of the citizen, so unlike `citizen.preferential` it does not mark the citizen's record.
+   */
+  preferential?: boolean;
+  /** The turn of the counter hall this contact is (kiosk): stored with the ticket. */
+  turn?: TicketTurn;
 }
 
 /**
@@ -153,7 +161,8 @@ export async function intake(ctx: AppContext, input: NormalizedContact, options:
   if (!ticket) {
     const { citizen, dropped } = await resolveCitizen(ctx, contact.citizen, options.strictIdentity ?? false);
     const seq = await ctx.store.counters.next(`tracking:${ctx.env.TRACKING_CODE_PREFIX}:${localYear(ctx, contact.receivedAt)}`);
-    const priorityClass = priorityClassOf({ preferential: (contact.citizen.preferential ?? false) || (citizen?.preferential ?? false), vpp: citizen?.vpp ?? false });
+    const preferential = (contact.citizen.preferential ?? false) || (citizen?.preferential ?? false) || (options.preferential ?? false);
+    const priorityClass = priorityClassOf({ preferential, vpp: citizen?.vpp ?? false });
     const routingHint = { ...contact.hint, ...(contact.ticketType ? { ticketType: contact.ticketType } : {}) };
     const placement = placeContact(ctx, contact.channel, routingHint, 'consulta');
     const createdAt = new Date();
@@ -177,6 +186,7 @@ export async function intake(ctx: AppContext, input: NormalizedContact, options:
         subject: contact.subject,
         ...(contact.body ? { description: contact.body } : {}),
         routingHint,
+        ...(options.turn ? { turn: options.turn } : {}),
       });
       created = true;
       await ctx.live.arrive(routingEntryOf(ticket));
