@@ -355,6 +355,8 @@ ops.priority = function()
   local tkey = B .. ':t:' .. id
   local t = hgetall(tkey)
   if not t then return 0 end
+  -- A turn of the counter hall keeps its place by class: the law's order is not lifted past (hall_wait).
+  if t.k and t.k ~= '' then return 0 end
   redis.call('HSET', tkey, 'p', ARGV[3])
   if t.st == 'w' then redis.call('ZADD', waitingKey(t), orderScore(ARGV[3], t.e), id) end
   return 1
@@ -410,7 +412,9 @@ end
 
 -- hall_wait id unit queue channel sig priority enqueuedMs service strict: a turn waits in its service's queue (a new
 -- turn, a redirected one, one handed back), replacing an older entry; 'held' when a counter already holds it.
--- strict = '1' refuses while the state is being rebuilt (a rebuild passes '0').
+-- `priority` is the turn's class score alone: an SLA at risk does not lift a turn in the hall, where Ley 28683 wants
+-- preferential turns called before everyone else. strict = '1' refuses while the state is being rebuilt (a rebuild
+-- passes '0').
 ops.hall_wait = function()
   if ARGV[10] == '1' then
     local err = requireBuilt()

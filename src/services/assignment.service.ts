@@ -1,4 +1,5 @@
 import { hallQueueOf } from '../domain/counter-turns.js';
+import { priorityScore } from '../domain/priority.js';
 import { isOpenStatus, OWNED_STATUSES, WAITING_STATUSES } from '../domain/ticket-lifecycle.js';
 import { CHANNELS, type Channel } from '../domain/ticket-types.js';
 import { AppError, isAppError } from '../errors.js';
@@ -39,6 +40,14 @@ export function routingEntryOf(ticket: Ticket): RoutingEntry {
     priorityScore: ticket.priorityScore,
     enqueuedAt: ticket.enqueuedAt ?? ticket.createdAt,
   };
+}
+
+/**
+ * A turn of the counter hall as routing sees it: ranked by its class alone, never lifted by an SLA at risk, so no turn
+ * is called before a legal preferential one (Ley 28683) that waits.
+ */
+export function hallEntryOf(ticket: Ticket): RoutingEntry {
+  return { ...routingEntryOf(ticket), priorityScore: priorityScore({ priorityClass: ticket.priorityClass, slaAtRisk: false }) };
 }
 
 export function liveAgentOf(staff: StaffDoc): LiveAgent {
@@ -126,7 +135,7 @@ export async function queueTicket(ctx: AppContext, ticket: Ticket): Promise<'ass
   const hallService = hallQueueOf(ticket.turn);
   if (hallService !== undefined) {
     // A turn of the counter hall waits in its service's queue until a counter calls it; no agent is handed it.
-    return (await withLive(ctx, () => ctx.live.hall.wait(routingEntryOf(ticket), hallService))) === 'held' ? 'assigned' : 'waiting';
+    return (await withLive(ctx, () => ctx.live.hall.wait(hallEntryOf(ticket), hallService))) === 'held' ? 'assigned' : 'waiting';
   }
   const now = new Date();
   const claims = await withLive(ctx, () => ctx.live.place(routingEntryOf(ticket), now, dayOf(ctx, now)));

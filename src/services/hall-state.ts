@@ -2,7 +2,7 @@ import { hallQueueOf } from '../domain/counter-turns.js';
 import { OWNED_STATUSES, WAITING_STATUSES } from '../domain/ticket-lifecycle.js';
 import type { CounterStage } from '../live/counter-hall.repository.js';
 import type { Ticket } from '../store/ticket.repository.js';
-import { routingEntryOf } from './assignment.service.js';
+import { hallEntryOf } from './assignment.service.js';
 import type { AppContext } from './context.js';
 
 /*
@@ -40,11 +40,11 @@ export async function restoreTurn(ctx: AppContext, ticket: Ticket): Promise<'wai
   const service = hallQueueOf(ticket.turn);
   if (service === undefined || ticket.turn === undefined) return null;
   if (WAITING_STATUSES.includes(ticket.status)) {
-    await ctx.live.hall.wait(routingEntryOf(ticket), service, false);
+    await ctx.live.hall.wait(hallEntryOf(ticket), service, false);
     return 'waiting';
   }
   const { counterCode } = ticket.turn;
   if (!OWNED_STATUSES.includes(ticket.status) || !ticket.assigneeId || counterCode === undefined) return null;
-  await ctx.live.hall.hold(routingEntryOf(ticket), service, ticket.assigneeId.toString(), counterCode, stageOf(ticket), ticket.assignedAt ?? ticket.updatedAt);
+  await ctx.live.hall.hold(hallEntryOf(ticket), service, ticket.assigneeId.toString(), counterCode, stageOf(ticket), ticket.assignedAt ?? ticket.updatedAt);
   return 'held';
 }

@@ -1,7 +1,10 @@
 import { expect } from 'chai';
+import { takeNext } from '../../src/services/assignment.service.js';
 import { ensureLiveState } from '../../src/services/live-state.service.js';
+import { setPresence } from '../../src/services/presence.service.js';
+import { DocumentValidators, openApiProblems, type OpenApiDoc } from '../support/openapi.js';
 import { settle } from '../support/seed.js';
-import { call, errorCode } from '../support/staff-fixtures.js';
+import { actorOf, call, errorCode } from '../support/staff-fixtures.js';
 import { counterTurn, lima, startHall, turnOf, type Hall } from '../support/hall.js';
 import { eventually } from '../support/wait.js';
 
@@ -54,6 +57,24 @@ describe('counters: calling turns, the display board, counter work on the ticket
     // The citizen's record is not marked preferential: a pregnancy is not a standing.
     const ticket = await store.tickets.get(pregnant.ticketId);
     expect(ticket?.turn?.preferentialReason).to.equal('gestante');
+  });
+
+  it('does not let an SLA at risk lift a turn past a preferential one that waits', async () => {
+    const { ctx } = hall.system;
+    await ctx.store.citizens.create({ dni: '40000022', vpp: true });
+    const vpp = turnOf(await hall.take(key, { service: 'orientacion', dni: '40000022' }));
+    const elder = turnOf(await hall.take(key, { service: 'orientacion', preferentialReason: 'adulto_mayor' }));
+    // What the SLA does to a ticket at risk: one class up, which elsewhere ranks a VPP case with preferential ones.
+    await ctx.live.setPriority(vpp.ticketId, 3);
+    // Nor does it put the turn where agents take work from: turns are called from counters only.
+    const agent = await hall.clerk(['GDVAC']);
+    await setPresence(ctx, { kind: 'system' }, agent.staff._id.toString(), 'available');
+    expect(await takeNext(ctx, actorOf(agent.staff))).to.equal(null);
+    const { token } = await hall.clerk();
+    await hall.counter(token, 'V7', 'sign-in');
+    expect(counterTurn(await hall.counter(token, 'V7', 'call-next')).number).to.equal(elder.number);
+    await hall.counter(token, 'V7', 'finish', { outcome: 'resolved' });
+    expect(counterTurn(await hall.counter(token, 'V7', 'call-next')).number).to.equal(vpp.number);
   });
 
   it('never gives two counters calling at once the same turn, and each gets one', async () => {
@@ -289,5 +310,33 @@ describe('counters: calling turns, the display board, counter work on the ticket
     hall.clock.ms = lima('2026-12-01T10:05');
     const status = await call(hall.url, 'GET', `/api/v1/turns/${third.status.token}`);
     expect(status.body).to.deep.include({ ahead: 2 });
+  });
+
+  it('answers as the OpenAPI document says, from the kiosk to the counter, errors included', async () => {
+    const served = await call(hall.url, 'GET', '/api/v1/openapi.json');
+    const doc = served.body as OpenApiDoc;
+    expect(openApiProblems(doc)).to.deep.equal([]);
+    const validators = new DocumentValidators(doc);
+    const check = (method: string, template: string, answer: { status: number; body: unknown }): void => {
+      expect(validators.answerProblems(method, template, answer.status, answer.body), `${method} ${template} ${String(answer.status)}`).to.deep.equal([]);
+    };
+    expect(validators.operation('post', '/api/v1/kiosk/turns').security).to.deep.equal([{ kioskDeviceKey: [] }]);
+    check('get', '/api/v1/kiosk/services', await call(hall.url, 'GET', '/api/v1/kiosk/services'));
+    const taken = await hall.take(key, { service: 'rentas', preferentialReason: 'discapacidad' });
+    check('post', '/api/v1/kiosk/turns', taken);
+    check('post', '/api/v1/kiosk/turns', await hall.take(key, { service: 'nada' }));
+    check('post', '/api/v1/kiosk/turns', await call(hall.url, 'POST', '/api/v1/kiosk/turns', { json: { requestId: 'no-key-0001', service: 'rentas' } }));
+    check('get', '/api/v1/turns/{token}', await call(hall.url, 'GET', `/api/v1/turns/${turnOf(taken).status.token}`));
+    const { token } = await hall.clerk();
+    check('post', '/api/v1/counters/{code}/sign-in', await hall.counter(token, 'V3', 'sign-in'));
+    check('post', '/api/v1/counters/{code}/call-next', await hall.counter(token, 'V3', 'call-next'));
+    check('post', '/api/v1/counters/{code}/no-show', await hall.counter(token, 'V3', 'no-show'));
+    check('post', '/api/v1/counters/{code}/park', await hall.counter(token, 'V3', 'park', {}));
+    check('get', '/api/v1/counters/{code}', await call(hall.url, 'GET', '/api/v1/counters/V3', { token }));
+    check('get', '/api/v1/counters', await call(hall.url, 'GET', '/api/v1/counters', { token }));
+    check('post', '/api/v1/counters/{code}/call-next', await hall.counter(token, 'V3', 'call-next'));
+    check('post', '/api/v1/kiosk/devices', await call(hall.url, 'POST', '/api/v1/kiosk/devices', { token: hall.adminToken, json: { name: 'Kiosco 3' } }));
+    check('get', '/api/v1/kiosk/devices', await call(hall.url, 'GET', '/api/v1/kiosk/devices', { token: hall.adminToken }));
+    check('get', '/api/v1/stats/units/{unitCode}', await call(hall.url, 'GET', '/api/v1/stats/units/GDVAC', { token: hall.adminToken }));
   });
 });
