@@ -1,5 +1,5 @@
 import type { HallCounter, KioskService } from '../config/catalogue.js';
-import { recallRule, secondsBetween, turnAnnouncement, type HallFigures, type PreferentialReason, type TurnOutcome, type TurnStage } from '../domain/counter-turns.js';
+import { recallRule, RECENT_SERVICE_SAMPLES, secondsBetween, turnAnnouncement, type HallFigures, type PreferentialReason, type TurnOutcome, type TurnStage } from '../domain/counter-turns.js';
 import type { PriorityClass } from '../domain/priority.js';
 import { OWNED_STATUSES, WAITING_STATUSES, type TicketStatus } from '../domain/ticket-lifecycle.js';
 import { AppError } from '../errors.js';
@@ -387,7 +387,7 @@ export async function finish(ctx: AppContext, actor: StaffActor, code: string, i
   if (input.notes) {
     await ctx.store.interactions.add({ ticketId: after._id, kind: 'note', direction: 'internal', channel: 'kiosk', authorKind: 'staff', authorId: actor.id, body: input.notes });
   }
-  await ctx.live.hall.recordServiceTime(turn.service, done.serviceSeconds, 20);
+  await ctx.live.hall.recordServiceTime(turn.service, done.serviceSeconds, RECENT_SERVICE_SAMPLES);
   await recordEvent(ctx, after, actor, 'turn_finished', {
     data: { turn: turn.number, counter: counter.code, outcome: input.outcome, waitSeconds: done.waitSeconds, serviceSeconds: done.serviceSeconds, ...(after.unitCode !== held.ticket.unitCode ? { unit: after.unitCode } : {}) },
   });
