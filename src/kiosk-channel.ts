@@ -5,7 +5,7 @@ import type { RouteGroup } from './http/route-table.js';
 import type { AppContext } from './services/context.js';
 import { callNext, counterView, finish, listCounters, noShow, park, recall, recallParked, redirect, setPaused, signIn, signOut, start } from './services/counter.service.js';
 import { authenticateDevice, issueDeviceKey, listDevices, revokeDevice } from './services/kiosk-device.service.js';
-import { listKioskServices, takeTurn, turnStatus } from './services/kiosk.service.js';
+import { listKioskServices, statusUrl, takeTurn, turnStatus } from './services/kiosk.service.js';
 
 /**
  * The counter channel at the composition root: the kiosk's and the counters' endpoints (channels/kiosk, transport
@@ -15,6 +15,9 @@ import { listKioskServices, takeTurn, turnStatus } from './services/kiosk.servic
 export function kioskChannelGroups(ctx: AppContext, now: () => Date): RouteGroup[] {
   const { kiosk } = ctx.catalogue;
   const serviceCodes = kiosk.services.map((s) => s.code);
+  const qr = statusUrl(ctx, 'TOKEN');
+  if (qr.startsWith('/')) ctx.log.warn({ turnStatusUrl: qr }, 'counter channel: turns print a relative status link; set TURN_STATUS_URL (or PUBLIC_BASE_URL) so the QR code opens on a phone');
+  else ctx.log.info({ services: serviceCodes.length, counters: kiosk.counters.length, turnStatusUrl: qr }, 'counter channel on');
   return [
     ...kioskRouteGroups(API_PREFIX, {
       now,
