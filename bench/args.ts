@@ -21,6 +21,12 @@ export interface BenchOptions {
   phoneSeconds: number;
   /** Phone agents who become available with callers waiting (at most one per waiting caller). */
   phoneAgents: number;
+  /** Turns waiting in the counter hall (across its 20 services) when take-a-turn and call-next are measured. */
+  kioskWaiting: number;
+  /** Take-a-turn requests measured. */
+  kioskTurns: number;
+  /** Call-next requests measured. */
+  kioskCalls: number;
   budgetMinutes: number;
   /** Where the JSON goes; undefined: `bench/results/<date>-<commit>.json`. */
   jsonPath: string | undefined;
@@ -31,8 +37,8 @@ export interface BenchOptions {
 
 export const USAGE = `Usage: npm run bench -- [options]
 
-Measures the contact pipeline beside the raw ceilings of the store, BullMQ and Socket.IO, take-next and the phone
-channel's webhooks and connects, at each history size.
+Measures the contact pipeline beside the raw ceilings of the store, BullMQ and Socket.IO, take-next, the phone
+channel's webhooks and connects, and the counter channel's take-a-turn and call-next, at each history size.
 
   --history N[,M...]     closed tickets preloaded per run (default 1000,100000; smoke 200)
   --rate R               arrivals per second of the pipeline phase (default 100; smoke 20)
@@ -44,6 +50,9 @@ channel's webhooks and connects, at each history size.
   --phone-rate R         signed Twilio webhooks per second in the phone phase (default 50)
   --phone-seconds S      seconds of webhooks in the phone phase (default 20; smoke 4)
   --phone-agents N       phone agents who become available with callers waiting (default 100; smoke 5)
+  --kiosk-waiting N      turns waiting across the hall's 20 services (default 10000; smoke 200)
+  --kiosk-turns N        take-a-turn requests measured (default 300; smoke 20)
+  --kiosk-calls N        call-next requests measured (default 300; smoke 20)
   --budget-minutes M     the whole run stops within this (default 10; smoke 1)
   --json PATH            where the results go (default bench/results/<date>-<commit>.json)
   --profile              CPU profiles of this process and of the embedded FerretDB during each pipeline
@@ -91,6 +100,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
         'phone-rate': { type: 'string' },
         'phone-seconds': { type: 'string' },
         'phone-agents': { type: 'string' },
+        'kiosk-waiting': { type: 'string' },
+        'kiosk-turns': { type: 'string' },
+        'kiosk-calls': { type: 'string' },
         'budget-minutes': { type: 'string' },
         json: { type: 'string' },
         profile: { type: 'boolean' },
@@ -117,11 +129,15 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
     phoneRate: v['phone-rate'] === undefined ? 50 : positiveInt('--phone-rate', v['phone-rate'], 10_000),
     phoneSeconds: v['phone-seconds'] === undefined ? (smoke ? 4 : 20) : positiveInt('--phone-seconds', v['phone-seconds'], 3_600),
     phoneAgents: v['phone-agents'] === undefined ? (smoke ? 5 : 100) : positiveInt('--phone-agents', v['phone-agents'], 1_000),
+    kioskWaiting: v['kiosk-waiting'] === undefined ? (smoke ? 200 : 10_000) : positiveInt('--kiosk-waiting', v['kiosk-waiting'], 1_000_000),
+    kioskTurns: v['kiosk-turns'] === undefined ? (smoke ? 20 : 300) : positiveInt('--kiosk-turns', v['kiosk-turns'], 100_000),
+    kioskCalls: v['kiosk-calls'] === undefined ? (smoke ? 20 : 300) : positiveInt('--kiosk-calls', v['kiosk-calls'], 100_000),
     budgetMinutes: v['budget-minutes'] === undefined ? (smoke ? 1 : 10) : positiveInt('--budget-minutes', v['budget-minutes'], 24 * 60),
     jsonPath: v.json,
     profile: v.profile === true,
     smoke,
   };
   if (options.takeNextSamples > options.waiting) throw new UsageError('--take-next: more calls than --waiting tickets');
+  if (options.kioskCalls > options.kioskWaiting) throw new UsageError('--kiosk-calls: more calls than --kiosk-waiting turns');
   return options;
 }

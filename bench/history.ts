@@ -174,7 +174,8 @@ export interface InsertReport {
   perSecond: number;
 }
 
-async function insertInBatches(
+/** Writes generated tickets in batches of 1,000 (one validated against the model), listing the open ones. */
+export async function insertInBatches(
   ctx: AppContext,
   count: number,
   makeBatch: (from: number, to: number) => TicketDoc[],

@@ -9,6 +9,7 @@ import type { StoreProfileSummary } from './store-profile.js';
 import type { LatencySummary } from './stats.js';
 import type { StoreOperations } from './store-operations.js';
 import type { TakeNextResult } from './take-next.js';
+import type { KioskResult } from './kiosk.js';
 
 /** Everything measured at one history size. */
 export interface HistoryRun {
@@ -27,6 +28,8 @@ export interface HistoryRun {
   takeNext: PhaseOutcome<TakeNextResult>;
   /** The phone channel: signed webhooks → TwiML, and agent available → the waiting caller's connect redirect. */
   phone: PhaseOutcome<PhoneResult>;
+  /** The counter channel: a kiosk taking turns and counters calling the next one, the hall full. */
+  kiosk: PhaseOutcome<KioskResult>;
   /** Pipeline contacts/s as a percentage of the raw store-insert ceiling, and which rate was used. */
   pipelineShareOfStoreInsert: { percent: number; contactsPerSecond: number; basis: string } | null;
   profile?: ProfileSummary;
@@ -151,6 +154,30 @@ export function scanSummary(scans: readonly StoreOperations['scans'][number][]):
   return [...byShape.entries()].sort((a, b) => b[1] - a[1]).map(([shape, n]) => `${fmt(n)}× ${shape}`).join(', ');
 }
 
+/** Issue 11: call-next p99 ≤ 30 ms with 10,000 turns waiting across 20 services; no scan on either path. */
+const KIOSK_TARGETS = { callNextP99Ms: 30, waiting: 10_000, services: 20 };
+
+function kioskTargets(kiosk: KioskResult | undefined, at: string): TargetCheck[] {
+  const hall = kiosk ? ` with ${fmt(kiosk.waiting)} waiting across ${fmt(kiosk.services)} services` : '';
+  return [
+    {
+      target: `call-next p99 ≤ ${KIOSK_TARGETS.callNextP99Ms} ms with ${fmt(KIOSK_TARGETS.waiting)} turns waiting across ${KIOSK_TARGETS.services} services${at}`,
+      value: kiosk ? `${ms(kiosk.callNext.p99)} ms${hall}` : 'not measured',
+      met: kiosk && kiosk.callNext.p99 !== null ? kiosk.callNext.p99 <= KIOSK_TARGETS.callNextP99Ms && kiosk.waiting >= KIOSK_TARGETS.waiting && kiosk.services >= KIOSK_TARGETS.services && kiosk.duplicates === 0 : null,
+    },
+    {
+      target: `take-a-turn p99 (reported; the issue sets no figure)${at}`,
+      value: kiosk ? `${ms(kiosk.takeTurn.p99)} ms${hall}` : 'not measured',
+      met: null,
+    },
+    {
+      target: `no store operation reads a whole collection on take-a-turn or call-next${at}`,
+      value: kiosk ? scanSummary([...kiosk.store.takeTurn.scans, ...kiosk.store.callNext.scans]) : 'not measured',
+      met: kiosk ? kiosk.store.takeTurn.scans.length === 0 && kiosk.store.callNext.scans.length === 0 : null,
+    },
+  ];
+}
+
 /** The issue's targets, checked at the largest history run (they are stated for 100,000). */
 export function checkTargets(runs: readonly HistoryRun[], options: BenchOptions): BenchResults['targets'] {
   const largest = runs.reduce<HistoryRun | undefined>((best, r) => (best === undefined || r.history > best.history ? r : best), undefined);
@@ -184,6 +211,7 @@ export function checkTargets(runs: readonly HistoryRun[], options: BenchOptions)
     met: take && take.latency.p99 !== null ? take.latency.p99 <= 30 && take.waiting >= 10_000 : null,
   });
   checks.push(...phoneTargets(largest.phone.result, options, at));
+  checks.push(...kioskTargets(largest.kiosk.result, at));
   if (smallest && smallest !== largest) {
     const pairs: [string, number | null | undefined, number | null | undefined][] = [
       ['pipeline p50', smallest.pipeline.result?.latency.p50, largest.pipeline.result?.latency.p50],
@@ -195,6 +223,10 @@ export function checkTargets(runs: readonly HistoryRun[], options: BenchOptions)
       ['phone webhook p99', smallest.phone.result?.webhooks.latency.p99, largest.phone.result?.webhooks.latency.p99],
       ['phone connect p50', smallest.phone.result?.connect?.latency.p50, largest.phone.result?.connect?.latency.p50],
       ['phone connect p99', smallest.phone.result?.connect?.latency.p99, largest.phone.result?.connect?.latency.p99],
+      ['take-a-turn p50', smallest.kiosk.result?.takeTurn.p50, largest.kiosk.result?.takeTurn.p50],
+      ['take-a-turn p99', smallest.kiosk.result?.takeTurn.p99, largest.kiosk.result?.takeTurn.p99],
+      ['call-next p50', smallest.kiosk.result?.callNext.p50, largest.kiosk.result?.callNext.p50],
+      ['call-next p99', smallest.kiosk.result?.callNext.p99, largest.kiosk.result?.callNext.p99],
     ];
     for (const [name, small, large] of pairs) {
       const known = typeof small === 'number' && typeof large === 'number' && small > 0;
@@ -309,6 +341,18 @@ export function renderTable(results: BenchResults): string {
     return x ? `${fmt(x.connected)} / ${fmt(x.agents)}${x.duplicates > 0 ? `, ${fmt(x.duplicates)} twice` : ''}${x.unexpected > 0 ? `, ${fmt(x.unexpected)} unknown` : ''}` : '—';
   });
   row('  store operations reading a whole collection', (r) => scans(connect(r)?.store));
+  const kiosk = (r: HistoryRun): KioskResult | undefined => r.kiosk.result;
+  section(`counter channel: ${fmt(results.options.kioskWaiting)} turns waiting across the hall's services (ms)`);
+  row('  take-a-turn p50 / p95 / p99 / max', (r) => percentiles(kiosk(r)?.takeTurn) + statusNote(r.kiosk));
+  row('  call-next p50 / p95 / p99 / max', (r) => percentiles(kiosk(r)?.callNext));
+  row('  turns taken / called (measured)', (r) => (kiosk(r) ? `${fmt(kiosk(r)?.takeTurn.samples)} / ${fmt(kiosk(r)?.callNext.samples)}` : '—'));
+  row('  services / counters / turns called twice', (r) => (kiosk(r) ? `${fmt(kiosk(r)?.services)} / ${fmt(kiosk(r)?.counters)} / ${fmt(kiosk(r)?.duplicates)}` : '—'));
+  row('  CPU % of a core: node / store / redis', (r) => {
+    const c = kiosk(r)?.cpu;
+    return c ? `${fmt(c.node)} / ${fmt(c.ferretdb)} / ${fmt(c.redis)}` : '—';
+  });
+  row('  store ops reading a whole collection: take-a-turn', (r) => scans(kiosk(r)?.store.takeTurn));
+  row('  store ops reading a whole collection: call-next', (r) => scans(kiosk(r)?.store.callNext));
   row('system stopped within 10 s', (r) => (r.stoppedCleanly ? 'yes' : 'no (busy with a backlog)'));
 
   const widths = rows[0]?.map((_, col) => Math.max(...rows.map((r) => (r[col] ?? '').length))) ?? [];

@@ -22,6 +22,8 @@ import { nowMs } from './stats.js';
 import { checkTargets, pipelineShare, renderTable, type BenchResults, type HistoryRun } from './report.js';
 import { createBenchLogger, LogTally, REPO_ROOT, startServices, startSystemUnderTest, type SystemUnderTest } from './system-under-test.js';
 import { measureTakeNext } from './take-next.js';
+import { benchClock, benchConfig, measureKiosk, SERVICES } from './kiosk.js';
+import { loadCatalogue } from '../src/config/catalogue.js';
 
 const run = promisify(execFile);
 
@@ -62,6 +64,10 @@ interface RunContext {
   onServicesStopping: () => void;
   /** Services kept until the end of the run because a system that still uses them would not stop. */
   deferredStops: (() => Promise<void>)[];
+  /** The catalogue the systems run on: the configuration with a hall of 20 services (bench/kiosk.ts). */
+  configDir: string;
+  /** The counter channel's clock: office hours whatever the hour of the run. */
+  clock: () => Date;
 }
 
 /**
@@ -83,7 +89,8 @@ async function runHistory(history: number, later: readonly number[], rc: RunCont
   const stopPhone = (): Promise<unknown> => Promise.race([phone.close(), pause(5_000)]);
   let sut: SystemUnderTest;
   try {
-    sut = await startSystemUnderTest(bench, label, log, process.env, phone.env);
+    // The kiosks are not rate-limited here: one kiosk takes every measured turn.
+    sut = await startSystemUnderTest(bench, label, log, process.env, { ...phone.env, CONFIG_DIR: rc.configDir, KIOSK_RATE_LIMIT_PER_MINUTE: '10000' }, { clock: rc.clock });
   } catch (err) {
     await stopPhone();
     await bench.stop();
@@ -108,12 +115,14 @@ async function runHistory(history: number, later: readonly number[], rc: RunCont
     sustained: skipped('not reached'),
     takeNext: skipped('not reached'),
     phone: skipped('not reached'),
+    kiosk: skipped('not reached'),
     pipelineShareOfStoreInsert: null,
     agents: 0,
     stoppedCleanly: false,
   };
   try {
     const waitingCodes = await reserveCodes(ctx, options.waiting);
+    const kioskCodes = await reserveCodes(ctx, options.kioskWaiting);
     out.preload = await phase('preload', { allowanceMs: 5_000 + history * 2.5 }, async (p) => {
       const report = await preloadHistory(ctx, history, (done) => { p.progress.status(`${label} preload: ${done.toLocaleString('en-US')}/${history.toLocaleString('en-US')} closed tickets`); }, p.signal);
       return { result: report, timedOut: report.inserted < history, ...(report.inserted < history ? { note: `reached ${report.inserted} of ${history}` } : {}) };
@@ -150,6 +159,12 @@ async function runHistory(history: number, later: readonly number[], rc: RunCont
           (c ? `available → redirect p50 ${c.latency.p50 ?? '—'} ms, p99 ${c.latency.p99 ?? '—'} ms (${c.connected}/${c.agents} put through)` : `no connect: ${ph.connectSkipped ?? '?'}`),
       );
     }
+
+    // The counter channel, on a quiet system too: the hall full, a kiosk taking turns and the counters calling.
+    const kioskPlan = { codes: kioskCodes, turnSamples: options.kioskTurns, callSamples: options.kioskCalls, clock: rc.clock };
+    out.kiosk = await phase('kiosk', { allowanceMs: 60_000 + options.kioskWaiting * 6 + (options.kioskTurns + options.kioskCalls) * 150, minimumMs: 15_000 }, (p) => measureKiosk(sut, services, kioskPlan, p));
+    const k = out.kiosk.result;
+    if (k) progress.line(`${label} kiosk: take-a-turn p50 ${k.takeTurn.p50 ?? '—'} ms, p99 ${k.takeTurn.p99 ?? '—'} ms; call-next p50 ${k.callNext.p50 ?? '—'} ms, p99 ${k.callNext.p99 ?? '—'} ms (${k.waiting} waiting across ${k.services} services)`);
 
     let poster: HarnessAgent | undefined;
     out.staffing = await phase('agents', { allowanceMs: options.smoke ? 30_000 : 60_000 }, async (p) => {
@@ -231,7 +246,7 @@ function failuresOf(runs: readonly HistoryRun[], smoke: boolean): string[] {
   const httpErrors = (errors: Record<string, number> | undefined): string[] =>
     Object.entries(errors ?? {}).filter(([key]) => key.startsWith('HTTP ')).map(([key, n]) => `${n}× ${key}`);
   for (const r of runs) {
-    for (const [phase, o] of Object.entries({ preload: r.preload, ceilings: r.ceilings, agents: r.staffing, pipeline: r.pipeline, sustained: r.sustained, takeNext: r.takeNext, phone: r.phone })) {
+    for (const [phase, o] of Object.entries({ preload: r.preload, ceilings: r.ceilings, agents: r.staffing, pipeline: r.pipeline, sustained: r.sustained, takeNext: r.takeNext, phone: r.phone, kiosk: r.kiosk })) {
       const abandoned = o.status === 'timeout' && o.note?.includes('abandoned') === true;
       if (o.status === 'error' || abandoned) failures.push(`h${r.history}.${phase}: ${o.status}${o.note ? ` — ${o.note}` : ''}`);
     }
@@ -240,11 +255,14 @@ function failuresOf(runs: readonly HistoryRun[], smoke: boolean): string[] {
       ...(r.sustained.result?.steps.flatMap((s) => httpErrors(s.result.errors)) ?? []),
       ...httpErrors(r.takeNext.result?.errors),
       ...httpErrors(r.phone.result?.webhooks.errors).map((e) => `${e} (phone webhooks)`),
+      ...httpErrors(r.kiosk.result?.errors).map((e) => `${e} (kiosk and counters)`),
     ];
     if (answered.length > 0) failures.push(`h${r.history}: the system answered errors: ${answered.join(', ')}`);
     // In the tiny smoke run any working system files at least one contact; a full run reports slowness instead.
     if (smoke && r.pipeline.result?.created === 0) failures.push(`h${r.history}.pipeline: no contact was created`);
     if (smoke && r.phone.result?.connect?.connected === 0) failures.push(`h${r.history}.phone: no waiting caller was put through`);
+    if (smoke && r.kiosk.result?.callNext.samples === 0) failures.push(`h${r.history}.kiosk: no counter called a turn`);
+    if ((r.kiosk.result?.duplicates ?? 0) > 0) failures.push(`h${r.history}.kiosk: ${String(r.kiosk.result?.duplicates)} turns were called twice`);
     if (r.error !== undefined) failures.push(`h${r.history}: ${r.error}`);
   }
   return failures;
@@ -294,13 +312,15 @@ async function main(): Promise<number> {
     else progress.line(`unhandled rejection: ${reason instanceof Error ? reason.message : String(reason)}`);
   });
 
+  const hallConfig = await benchConfig(process.env.CONFIG_DIR ?? join(REPO_ROOT, 'config'));
+  const clock = benchClock(await loadCatalogue(hallConfig.dir));
   const tally = new LogTally();
   const log = await createBenchLogger(`${stem}.log`, tally);
   const external = { mongodb: Boolean(process.env.MONGODB_URI), redis: Boolean(process.env.REDIS_URL) };
-  progress.line(`${label}: history ${options.history.join(', ')}; budget ${options.budgetMinutes} min; store ${external.mongodb ? 'MONGODB_URI' : 'embedded FerretDB'}, redis ${external.redis ? 'REDIS_URL' : 'embedded'}; results → ${relative(REPO_ROOT, jsonPath)}`);
+  progress.line(`${label}: hall of ${String(SERVICES)} services; history ${options.history.join(', ')}; budget ${options.budgetMinutes} min; store ${external.mongodb ? 'MONGODB_URI' : 'embedded FerretDB'}, redis ${external.redis ? 'REDIS_URL' : 'embedded'}; results → ${relative(REPO_ROOT, jsonPath)}`);
   const runs: HistoryRun[] = [];
   const startFailures: string[] = [];
-  const rc: RunContext = { options, budget, progress, log, tally, stem, onServicesStopping: () => { servicesStopping = true; }, deferredStops: [] };
+  const rc: RunContext = { options, budget, progress, log, tally, stem, onServicesStopping: () => { servicesStopping = true; }, deferredStops: [], configDir: hallConfig.dir, clock };
   for (const [i, history] of options.history.entries()) {
     if (budget.isInterrupted()) break;
     try {
@@ -334,6 +354,7 @@ async function main(): Promise<number> {
     failures: [...startFailures, ...failuresOf(runs, options.smoke)],
   };
   await writeFile(jsonPath, `${JSON.stringify(results, null, 2)}\n`);
+  await hallConfig.remove();
   process.stdout.write(`${renderTable(results)}\n`);
   progress.line(`results written to ${relative(REPO_ROOT, jsonPath)}`);
   servicesStopping = true;

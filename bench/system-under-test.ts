@@ -143,7 +143,8 @@ export interface SystemUnderTest {
 
 /**
  * Starts a system on a fresh database. `channels` adds the settings of channels the harness plays the vendor of (the
- * phone channel's Twilio variables, pointing its REST API at the harness's fake Twilio).
+ * phone channel's Twilio variables, pointing its REST API at the harness's fake Twilio) and the hall's configuration;
+ * `options.clock` is the counter channel's clock.
  */
 export async function startSystemUnderTest(
   services: BenchServices,
@@ -151,6 +152,7 @@ export async function startSystemUnderTest(
   log: Logger,
   env: NodeJS.ProcessEnv,
   channels: Record<string, string> = {},
+  options: { clock?: () => Date } = {},
 ): Promise<SystemUnderTest> {
   const name = `bench_${label}_${randomBytes(4).toString('hex')}`;
   const systemEnv = loadEnv({
@@ -170,7 +172,7 @@ export async function startSystemUnderTest(
     PRESENCE_GRACE_MS: String(3_600_000),
     ...channels,
   });
-  const system = await startSystem(systemEnv, { log, queuePrefix: name });
+  const system = await startSystem(systemEnv, { log, queuePrefix: name, ...(options.clock ? { clock: options.clock } : {}) });
   if (system.url === undefined) {
     await system.stop();
     throw new Error('the system under test serves no HTTP');

@@ -18,6 +18,8 @@ export const ERROR_CATALOGUE = {
   // A lost race: someone else changed the record in between. A fresh read and another attempt can succeed.
   CONFLICT: { status: 409, message: 'It was changed by someone else; reload and try again.', retryable: true },
   ILLEGAL_TRANSITION: { status: 409, message: 'That change is not allowed in the current state.', retryable: false },
+  // Outside the hours something is offered in (a counter service after its last turn, the office on a holiday).
+  CLOSED: { status: 409, message: 'Not offered at this time.', retryable: false },
   RATE_LIMITED: { status: 429, message: 'Too many requests.', retryable: true },
   SERVICE_UNAVAILABLE: { status: 503, message: 'A service the system depends on is not answering.', retryable: true },
   // A provider (Twilio) refused a message for good: not a mobile, an invalid number, the citizen texted STOP.
@@ -87,6 +89,7 @@ export const errors = {
   duplicate: factory('DUPLICATE'),
   conflict: factory('CONFLICT'),
   illegalTransition: factory('ILLEGAL_TRANSITION'),
+  closed: factory('CLOSED'),
   rateLimited: factory('RATE_LIMITED'),
   serviceUnavailable: factory('SERVICE_UNAVAILABLE'),
   messageRefused: factory('MESSAGE_REFUSED'),

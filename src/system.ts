@@ -30,6 +30,7 @@ import { submitContact } from './services/channel-intake.service.js';
 import { submitSmsReport } from './services/citizen-sms.service.js';
 import { WEBHOOK_DEADLINE_MS, withinDeadline } from './services/deadline.js';
 import { ensureLiveState } from './services/live-state.service.js';
+import { kioskChannelGroups } from './kiosk-channel.js';
 import type { AppContext } from './services/context.js';
 import { createAttachmentFiles } from './store/attachment-file.repository.js';
 import { connectStore } from './store/connection.js';
@@ -42,6 +43,8 @@ export interface SystemOptions {
   /** Key prefix of every queue and lock in Redis (tests use a unique one). */
   queuePrefix?: string;
   handlers?: HandlerRegistry;
+  /** The clock of the counter channel (turn numbers per Lima day, opening hours); tests move it. */
+  clock?: () => Date;
 }
 
 export interface RunningSystem {
@@ -231,7 +234,7 @@ export async function startSystem(env: Env, options: SystemOptions = {}): Promis
         log,
         ctx,
         readiness: { checks: { store: () => store.ping(), redis: () => pingRedis(probe) } },
-        channelGroups: channelRouteGroups(ctx),
+        channelGroups: [...channelRouteGroups(ctx), ...kioskChannelGroups(ctx, options.clock ?? (() => new Date()))],
       });
       const server = createServer(app);
       httpServer = server;

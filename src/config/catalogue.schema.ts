@@ -13,6 +13,7 @@ import { EXTENDABLE_TICKET_TYPES } from '../domain/sla-extension.js';
 import { isTemplateId, TEMPLATE_IDS, templateProblems } from '../domain/message-templates.js';
 import type { SlaPolicy } from '../domain/sla-policy.js';
 import { normalizeForMatching, SERVICE_ROUTE_ID, TRIAGE_ROUTE_ID, type RoutingConfig } from '../domain/routing.js';
+import { TURN_PREFIX } from '../domain/counter-turns.js';
 
 // Consistency checks that compare several entries must not run on entries that failed their own validation (they
 // would report nonsense such as an overlap with "25:00"). Zod skips refinements only after *aborting* issues, and a
@@ -970,3 +971,85 @@ export const mailboxesFileSchema = z
   .superRefine(checkMailboxes, whenValid(mailboxesShape));
 
 export type MailboxesFile = z.output<typeof mailboxesFileSchema>;
+// ─── kiosk.json ─────────────────────────────────────────────────────────────────────────────────────────────────
+
+const COUNTER_CODE = /^[A-Z0-9][A-Z0-9-]{0,15}$/;
+
+const kioskServiceSchema = z.strictObject({
+  /** Stable code of the service at the counters, e.g. `caja`; names the hall's queue of its turns. */
+  code: z.string().regex(SLUG, { error: `${SLUG_MESSAGE}, e.g. "caja"` }),
+  /** What the kiosk button and the printed turn say, in Spanish. */
+  name: nameSchema.max(80, { error: 'at most 80 characters (a kiosk button and a printed line)' }),
+  /** The letters before the turn number: `R` gives `R-042`. */
+  prefix: z.string().regex(TURN_PREFIX, { error: 'must be 1 to 3 capital letters, e.g. "R" or "RC"' }),
+  /** The `kioskService` a routing rule of routing.json matches: where the turn's ticket goes. */
+  routingHint: z.string().regex(SLUG, { error: `${SLUG_MESSAGE}, e.g. "caja"` }),
+  /** Minutes a turn usually keeps a counter: the wait estimate's figure until the day's own attentions say more. */
+  typicalServiceMinutes: z.number().positive({ error: 'must be greater than 0' }).max(240, { error: 'must be at most 240 minutes' }),
+  /** Local time after which the service gives no more turns that day, so the last citizens are served before closing. */
+  lastTurnAt: timeSchema.optional(),
+});
+
+const counterSchema = z.strictObject({
+  /** Short code staff sign in with, e.g. `V3`. */
+  code: z.string().regex(COUNTER_CODE, { error: 'must be capital letters, digits or "-", e.g. "V3"' }),
+  /** What the board shows and reads out: "Ventanilla 3". */
+  name: nameSchema.max(40, { error: 'at most 40 characters (the display board)' }),
+  /** Codes of the kiosk services whose turns this counter calls. */
+  services: z.array(z.string()).min(1, { error: 'a counter serves at least one service' }).superRefine(noDuplicates('service')),
+});
+
+const kioskRefShape = z.object({
+  services: z.array(z.object({ code: z.string(), prefix: z.string() })),
+  counters: z.array(z.object({ code: z.string(), name: z.string(), services: z.array(z.string()) })),
+});
+
+function checkKiosk(file: z.output<typeof kioskRefShape>, ctx: z.core.$RefinementCtx): void {
+  const seenCode = firstSeen();
+  const seenPrefix = firstSeen();
+  file.services.forEach((service, index) => {
+    const first = seenCode(service.code, index);
+    if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['services', index, 'code'], message: `duplicate service "${service.code}" (first used at ${at('services', first)})` });
+    const firstPrefix = seenPrefix(service.prefix, index);
+    // Two services numbering "R-001" on the same day would give two citizens the same turn.
+    if (firstPrefix !== undefined) ctx.addIssue({ code: 'custom', path: ['services', index, 'prefix'], message: `prefix "${service.prefix}" already used at ${at('services', firstPrefix)}` });
+  });
+  const known = new Set(file.services.map((s) => s.code));
+  const served = new Set<string>();
+  const seenCounter = firstSeen();
+  const seenName = firstSeen();
+  file.counters.forEach((counter, index) => {
+    const first = seenCounter(counter.code, index);
+    if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['counters', index, 'code'], message: `duplicate counter "${counter.code}" (first used at ${at('counters', first)})` });
+    const firstName = seenName(counter.name.trim().toLocaleLowerCase('es-PE'), index);
+    // The board calls citizens by the counter's name: two counters with one name send them to the wrong one.
+    if (firstName !== undefined) ctx.addIssue({ code: 'custom', path: ['counters', index, 'name'], message: `name "${counter.name}" already used at ${at('counters', firstName)}` });
+    counter.services.forEach((code, i) => {
+      if (known.has(code)) served.add(code);
+      else ctx.addIssue({ code: 'custom', path: ['counters', index, 'services', i], message: `unknown kiosk service "${code}"` });
+    });
+  });
+  file.services.forEach((service, index) => {
+    // Turns of a service no counter serves would be handed out and never called.
+    if (!served.has(service.code)) ctx.addIssue({ code: 'custom', path: ['services', index, 'code'], message: `no counter serves "${service.code}": its turns would never be called` });
+  });
+}
+
+/** `config/kiosk.json`: the counter hall, its services (with turn prefixes and routing hints) and its counters. */
+export const kioskFileSchema = z
+  .strictObject({
+    locale: z.literal('es-PE'),
+    hall: z.strictObject({
+      /** Printed at the top of every turn. */
+      name: nameSchema.max(80),
+      /** Times a called citizen is announced again before the counter may close the turn as a no-show. */
+      recallsBeforeNoShow: z.int().min(0).max(10),
+      /** Calls a display board receives when it connects (the last ones first shown). */
+      displayHistory: z.int().min(1).max(50),
+    }),
+    services: z.array(kioskServiceSchema).min(1, { error: 'at least one service is required' }),
+    counters: z.array(counterSchema).min(1, { error: 'at least one counter is required' }),
+  })
+  .superRefine(checkKiosk, whenValid(kioskRefShape));
+
+export type KioskFile = z.output<typeof kioskFileSchema>;

@@ -1,6 +1,6 @@
 /**
  * Loads the configuration catalogue (`units.json`, `services.json`, `calendar.json`, `routing.json`, `sla.json`,
- * `templates.json`, `ivr.json`, `mailboxes.json`) once at boot. Every problem in every file is collected and thrown together as one
+ * `templates.json`, `ivr.json`, `mailboxes.json`, `kiosk.json`) once at boot. Every problem in every file is collected and thrown together as one
  * {@link CatalogueError}, so whoever edits the JSON fixes the whole list in one pass instead of restarting once per
  * mistake.
  */
@@ -17,9 +17,11 @@ import {
   createServicesFileSchema,
   createSlaFileSchema,
   ivrFileSchema,
+  kioskFileSchema,
   mailboxesFileSchema,
   templatesFileSchema,
   unitsFileSchema,
+  type KioskFile,
   type MailboxesFile,
   type ServiceConfig,
   type SlaFile,
@@ -44,6 +46,20 @@ export type SlaCatalogue = DeepReadonly<SlaFile>;
 
 /** The mailboxes the email channel reads and what it keeps of their mail (`config/mailboxes.json`). */
 export type MailboxesCatalogue = DeepReadonly<MailboxesFile>;
+/** A service offered at the counters (`config/kiosk.json`). */
+export type KioskService = DeepReadonly<KioskFile['services'][number]>;
+
+/** A counter (ventanilla) of the hall. */
+export type HallCounter = DeepReadonly<KioskFile['counters'][number]>;
+
+/** The counter hall: its services, counters and rules (`config/kiosk.json`), every service routed by routing.json. */
+export interface KioskCatalogue {
+  readonly hall: DeepReadonly<KioskFile['hall']>;
+  readonly services: readonly KioskService[];
+  readonly counters: readonly HallCounter[];
+  serviceByCode(code: string): KioskService | undefined;
+  counterByCode(code: string): HallCounter | undefined;
+}
 
 /** The validated, frozen configuration catalogue. */
 export interface Catalogue {
@@ -64,6 +80,8 @@ export interface Catalogue {
   readonly ivr: IvrConfig;
   /** The email channel's mailboxes (`config/mailboxes.json`), every address covered by an email routing rule. */
   readonly mailboxes: MailboxesCatalogue;
+  /** The counter hall: services at the counters, counters, turn rules (`config/kiosk.json`). */
+  readonly kiosk: KioskCatalogue;
   /** The one unit with `isAttentionOffice: true`: it takes contacts in and answers for them to the citizen. */
   readonly attentionOffice: Unit;
   unitByCode(code: string): Unit | undefined;
@@ -190,6 +208,7 @@ export async function loadCatalogue(configDir: string): Promise<Catalogue> {
     templates: join(configDir, 'templates.json'),
     ivr: join(configDir, 'ivr.json'),
     mailboxes: join(configDir, 'mailboxes.json'),
+    kiosk: join(configDir, 'kiosk.json'),
   };
   const [unitsRead, servicesRead, calendarRead, routingRead] = await Promise.all([
     readJson(files.units),
@@ -198,7 +217,7 @@ export async function loadCatalogue(configDir: string): Promise<Catalogue> {
     readJson(files.routing),
   ]);
 
-  const [slaRead, templatesRead, ivrRead, mailboxesRead] = await Promise.all([readJson(files.sla), readJson(files.templates), readJson(files.ivr), readJson(files.mailboxes)]);
+  const [slaRead, templatesRead, ivrRead, mailboxesRead, kioskRead] = await Promise.all([readJson(files.sla), readJson(files.templates), readJson(files.ivr), readJson(files.mailboxes), readJson(files.kiosk)]);
   const problems: CatalogueProblem[] = [];
   const unitsFile = validate(unitsFileSchema, unitsRead, files.units, problems);
   const servicesSchema = createServicesFileSchema({ unitCodes: declaredUnitCodes(unitsRead) });
@@ -212,6 +231,14 @@ export async function loadCatalogue(configDir: string): Promise<Catalogue> {
   const slaFile = validate(createSlaFileSchema({ unitCodes: declaredUnitCodes(unitsRead) }), slaRead, files.sla, problems);
   const templatesFile = validate(templatesFileSchema, templatesRead, files.templates, problems);
   const ivrFile = validate(ivrFileSchema, ivrRead, files.ivr, problems);
+  const kioskFile = validate(kioskFileSchema, kioskRead, files.kiosk, problems);
+  if (kioskFile !== undefined && routingFile !== undefined) {
+    // A kiosk service no kiosk rule matches would send every turn of it to triage.
+    kioskFile.services.forEach((service, index) => {
+      const covered = routingFile.rules.some((rule) => rule.when.kioskService === service.routingHint && (rule.when.channel === undefined || [rule.when.channel].flat().includes('kiosk')));
+      if (!covered) problems.push({ file: files.kiosk, path: `services[${index}].routingHint`, message: `no rule of routing.json matches the kiosk service "${service.routingHint}" (when.kioskService)` });
+    });
+  }
   if (ivrFile !== undefined && routingFile !== undefined) {
     // A choice no phone rule matches would send its callers to triage, whatever the menu promised them.
     for (const path of ivrChoicePaths(ivrFile)) {
@@ -240,7 +267,7 @@ export async function loadCatalogue(configDir: string): Promise<Catalogue> {
   ) {
     throw new CatalogueError(problems);
   }
-  if (slaFile === undefined || templatesFile === undefined || ivrFile === undefined || mailboxesFile === undefined || problems.length > 0) throw new CatalogueError(problems);
+  if (slaFile === undefined || templatesFile === undefined || ivrFile === undefined || mailboxesFile === undefined || kioskFile === undefined || problems.length > 0) throw new CatalogueError(problems);
 
   const units = deepFreeze(unitsFile.units);
   const services = deepFreeze(servicesFile.services);
@@ -254,6 +281,13 @@ export async function loadCatalogue(configDir: string): Promise<Catalogue> {
   const templates: MessageTemplates = deepFreeze(templatesFile.templates);
   const ivr: IvrConfig = deepFreeze(ivrFile);
   const mailboxes = deepFreeze(mailboxesFile);
+  const kioskServices = new Map(kioskFile.services.map((service) => [service.code, service]));
+  const counters = new Map(kioskFile.counters.map((counter) => [counter.code, counter]));
+  const kiosk: KioskCatalogue = Object.freeze({
+    ...deepFreeze(kioskFile),
+    serviceByCode: (code: string) => kioskServices.get(code),
+    counterByCode: (code: string) => counters.get(code),
+  });
   const unitsByCode = new Map(units.map((unit) => [unit.code, unit]));
   const servicesByCode = new Map(services.map((service) => [service.code, service]));
   const attentionOffice = units.find((unit) => unit.isAttentionOffice === true);
@@ -271,6 +305,7 @@ export async function loadCatalogue(configDir: string): Promise<Catalogue> {
     templates,
     ivr,
     mailboxes,
+    kiosk,
     attentionOffice,
     unitByCode: (code: string) => unitsByCode.get(code),
     serviceByCode: (code: string) => servicesByCode.get(code),

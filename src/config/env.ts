@@ -171,6 +171,17 @@ const envSchema = z
      * With several worker or API machines it must be shared storage (NFS, a mounted volume): see README, "Email channel".
      */
     EMAIL_ATTACHMENTS_DIR: z.string().min(1).optional(),
+    /**
+     * The link printed as a QR code on each turn, for following it from a phone; `{token}` is replaced by the turn's
+     * token. Point it at the public turn page, e.g. `https://atencion.muniplibre.gob.pe/turno/{token}`, which reads
+     * `GET /api/v1/turns/{token}`. Default: that endpoint under PUBLIC_BASE_URL, or a relative path without it.
+     */
+    TURN_STATUS_URL: z
+      .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+      .refine((url) => url.includes('{token}'), 'must contain {token}')
+      .optional(),
+    /** Requests a kiosk (one device key) may make per minute; more are refused with 429 until the minute ends. */
+    KIOSK_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(30),
   })
   .superRefine((env, ctx) => {
     if ((env.SMTP_HOST === undefined) !== (env.EMAIL_FROM === undefined)) {

@@ -39,7 +39,10 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     }
     if (res.headersSent) return;
     // A dependency briefly away (503) or a throttle (429): say when trying again makes sense.
-    if (appErr.retryable && (appErr.status === 503 || appErr.status === 429) && !res.getHeader('Retry-After')) res.setHeader('Retry-After', '1');
+    if (appErr.retryable && (appErr.status === 503 || appErr.status === 429) && !res.getHeader('Retry-After')) {
+      const after = appErr.details?.retryAfterSeconds;
+      res.setHeader('Retry-After', typeof after === 'number' && Number.isInteger(after) && after > 0 ? String(after) : '1');
+    }
     res.status(appErr.status).json({
       error: {
         code: appErr.code,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { assertDeclarable, publicRoute, type ApiRoute, type RouteGroup } from './route-table.js';
+import { assertDeclarable, DEVICE_KEY_HEADER, publicRoute, type ApiRoute, type RouteGroup } from './route-table.js';
 import { codesOf, errorView } from './schemas.js';
 
 /*
@@ -102,7 +102,8 @@ function parameters(converter: SchemaConverter, where: 'path' | 'header' | 'quer
 /** The error statuses a route can answer: those it declares and those its declaration implies. */
 function errorStatuses(route: ApiRoute): Set<number> {
   const statuses = new Set<number>(route.errors);
-  if (route.access.kind === 'staff') statuses.add(401);
+  if (route.access.kind === 'staff' || route.access.kind === 'device') statuses.add(401);
+  if (route.access.kind === 'device') statuses.add(429);
   if ((route.access.kind === 'staff' && route.access.roles) || route.access.kind === 'twilio') statuses.add(403);
   if (route.params) statuses.add(404);
   if (route.query || route.headers || route.body) statuses.add(400);
@@ -117,6 +118,13 @@ function accessNote(route: ApiRoute): string | undefined {
   if (route.access.kind !== 'staff' || !route.access.roles) return undefined;
   return `Requires the role ${route.access.roles.join(' or ')}.`;
 }
+
+const SECURITY: Readonly<Record<ApiRoute['access']['kind'], Json[]>> = {
+  public: [],
+  staff: [{ bearer: [] }],
+  twilio: [{ twilioSignature: [] }],
+  device: [{ kioskDeviceKey: [] }],
+};
 
 function operation(converter: SchemaConverter, group: RouteGroup, route: ApiRoute): Json {
   const responses: Json = {};
@@ -151,7 +159,7 @@ function operation(converter: SchemaConverter, group: RouteGroup, route: ApiRout
     tags: [group.tag],
     summary: route.summary,
     ...(description ? { description } : {}),
-    security: route.access.kind === 'public' ? [] : route.access.kind === 'twilio' ? [{ twilioSignature: [] }] : [{ bearer: [] }],
+    security: SECURITY[route.access.kind],
     ...(params.length > 0 ? { parameters: params } : {}),
     ...(route.body
       ? { requestBody: { required: !route.body.safeParse(undefined).success, content: { [route.bodyMediaType]: { schema: converter.convert(route.body, 'input') } } } }
@@ -196,6 +204,12 @@ export function buildOpenApiDocument(groups: readonly RouteGroup[]): OpenApiDocu
           in: 'header',
           name: 'X-Twilio-Signature',
           description: "Twilio's HMAC-SHA1 signature of the public URL (PUBLIC_BASE_URL + path and query) and the form parameters, keyed with the auth token.",
+        },
+        kioskDeviceKey: {
+          type: 'apiKey',
+          in: 'header',
+          name: DEVICE_KEY_HEADER,
+          description: 'A kiosk\'s device key, issued once by an admin (`POST /api/v1/kiosk/devices`); it can take turns and nothing else, and is refused once revoked.',
         },
       },
       schemas: converter.components,

@@ -17,10 +17,14 @@ export const HTTP_METHODS = ['get', 'put', 'post', 'patch', 'delete'] as const;
 export type HttpMethod = (typeof HTTP_METHODS)[number];
 
 /**
- * Who may call a route: anyone; an authenticated staff member holding any of `roles` (any role when absent); or
- * Twilio, whose request signature the route checks before reading anything (`signedByTwilio`).
+ * Who may call a route: anyone; an authenticated staff member holding any of `roles` (any role when absent);
+ * Twilio, whose request signature the route checks before reading anything (`signedByTwilio`); or a kiosk, with
+ * its device key in {@link DEVICE_KEY_HEADER} (`deviceRoute`).
  */
-export type Access = { kind: 'public' } | { kind: 'staff'; roles?: readonly StaffRole[] } | { kind: 'twilio' };
+export type Access = { kind: 'public' } | { kind: 'staff'; roles?: readonly StaffRole[] } | { kind: 'twilio' } | { kind: 'device' };
+
+/** The header a kiosk sends its device key in. */
+export const DEVICE_KEY_HEADER = 'X-Kiosk-Key';
 
 /** Media types of request and response bodies: JSON for the API, a form and TwiML (XML) for Twilio's webhooks. */
 export type RequestMediaType = 'application/json' | 'application/x-www-form-urlencoded';
@@ -198,6 +202,31 @@ export function publicRoute<
   return { ...declaration(spec, { kind: 'public' }), run: (req, res) => parseAndRun(spec, req, res, (input) => spec.handle(input)) };
 }
 
+export interface DeviceRouteSpec<D, P, Q, H, B, S extends number> extends RouteSpecBase<P, Q, H, B, S> {
+  handle(input: RouteInput<Parsed<P>, Parsed<Q>, Parsed<H>, Parsed<B>> & { device: D }): Reply<NoInfer<S>> | Promise<Reply<NoInfer<S>>>;
+}
+
+/**
+ * An endpoint for kiosks: `authenticate` turns the device key of {@link DEVICE_KEY_HEADER} into the device before the
+ * input is read, or throws (UNAUTHENTICATED, RATE_LIMITED). A device key is good for these routes only.
+ */
+export function deviceRoute<
+  D,
+  S extends number,
+  P extends ObjectSchema | undefined = undefined,
+  Q extends ObjectSchema | undefined = undefined,
+  H extends ObjectSchema | undefined = undefined,
+  B extends z.ZodType | undefined = undefined,
+>(spec: DeviceRouteSpec<D, P, Q, H, B, S>, authenticate: (key: string | undefined) => Promise<D>): ApiRoute {
+  return {
+    ...declaration(spec, { kind: 'device' }),
+    run: async (req, res) => {
+      const device = await authenticate(req.get(DEVICE_KEY_HEADER));
+      await parseAndRun(spec, req, res, (input) => spec.handle({ ...input, device }));
+    },
+  };
+}
+
 /**
  * A webhook Twilio calls, declared as a public route: the request must carry Twilio's signature over its public URL
  * and form (`verify`), checked before the input is read; otherwise 403 FORBIDDEN and nothing happens.
@@ -274,7 +303,7 @@ export function mountRoutes(router: Router, routes: readonly ApiRoute[], authent
     if (methods.includes(route.method)) throw new Error(`${route.method.toUpperCase()} ${route.path} is declared twice`);
     methodsByPath.set(route.path, [...methods, route.method]);
     const { access } = route;
-    if (access.kind === 'public' || access.kind === 'twilio') {
+    if (access.kind === 'public' || access.kind === 'twilio' || access.kind === 'device') {
       router[route.method](route.path, paramsGuard(route), (req, res) => route.run(req, res, undefined));
       continue;
     }

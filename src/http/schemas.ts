@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PREFERENTIAL_REASONS, TURN_OUTCOMES, TURN_STAGES } from '../domain/counter-turns.js';
 import { PRIORITY_CLASSES } from '../domain/priority.js';
 import { TICKET_STATUSES } from '../domain/ticket-lifecycle.js';
 import { CHANNELS, TICKET_TYPES, type Channel } from '../domain/ticket-types.js';
@@ -166,6 +167,34 @@ export const ticketView = z
           .optional(),
       })
       .optional(),
+    turn: z
+      .object({
+        number: z.string().meta({ examples: ['R-042'] }),
+        service: z.string(),
+        day: z.iso.date(),
+        issuedAt: instant,
+        deviceId: z.string(),
+        preferentialReason: z.enum(PREFERENTIAL_REASONS).optional(),
+        statusKey: z.string().meta({ description: 'Secret part of the public status link printed as a QR code (to print it again).' }),
+        stage: z.enum(TURN_STAGES),
+        waitingSince: instant,
+        waitSeconds: z.number(),
+        serviceSeconds: z.number(),
+        counterCode: z.string().optional(),
+        staffId: z.string().optional(),
+        recalls: z.int(),
+        firstCalledAt: instant.optional(),
+        lastCalledAt: instant.optional(),
+        atCounterSince: instant.optional(),
+        startedAt: instant.optional(),
+        parkedAt: instant.optional(),
+        finishedAt: instant.optional(),
+        outcome: z.enum(TURN_OUTCOMES).optional(),
+        notes: z.string().optional(),
+        redirectedFrom: z.array(z.string()),
+      })
+      .optional()
+      .meta({ description: 'Present when the ticket is a turn of the counter hall (kiosk).' }),
     version: z.int().meta({ description: 'Send it back as `expectedVersion` to act only on what you saw.' }),
     createdAt: instant,
     updatedAt: instant,
@@ -282,6 +311,18 @@ export const notificationView = z
   })
   .meta({ id: 'Notification' });
 
+const hallServiceFigures = z.object({ code: z.string(), name: z.string(), waiting: z.int(), longestWaitSeconds: z.number() });
+
+/** The counter hall's live figures. */
+export const hallFiguresView = z
+  .object({
+    waiting: z.int(),
+    longestWaitSeconds: z.number(),
+    services: z.array(hallServiceFigures),
+    counters: z.object({ open: z.int(), paused: z.int(), closed: z.int() }),
+  })
+  .meta({ id: 'HallFigures' });
+
 export const queueStatsView = z
   .object({
     unitCode: z.string(),
@@ -297,6 +338,7 @@ export const queueStatsView = z
       }),
     ),
     agents: z.strictObject({ available: z.int(), busy: z.int(), away: z.int(), offline: z.int() } satisfies Record<Presence, z.ZodInt>),
+    hall: hallFiguresView.optional().meta({ description: 'The counter hall, in the figures of the office that runs it.' }),
     at: instant,
   })
   .meta({ id: 'QueueStats' });

@@ -19,6 +19,14 @@
 --   B:pend                  zset ticket -> claim time: claims whose store write is not confirmed yet
 --   B:risk:<unit>           set of open tickets at SLA risk
 --   B:d:<day>:<unit>        hash answered:<q>, waitms:<q>, abandoned:<q> (expires after three days)
+-- The counter hall (kiosk turns called to counters; ops hall_*): a turn is a ticket like any other (B:t:<ticket>,
+-- with k its kiosk service; when a counter holds it, ctr the counter and hs its stage: called | serving | parked),
+-- but it waits in its service's queue and is called by a counter, never handed to an agent by the ops above.
+--   B:h:<service>           zset of the service's waiting turns, score = order (as B:w)
+--   B:ctr:<counter>         hash: s staff signed in, st open | paused, svc services csv, cur the turn it serves ('' none)
+--   B:ctrs                  set of counters with someone signed in
+--   B:seat:<staff>          the counter a staff member is signed in to
+--   B:pk:<counter>          set of turns parked at the counter (the citizen fills a form; called back later)
 
 local B = KEYS[1]
 local op = ARGV[1]
@@ -76,9 +84,19 @@ local function dropWaiting(id, t)
   redis.call('ZREM', key, id)
   if redis.call('ZCARD', key) == 0 then redis.call('SREM', B .. ':g:' .. t.u .. ':' .. t.c, t.g) end
   redis.call('ZREM', B .. ':wq:' .. t.u .. ':' .. t.q, id)
+  if t.k and t.k ~= '' then redis.call('ZREM', B .. ':h:' .. t.k, id) end
+end
+
+-- A turn that leaves its counter (finished, redirected, handed back) frees the counter or its parked list.
+local function dropCounter(id, t)
+  if not t.ctr or t.ctr == '' then return end
+  local ckey = B .. ':ctr:' .. t.ctr
+  if redis.call('HGET', ckey, 'cur') == id then redis.call('HSET', ckey, 'cur', '') end
+  redis.call('SREM', B .. ':pk:' .. t.ctr, id)
 end
 
 local function dropOwner(id, t)
+  dropCounter(id, t)
   local sid = t.a
   if sid == nil or sid == '' then return end
   if redis.call('SREM', B .. ':o:' .. sid, id) == 1 then
@@ -337,6 +355,8 @@ ops.priority = function()
   local tkey = B .. ':t:' .. id
   local t = hgetall(tkey)
   if not t then return 0 end
+  -- A turn of the counter hall keeps its place by class: the law's order is not lifted past (hall_wait).
+  if t.k and t.k ~= '' then return 0 end
   redis.call('HSET', tkey, 'p', ARGV[3])
   if t.st == 'w' then redis.call('ZADD', waitingKey(t), orderScore(ARGV[3], t.e), id) end
   return 1
@@ -377,6 +397,167 @@ ops.position = function()
     ahead = ahead + redis.call('ZCOUNT', B .. ':w:' .. t.u .. ':' .. t.c .. ':' .. sig, '-inf', '(' .. score)
   end
   return { ahead + 1, t.u, t.q }
+end
+
+-- ─── the counter hall ─────────────────────────────────────────────────────────────────────────────────────────
+
+local function counterOf(code) return hgetall(B .. ':ctr:' .. code) end
+
+-- The counter, when this staff member is the one signed in to it.
+local function seatedAt(code, sid)
+  local c = counterOf(code)
+  if not c or c.s ~= sid then return nil end
+  return c
+end
+
+-- hall_wait id unit queue channel sig priority enqueuedMs service strict: a turn waits in its service's queue (a new
+-- turn, a redirected one, one handed back), replacing an older entry; 'held' when a counter already holds it.
+-- `priority` is the turn's class score alone: an SLA at risk does not lift a turn in the hall, where Ley 28683 wants
+-- preferential turns called before everyone else. strict = '1' refuses while the state is being rebuilt (a rebuild
+-- passes '0').
+ops.hall_wait = function()
+  if ARGV[10] == '1' then
+    local err = requireBuilt()
+    if err then return err end
+  end
+  local id = ARGV[2]
+  local tkey = B .. ':t:' .. id
+  local old = hgetall(tkey)
+  if old and old.st == 'a' then return 'held' end
+  if old then dropWaiting(id, old) end
+  local t = { u = ARGV[3], q = ARGV[4], c = ARGV[5], g = ARGV[6], p = ARGV[7], e = ARGV[8], k = ARGV[9] }
+  redis.call('HDEL', tkey, 'a', 'at', 'ctr', 'hs')
+  redis.call('HSET', tkey, 'u', t.u, 'q', t.q, 'c', t.c, 'g', t.g, 'p', t.p, 'e', t.e, 'k', t.k, 'st', 'w')
+  redis.call('ZADD', B .. ':h:' .. t.k, orderScore(t.p, t.e), id)
+  redis.call('ZADD', B .. ':wq:' .. t.u .. ':' .. t.q, num(t.e), id)
+  redis.call('SADD', B .. ':qs:' .. t.u, t.q)
+  return 'waiting'
+end
+
+-- hall_call counter staff now day: the counter calls the best turn waiting for any of its services: higher priority
+-- first (Ley 28683 preferential, then VPP), then older, then the smaller id. Two counters calling at once never get
+-- the same turn: this runs atomically. Returns {ticket, service}, or a refusal.
+ops.hall_call = function()
+  local err = requireBuilt()
+  if err then return err end
+  local code, sid, now, day = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+  local c = seatedAt(code, sid)
+  if not c then return 'not_seated' end
+  if c.st == 'paused' then return 'paused' end
+  if c.cur and c.cur ~= '' then return 'busy' end
+  local best, bestSvc, t
+  for _ = 1, 1000 do
+    local bestScore
+    best = nil
+    for _, svc in ipairs(split(c.svc)) do
+      local top = redis.call('ZRANGE', B .. ':h:' .. svc, 0, 0, 'WITHSCORES')
+      if #top > 0 then
+        local score = tonumber(top[2])
+        if best == nil or score < bestScore or (score == bestScore and top[1] < best) then best, bestScore, bestSvc = top[1], score, svc end
+      end
+    end
+    if not best then return 'empty' end
+    t = hgetall(B .. ':t:' .. best)
+    if t and t.st == 'w' then break end
+    -- An entry whose ticket routing no longer has waiting (a stray left by a crash) is dropped, and the next one taken.
+    redis.call('ZREM', B .. ':h:' .. bestSvc, best)
+    t = nil
+  end
+  if not t then return 'empty' end
+  local tkey = B .. ':t:' .. best
+  dropWaiting(best, t)
+  redis.call('HSET', tkey, 'st', 'a', 'a', sid, 'at', now, 'ctr', code, 'hs', 'called')
+  redis.call('SADD', B .. ':o:' .. sid, best)
+  redis.call('HINCRBY', B .. ':a:' .. sid, 'load:' .. t.c, 1)
+  redis.call('ZADD', B .. ':pend', now, best)
+  redis.call('HSET', B .. ':ctr:' .. code, 'cur', best)
+  dayCount(day, t.u, 'answered:' .. t.q, 1)
+  dayCount(day, t.u, 'waitms:' .. t.q, math.max(0, num(now) - num(t.e)))
+  return { best, t.k }
+end
+
+-- hall_hold id staff unit queue channel sig priority enqueuedMs service counter stage at: the store says this counter
+-- holds the turn (rebuild). Idempotent.
+ops.hall_hold = function()
+  local id, sid, code, stage = ARGV[2], ARGV[3], ARGV[11], ARGV[12]
+  local tkey = B .. ':t:' .. id
+  local old = hgetall(tkey)
+  if old then
+    if old.st ~= 'a' then dropWaiting(id, old) elseif old.a ~= sid then dropOwner(id, old) end
+  end
+  redis.call('HSET', tkey, 'u', ARGV[4], 'q', ARGV[5], 'c', ARGV[6], 'g', ARGV[7], 'p', ARGV[8], 'e', ARGV[9], 'k', ARGV[10], 'st', 'a', 'a', sid, 'at', ARGV[13], 'ctr', code, 'hs', stage)
+  if redis.call('SADD', B .. ':o:' .. sid, id) == 1 then redis.call('HINCRBY', B .. ':a:' .. sid, 'load:' .. ARGV[6], 1) end
+  local ckey = B .. ':ctr:' .. code
+  if stage == 'parked' then
+    redis.call('SADD', B .. ':pk:' .. code, id)
+  elseif (redis.call('HGET', ckey, 'cur') or '') == '' then
+    redis.call('HSET', ckey, 'cur', id)
+  end
+  return 1
+end
+
+-- hall_seat counter staff servicesCsv paused: a staff member signs in to a counter (or the rebuild seats them again).
+ops.hall_seat = function()
+  local code, sid = ARGV[2], ARGV[3]
+  local ckey = B .. ':ctr:' .. code
+  local c = counterOf(code)
+  if c and c.s and c.s ~= '' and c.s ~= sid then return 'taken' end
+  local seat = redis.call('GET', B .. ':seat:' .. sid)
+  if seat and seat ~= code then return 'seated_elsewhere' end
+  local state = (ARGV[5] == '1') and 'paused' or ((c and c.st) or 'open')
+  redis.call('HSET', ckey, 's', sid, 'st', state, 'svc', ARGV[4], 'cur', (c and c.cur) or '')
+  redis.call('SET', B .. ':seat:' .. sid, code)
+  redis.call('SADD', B .. ':ctrs', code)
+  return 'ok'
+end
+
+-- hall_unseat counter staff: the staff member signs out; refused while the counter still holds a turn.
+ops.hall_unseat = function()
+  local code, sid = ARGV[2], ARGV[3]
+  local c = seatedAt(code, sid)
+  if not c then return 'not_seated' end
+  if (c.cur and c.cur ~= '') or redis.call('SCARD', B .. ':pk:' .. code) > 0 then return 'busy' end
+  redis.call('DEL', B .. ':ctr:' .. code, B .. ':seat:' .. sid)
+  redis.call('SREM', B .. ':ctrs', code)
+  return 'ok'
+end
+
+-- hall_pause counter staff paused: the counter stops calling turns (1) or calls them again (0).
+ops.hall_pause = function()
+  local code, sid = ARGV[2], ARGV[3]
+  local c = seatedAt(code, sid)
+  if not c then return 'not_seated' end
+  redis.call('HSET', B .. ':ctr:' .. code, 'st', ARGV[4] == '1' and 'paused' or 'open')
+  return 'ok'
+end
+
+-- hall_stage counter staff ticket stage: the turn the counter serves moves on (serving), is parked (the counter is
+-- free to call the next one) or is called back from the parked ones ('called').
+ops.hall_stage = function()
+  local code, sid, id, stage = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+  local c = seatedAt(code, sid)
+  if not c then return 'not_seated' end
+  local ckey, pkey = B .. ':ctr:' .. code, B .. ':pk:' .. code
+  local cur = c.cur or ''
+  if stage == 'called' and redis.call('SISMEMBER', pkey, id) == 1 then
+    if cur ~= '' then return 'busy' end
+    redis.call('SREM', pkey, id)
+    redis.call('HSET', ckey, 'cur', id)
+  elseif cur ~= id then
+    return 'not_current'
+  elseif stage == 'parked' then
+    redis.call('HSET', ckey, 'cur', '')
+    redis.call('SADD', pkey, id)
+  end
+  redis.call('HSET', B .. ':t:' .. id, 'hs', stage)
+  return 'ok'
+end
+
+-- hall_position ticket: turns of the same service called before this waiting one; {} when it is not waiting.
+ops.hall_position = function()
+  local t = hgetall(B .. ':t:' .. ARGV[2])
+  if not t or t.st ~= 'w' or not t.k or t.k == '' then return {} end
+  return { redis.call('ZCOUNT', B .. ':h:' .. t.k, '-inf', '(' .. orderScore(t.p, t.e)), t.k }
 end
 
 local fn = ops[op]

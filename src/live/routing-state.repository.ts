@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import type { QueueCounters } from '../domain/queue-stats.js';
 import { CHANNELS, type Channel } from '../domain/ticket-types.js';
 import { AppError } from '../errors.js';
+import { createCounterHallRepository } from './counter-hall.repository.js';
 
 /**
  * The live routing state: which tickets wait where, in what order, which agents are present with what room,
@@ -76,11 +77,14 @@ export interface LiveUnitFigures {
   agents: Record<LivePresence, number>;
 }
 
-type Reply = string | number | null | Reply[];
+export type Reply = string | number | null | Reply[];
 
 interface RoutingRedis extends Redis {
   routingState(base: string, ...args: (string | number)[]): Promise<Reply>;
 }
+
+/** Runs one operation of routing-state.lua; Redis failures and a state being rebuilt become SERVICE_UNAVAILABLE. */
+export type RoutingStateRun = (...args: (string | number)[]) => Promise<Reply>;
 
 /** Keys hold codes and skills as given; commas separate lists inside the script, so they are encoded. */
 const enc = (s: string): string => encodeURIComponent(s);
@@ -93,6 +97,11 @@ export function skillSignature(skills: readonly string[]): string {
 
 function isChannel(value: string): value is Channel {
   return (CHANNELS as readonly string[]).includes(value);
+}
+
+/** A ticket's routing fields as the script's operations take them, in order. */
+export function entryArgs(e: RoutingEntry): string[] {
+  return [enc(e.unitCode), enc(e.queue), e.channel, skillSignature(e.requiredSkills), String(e.priorityScore), String(e.enqueuedAt.getTime())];
 }
 
 function toClaims(reply: Reply): Claim[] {
@@ -111,31 +120,30 @@ function isNotBuilt(err: unknown): boolean {
   return err instanceof Error && err.message.startsWith('NOTBUILT');
 }
 
-export function createRoutingStateRepository(redis: Redis, prefix: string) {
+/** The base of every routing key (`{<prefix>:rt}`) and the runner of the script's operations. */
+export function routingStateRunner(redis: Redis, prefix: string): { base: string; run: RoutingStateRun } {
   const base = `{${prefix}:rt}`;
   if (!('routingState' in redis)) redis.defineCommand('routingState', { numberOfKeys: 1, lua: SCRIPT });
   const client = redis as RoutingRedis;
-
-  async function run(...args: (string | number)[]): Promise<Reply> {
+  const run: RoutingStateRun = async (...args) => {
     try {
       return await client.routingState(base, ...args);
     } catch (err) {
       if (isNotBuilt(err)) throw new AppError('SERVICE_UNAVAILABLE', 'The live queue is being rebuilt; try again in a moment.', { reason: 'live_state_rebuilding' });
       throw new AppError('SERVICE_UNAVAILABLE', 'The live queue is not answering.', { cause: err instanceof Error ? err.message : String(err) });
     }
-  }
+  };
+  return { base, run };
+}
 
-  const entryArgs = (e: RoutingEntry): string[] => [
-    enc(e.unitCode),
-    enc(e.queue),
-    e.channel,
-    skillSignature(e.requiredSkills),
-    String(e.priorityScore),
-    String(e.enqueuedAt.getTime()),
-  ];
+export function createRoutingStateRepository(redis: Redis, prefix: string) {
+  const { base, run } = routingStateRunner(redis, prefix);
 
   return {
     base,
+
+    /** The counter hall: kiosk turns waiting per service, counters, calls (counter-hall.repository.ts). */
+    hall: createCounterHallRepository(redis, prefix, { base, run }),
 
     /** Whether the state was built from the store since Redis last started empty. */
     async isBuilt(): Promise<boolean> {

@@ -1,3 +1,4 @@
+import type { HallFigures } from '../domain/counter-turns.js';
 import type { PriorityClass } from '../domain/priority.js';
 import type { QueueFigures } from '../domain/queue-stats.js';
 import type { TicketStatus } from '../domain/ticket-lifecycle.js';
@@ -22,6 +23,8 @@ export interface StaffEvents {
 /** What a public screen may show: a turn number and a counter name. Never names, DNIs or ticket contents. */
 export interface DisplayEvents {
   'turn:called': (payload: TurnCalledPayload) => void;
+  /** Sent to a board as it connects: the hall's last calls, newest first, so it does not start blank. */
+  'turn:recent': (payload: { calls: TurnCalledPayload[] }) => void;
 }
 
 /** Client → server events on the staff namespace. */
@@ -79,6 +82,8 @@ export interface QueueStatsPayload {
   /** Per queue of the unit, plus the unit's total under `queue: "*"`. */
   queues: QueueStats[];
   agents: Record<Presence, number>;
+  /** The counter hall (kiosk turns, counters), in the figures of the office that runs it. */
+  hall?: HallFigures;
   at: string;
 }
 
@@ -99,6 +104,8 @@ export interface TurnCalledPayload {
   turn: string;
   /** e.g. "Ventanilla 3". */
   counter: string;
+  /** What the board shows and reads out, in Spanish: "Turno C-042, ventanilla 3". */
+  announcement: string;
   at: string;
 }
 

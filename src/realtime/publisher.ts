@@ -98,8 +98,8 @@ export function createRealtimePublisher(redis: Redis, prefix: string, log: Logge
       guard('notification:new', () => staff.to(rooms.user(recipientId)).emit('notification:new', payload));
     },
     turnCalled(payload) {
-      // Only the two public fields leave, whatever the caller passed.
-      guard('turn:called', () => display.emit('turn:called', { turn: payload.turn, counter: payload.counter, at: payload.at }));
+      // Only the public fields leave, whatever the caller passed.
+      guard('turn:called', () => display.emit('turn:called', { turn: payload.turn, counter: payload.counter, announcement: payload.announcement, at: payload.at }));
     },
     disconnectUser(staffId) {
       guard('disconnect', () => {

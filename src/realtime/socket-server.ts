@@ -36,7 +36,7 @@ function failure(err: unknown): AckAnswer & { ok: false } {
  * Socket.IO on the API's HTTP server. Staff authenticate with their access token (`auth: { token }`) and
  * join the rooms of their user, units and, for supervisors, their units' supervisor rooms; a socket is
  * dropped when its token expires or the person is disabled. `/display` is public and read-only: it only
- * ever receives turn numbers and counter names. The Redis adapter links several API nodes, and the workers'
+ * ever receives turn numbers, counter names and the announcement made of them. The Redis adapter links several API nodes, and the workers'
  * emitter reaches all of them.
  */
 export function attachSocketServer(httpServer: HttpServer, ctx: AppContext, redisUrl: string, prefix: string): SocketServer {
@@ -131,6 +131,15 @@ export function attachSocketServer(httpServer: HttpServer, ctx: AppContext, redi
   const display = io.of(DISPLAY_NAMESPACE) as unknown as Server<Record<string, never>, DisplayEvents>;
   display.on('connection', (socket) => {
     socket.removeAllListeners();
+    // A board that connects (or reconnects) shows the last calls at once instead of starting blank.
+    ctx.live.hall.recentCalls(ctx.catalogue.kiosk.hall.displayHistory).then(
+      (calls) => {
+        socket.emit('turn:recent', { calls: calls.map(({ turn, counter, announcement, at }) => ({ turn, counter, announcement, at })) });
+      },
+      (err: unknown) => {
+        ctx.log.warn({ err }, 'display: recent calls not sent');
+      },
+    );
   });
 
   return {

@@ -1,3 +1,5 @@
+import { hallQueueOf } from '../domain/counter-turns.js';
+import { priorityScore } from '../domain/priority.js';
 import { isOpenStatus, OWNED_STATUSES, WAITING_STATUSES } from '../domain/ticket-lifecycle.js';
 import { CHANNELS, type Channel } from '../domain/ticket-types.js';
 import { AppError, isAppError } from '../errors.js';
@@ -40,6 +42,14 @@ export function routingEntryOf(ticket: Ticket): RoutingEntry {
   };
 }
 
+/**
+ * A turn of the counter hall as routing sees it: ranked by its class alone, never lifted by an SLA at risk, so no turn
+ * is called before a legal preferential one (Ley 28683) that waits.
+ */
+export function hallEntryOf(ticket: Ticket): RoutingEntry {
+  return { ...routingEntryOf(ticket), priorityScore: priorityScore({ priorityClass: ticket.priorityClass, slaAtRisk: false }) };
+}
+
 export function liveAgentOf(staff: StaffDoc): LiveAgent {
   return {
     staffId: staff._id.toString(),
@@ -56,7 +66,7 @@ export function liveAgentOf(staff: StaffDoc): LiveAgent {
  * Runs a live-state operation; when Redis lost the state (restarted empty), rebuilds it from the store first and
  * tries once more. A rebuild already running elsewhere is waited for.
  */
-async function withLive<T>(ctx: AppContext, op: () => Promise<T>): Promise<T> {
+export async function withLive<T>(ctx: AppContext, op: () => Promise<T>): Promise<T> {
   try {
     return await op();
   } catch (err) {
@@ -122,6 +132,11 @@ async function completeAll(ctx: AppContext, claims: readonly Claim[]): Promise<v
  * takes an older, more urgent ticket first, and this one waits its turn).
  */
 export async function queueTicket(ctx: AppContext, ticket: Ticket): Promise<'assigned' | 'waiting'> {
+  const hallService = hallQueueOf(ticket.turn);
+  if (hallService !== undefined) {
+    // A turn of the counter hall waits in its service's queue until a counter calls it; no agent is handed it.
+    return (await withLive(ctx, () => ctx.live.hall.wait(hallEntryOf(ticket), hallService))) === 'held' ? 'assigned' : 'waiting';
+  }
   const now = new Date();
   const claims = await withLive(ctx, () => ctx.live.place(routingEntryOf(ticket), now, dayOf(ctx, now)));
   if (claims === 'assigned') return 'assigned';
@@ -177,6 +192,7 @@ export async function takeNext(ctx: AppContext, actor: Actor, channel?: Channel)
 export async function assignTo(ctx: AppContext, actor: Actor, seen: Ticket, staffId: string): Promise<Ticket> {
   const ticket = (await ctx.store.tickets.get(seen._id.toString())) ?? seen;
   if (!WAITING_STATUSES.includes(ticket.status)) throw new AppError('ILLEGAL_TRANSITION', 'Only a waiting ticket can be assigned.');
+  if (hallQueueOf(ticket.turn) !== undefined) throw new AppError('ILLEGAL_TRANSITION', 'A turn of the counter hall is called from a counter.', { reason: 'counter_turn' });
   const agent = await ctx.store.staffPresence.getStaff(staffId);
   if (!agent || agent.disabled || !agent.units.includes(ticket.unitCode)) {
     throw new AppError('VALIDATION_FAILED', 'That person does not work in the unit of this ticket.', { fields: [{ path: 'staffId', message: 'not a member of the ticket unit' }] });

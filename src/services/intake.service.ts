@@ -7,7 +7,7 @@ import { CHANNELS, TICKET_TYPES, type Channel } from '../domain/ticket-types.js'
 import { AppError, isAppError } from '../errors.js';
 import type { Citizen } from '../store/citizen.repository.js';
 import type { InteractionKind } from '../store/interaction.model.js';
-import type { TicketLink } from '../store/ticket.model.js';
+import type { TicketLink, TicketTurn } from '../store/ticket.model.js';
 import { ticketIdFor, type Ticket } from '../store/ticket.repository.js';
 import type { Actor } from './actor.js';
 import { routingEntryOf } from './assignment.service.js';
@@ -76,6 +76,13 @@ export interface IntakeOptions {
   actor?: Actor;
   /** The earlier case this contact continues (a citizen's mail about a case resolved long ago): named on the new one. */
   followUpOf?: TicketLink;
+  /**
+   * Preferential attention (Ley 28683) for this contact only, as declared at the kiosk: a pregnancy or a child in arms
+   * is not a standing of the citizen, so unlike `citizen.preferential` it does not mark the citizen's record.
+   */
+  preferential?: boolean;
+  /** The turn of the counter hall this contact is (kiosk): stored with the ticket. */
+  turn?: TicketTurn;
 }
 
 /**
@@ -167,7 +174,8 @@ export async function intake(ctx: AppContext, input: NormalizedContact, options:
   if (!ticket) {
     const { citizen, dropped } = await resolveCitizen(ctx, contact.citizen, options.strictIdentity ?? false);
     const seq = await ctx.store.counters.next(`tracking:${ctx.env.TRACKING_CODE_PREFIX}:${localYear(ctx, contact.receivedAt)}`);
-    const priorityClass = priorityClassOf({ preferential: (contact.citizen.preferential ?? false) || (citizen?.preferential ?? false), vpp: citizen?.vpp ?? false });
+    const preferential = (contact.citizen.preferential ?? false) || (citizen?.preferential ?? false) || (options.preferential ?? false);
+    const priorityClass = priorityClassOf({ preferential, vpp: citizen?.vpp ?? false });
     const routingHint = { ...contact.hint, ...(contact.ticketType ? { ticketType: contact.ticketType } : {}) };
     const placement = placeContact(ctx, contact.channel, routingHint, 'consulta');
     const createdAt = new Date();
@@ -192,6 +200,7 @@ export async function intake(ctx: AppContext, input: NormalizedContact, options:
         ...(contact.body ? { description: contact.body } : {}),
         routingHint,
         ...(options.followUpOf ? { followUpOf: options.followUpOf } : {}),
+        ...(options.turn ? { turn: options.turn } : {}),
       });
       created = true;
       await ctx.live.arrive(routingEntryOf(ticket));

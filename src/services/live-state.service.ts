@@ -4,6 +4,7 @@ import { AppError } from '../errors.js';
 import type { Ticket } from '../store/ticket.repository.js';
 import { completeClaim, drainAgent, liveAgentOf, queueTicket, routingEntryOf } from './assignment.service.js';
 import type { AppContext } from './context.js';
+import { restoreCounters, restoreTurn } from './hall-state.js';
 
 /*
  * The live routing state is rebuilt from the store (the record) when Redis lost it — it runs without
@@ -48,10 +49,14 @@ export async function rebuildLiveState(ctx: AppContext): Promise<{ agents: numbe
     await ctx.live.clear();
     const staff = await ctx.store.staffPresence.allStaff();
     for (const member of staff) await ctx.live.upsertAgent(liveAgentOf(member));
+    await restoreCounters(ctx);
     let waiting = 0;
     let held = 0;
     for (const ticket of await openTickets(ctx)) {
-      if (WAITING_STATUSES.includes(ticket.status)) {
+      const turn = await restoreTurn(ctx, ticket);
+      if (turn === 'waiting') waiting++;
+      else if (turn === 'held') held++;
+      else if (WAITING_STATUSES.includes(ticket.status)) {
         await ctx.live.enqueue(routingEntryOf(ticket));
         waiting++;
       } else if (ticket.status === 'nuevo') {

@@ -7,6 +7,7 @@ import { canSeeUnits, isSupervisorOf, type Actor } from './actor.js';
 import { heldTickets } from './assignment.service.js';
 import { calendarOf } from './calendar.js';
 import type { AppContext } from './context.js';
+import { hallFigures } from './counter.service.js';
 
 /** Most events one `sync` returns; a client that missed more reloads its lists over REST. */
 const SYNC_LIMIT = 500;
@@ -36,6 +37,8 @@ export async function queueStats(ctx: AppContext, unitCode: string, now = new Da
     unitCode,
     queues: figuresFromCounters(declared, live.queues, now),
     agents: live.agents,
+    // The attention office runs the counter hall: its supervisors watch the hall with their queues.
+    ...(unitCode === ctx.catalogue.attentionOffice.code ? { hall: await hallFigures(ctx, now) } : {}),
     at: now.toISOString(),
   };
 }

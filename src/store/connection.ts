@@ -5,6 +5,9 @@ import { createStaffPresenceRepository, type StaffPresenceRepository } from './s
 import { createCitizenMessageRepository, type CitizenMessageRepository } from './citizen-message.repository.js';
 import { createCitizenRepository, type CitizenRepository } from './citizen.repository.js';
 import { createCounterRepository, type CounterRepository } from './counter.repository.js';
+import { createCounterSessionRepository, type CounterSessionRepository } from './counter-session.repository.js';
+import { createHallStoreRepository, type HallStoreRepository } from './hall-store.repository.js';
+import { createKioskDeviceRepository, type KioskDeviceRepository } from './kiosk-device.repository.js';
 import { createInteractionRepository, type InteractionRepository } from './interaction.repository.js';
 import { createMailThreadRepository, type MailThreadRepository } from './mail-thread.repository.js';
 import { createMailboxStateRepository, type MailboxStateRepository } from './mailbox-state.repository.js';
@@ -49,6 +52,12 @@ export interface Store {
   readonly openTickets: OpenTicketRepository;
   /** Messages the office sends citizens (SMS), one record per message and reason. */
   readonly citizenMessages: CitizenMessageRepository;
+  /** Kiosks allowed to issue turns (device keys, hashed). */
+  readonly kioskDevices: KioskDeviceRepository;
+  /** Who is signed in to which counter of the hall. */
+  readonly counterSessions: CounterSessionRepository;
+  /** The counter hall's ticket writes and turn-number ceilings. */
+  readonly hall: HallStoreRepository;
   /** How guarded writes address documents on this server (see guarded-update.ts). */
   readonly filters: WriteFilters;
   /** True when the server answers a ping within `timeoutMs`. */
@@ -127,6 +136,9 @@ export async function connectStore(options: StoreOptions): Promise<Store> {
     mailThreads: createMailThreadRepository(models),
     mailboxStates: createMailboxStateRepository(models),
     citizenMessages: createCitizenMessageRepository(models, options.locks, filters),
+    kioskDevices: createKioskDeviceRepository(models),
+    counterSessions: createCounterSessionRepository(models),
+    hall: createHallStoreRepository(models, options.locks, filters),
     async ping(timeoutMs = 1_000) {
       const db = connection.db;
       if (db === undefined || connection.readyState !== mongoose.ConnectionStates.connected) return false;

@@ -2,6 +2,9 @@ import type { Connection } from 'mongoose';
 import { registerCitizenMessageModel } from './citizen-message.model.js';
 import { registerCitizenModels } from './citizen.model.js';
 import { registerCounterModel } from './counter.model.js';
+import { registerCounterSessionModel } from './counter-session.model.js';
+import { registerKioskDeviceModel } from './kiosk-device.model.js';
+import { registerTurnCeilingModel } from './turn-ceiling.model.js';
 import { registerInteractionModel } from './interaction.model.js';
 import { registerMailThreadKeyModel } from './mail-thread.model.js';
 import { registerMailboxStateModel } from './mailbox-state.model.js';
@@ -28,6 +31,9 @@ export function registerModels(connection: Connection) {
     MailThreadKey: registerMailThreadKeyModel(connection),
     MailboxState: registerMailboxStateModel(connection),
     CitizenMessage: registerCitizenMessageModel(connection),
+    KioskDevice: registerKioskDeviceModel(connection),
+    CounterSession: registerCounterSessionModel(connection),
+    TurnCeiling: registerTurnCeilingModel(connection),
   };
 }
 

@@ -1,4 +1,5 @@
 import { Schema, type Connection, type Model, type Types } from 'mongoose';
+import { PREFERENTIAL_REASONS, TURN_OUTCOMES, TURN_STAGES, type PreferentialReason, type TurnOutcome, type TurnStage } from '../domain/counter-turns.js';
 import { PRIORITY_CLASSES, type PriorityClass } from '../domain/priority.js';
 import type { RoutingHint as DomainRoutingHint } from '../domain/routing.js';
 import type { SlaExtension } from '../domain/sla-extension.js';
@@ -54,6 +55,49 @@ export interface TicketSla {
   extension?: SlaExtension;
 }
 
+/**
+ * A turn taken at the kiosk and served at the counters: its number, where it stands, and the counter work the
+ * quarterly report reads (waiting and service time, outcome, last counter and agent).
+ */
+export interface TicketTurn {
+  /** `R-042`: the service's prefix and the day's sequence of that prefix. */
+  number: string;
+  /** The kiosk service (config/kiosk.json) whose queue it waits in; changes when the turn is redirected. */
+  service: string;
+  /** The Lima day the number belongs to. */
+  day: string;
+  issuedAt: Date;
+  /** The kiosk that issued it. */
+  deviceId: string;
+  preferentialReason?: PreferentialReason;
+  /** The secret part of the public status link (the printed QR code); never shown to staff lists. */
+  statusKey: string;
+  stage: TurnStage;
+  /** Since when it waits in the hall now (issued, redirected, handed back). */
+  waitingSince: Date;
+  /** Seconds waited in the hall before being called, over every wait. */
+  waitSeconds: number;
+  /** Seconds at counters (from each call to its end), over every counter it went to. */
+  serviceSeconds: number;
+  /** The counter and agent that hold it, or held it last. */
+  counterCode?: string;
+  staffId?: string;
+  /** Times it was announced again at its counter since it was called there. */
+  recalls: number;
+  firstCalledAt?: Date;
+  lastCalledAt?: Date;
+  /** Since when the counter holding it has been busy with it (its call, or its call back from parked). */
+  atCounterSince?: Date;
+  startedAt?: Date;
+  parkedAt?: Date;
+  finishedAt?: Date;
+  outcome?: TurnOutcome;
+  /** The counter's notes at finish. */
+  notes?: string;
+  /** The services it was redirected from, oldest first. */
+  redirectedFrom: string[];
+}
+
 export interface TicketDoc {
   _id: Types.ObjectId;
   /** Human code the citizen quotes, e.g. PL-2026-000123. */
@@ -93,6 +137,8 @@ export interface TicketDoc {
   /** The later case that continues this one; mail that still threads to this case goes there. */
   followedUpBy?: TicketLink;
   sla?: TicketSla;
+  /** Present on a ticket that is a turn of the counter hall. */
+  turn?: TicketTurn;
   /** Incremented by every guarded update; the guard that makes concurrent changes safe. */
   version: number;
   createdAt: Date;
@@ -184,6 +230,36 @@ const ticketSchema = new Schema<TicketDoc>(
               { _id: false },
             ),
           },
+        },
+        { _id: false },
+      ),
+    },
+    turn: {
+      type: new Schema<TicketTurn>(
+        {
+          number: { type: String, required: true, maxlength: 16 },
+          service: { type: String, required: true, maxlength: 64 },
+          day: { type: String, required: true, maxlength: 10 },
+          issuedAt: { type: Date, required: true },
+          deviceId: { type: String, required: true, maxlength: 64 },
+          preferentialReason: { type: String, enum: PREFERENTIAL_REASONS },
+          statusKey: { type: String, required: true, maxlength: 64 },
+          stage: { type: String, enum: TURN_STAGES, required: true },
+          waitingSince: { type: Date, required: true },
+          waitSeconds: { type: Number, required: true, min: 0, default: 0 },
+          serviceSeconds: { type: Number, required: true, min: 0, default: 0 },
+          counterCode: { type: String, maxlength: 16 },
+          staffId: { type: String, maxlength: 64 },
+          recalls: { type: Number, required: true, min: 0, default: 0 },
+          firstCalledAt: Date,
+          lastCalledAt: Date,
+          atCounterSince: Date,
+          startedAt: Date,
+          parkedAt: Date,
+          finishedAt: Date,
+          outcome: { type: String, enum: TURN_OUTCOMES },
+          notes: { type: String, maxlength: 2_000 },
+          redirectedFrom: { type: [String], default: [] },
         },
         { _id: false },
       ),

@@ -228,9 +228,10 @@ describe('live updates over Socket.IO (two API nodes + a worker, real Redis and 
     const turns: TurnCalledPayload[] = [];
     display.socket.on('turn:called', (t: TurnCalledPayload) => turns.push(t));
     await connected(display);
-    worker.ctx.realtime.turnCalled({ turn: 'C-042', counter: 'Ventanilla 3', at: '2026-11-23T15:00:00.000Z', ...({ citizenName: 'Rosa Quispe', dni: '10000001' } as object) });
+    const announcement = 'Turno C-042, ventanilla 3';
+    worker.ctx.realtime.turnCalled({ turn: 'C-042', counter: 'Ventanilla 3', announcement, at: '2026-11-23T15:00:00.000Z', ...({ citizenName: 'Rosa Quispe', dni: '10000001' } as object) });
     await eventually(() => turns.length > 0, 'turn on the display');
-    expect(turns).to.deep.equal([{ turn: 'C-042', counter: 'Ventanilla 3', at: '2026-11-23T15:00:00.000Z' }]);
+    expect(turns).to.deep.equal([{ turn: 'C-042', counter: 'Ventanilla 3', announcement, at: '2026-11-23T15:00:00.000Z' }]);
     await intake(worker.ctx, contact({ subject: 'No debe verse en pantalla' }));
     await settle(worker.ctx.queues, ['route', 'assign']);
     expect(display.ticketEvents).to.deep.equal([]);

@@ -8,6 +8,9 @@ import { summarize, type LatencySummary } from '../../bench/stats.js';
 import { operationShape, siteOf, watchStoreOperations, type StoreOperations } from '../../bench/store-operations.js';
 import { parsePprofTop } from '../../bench/store-profile.js';
 import type { TakeNextResult } from '../../bench/take-next.js';
+import { benchConfig, type KioskResult } from '../../bench/kiosk.js';
+import { loadCatalogue } from '../../src/config/catalogue.js';
+import { fileURLToPath } from 'node:url';
 
 describe('bench: command line', () => {
   it('defaults to the issue\'s run: 1,000 and 100,000 closed tickets, 100/s for 60 s, 10 minutes', () => {
@@ -29,13 +32,30 @@ describe('bench: command line', () => {
     expect(parseBenchArgs(['--phone-rate', '80', '--phone-seconds', '5', '--phone-agents', '10'])).to.include({ phoneRate: 80, phoneSeconds: 5, phoneAgents: 10 });
   });
 
+  it('measures the counter channel with 10,000 turns waiting, a tiny hall in the smoke run', () => {
+    expect(parseBenchArgs([])).to.include({ kioskWaiting: 10_000, kioskTurns: 300, kioskCalls: 300 });
+    expect(parseBenchArgs(['--smoke'])).to.include({ kioskWaiting: 200, kioskTurns: 20, kioskCalls: 20 });
+  });
+
+  it('runs the systems on a hall of 20 services the catalogue accepts, each served by two counters', async () => {
+    const config = await benchConfig(fileURLToPath(new URL('../../config/', import.meta.url)));
+    try {
+      const { kiosk } = await loadCatalogue(config.dir);
+      expect(kiosk.services).to.have.length(20);
+      expect(new Set(kiosk.services.map((s) => s.prefix)).size).to.equal(20);
+      for (const service of kiosk.services) expect(kiosk.counters.filter((c) => c.services.includes(service.code)), service.code).to.have.length(2);
+    } finally {
+      await config.remove();
+    }
+  });
+
   it('sorts history sizes and accepts --steps none', () => {
     const options = parseBenchArgs(['--history', '100000,1000', '--steps', 'none']);
     expect(options !== 'help' && options.history).to.deep.equal([1_000, 100_000]);
     expect(options !== 'help' && options.steps).to.deep.equal([]);
   });
 
-  for (const argv of [['--bogus'], ['--rate', '0'], ['--rate', 'fast'], ['--history', '1000,1000'], ['--history', '-5'], ['extra'], ['--waiting', '10', '--take-next', '20'], ['--phone-agents', '0']]) {
+  for (const argv of [['--bogus'], ['--rate', '0'], ['--rate', 'fast'], ['--history', '1000,1000'], ['--history', '-5'], ['extra'], ['--waiting', '10', '--take-next', '20'], ['--phone-agents', '0'], ['--kiosk-waiting', '10', '--kiosk-calls', '20']]) {
     it(`refuses ${argv.join(' ')}`, () => {
       expect(() => parseBenchArgs(argv)).to.throw(UsageError);
     });
@@ -121,7 +141,20 @@ describe('bench: targets', () => {
       warnings: {},
     },
   });
-  const run = (history: number, p99: number | null, takeNextP99: number, phoneResult?: PhoneResult): HistoryRun => {
+  const kioskResult = (callNextP99: number, scans: StoreOperations['scans'] = [], duplicates = 0): KioskResult => ({
+    services: 20,
+    counters: 20,
+    waiting: 10_000,
+    prepare: { inserted: 10_000, seconds: 3, perSecond: 3_333 },
+    takeTurn: once(40),
+    callNext: once(callNextP99),
+    duplicates,
+    errors: {},
+    cpu: {},
+    store: { takeTurn: noStore, callNext: { ...noStore, scans } },
+    warnings: {},
+  });
+  const run = (history: number, p99: number | null, takeNextP99: number, phoneResult?: PhoneResult, kiosk?: KioskResult): HistoryRun => {
     const latency = summarize(p99 === null ? [] : [p99], p99 === null ? 1 : 0);
     return {
       history,
@@ -135,6 +168,7 @@ describe('bench: targets', () => {
       sustained: { status: 'skipped', seconds: 0 },
       takeNext: { status: 'ok', seconds: 1, result: takeNext(takeNextP99) },
       phone: phoneResult ? { status: 'ok', seconds: 1, result: phoneResult } : { status: 'skipped', seconds: 0 },
+      kiosk: kiosk ? { status: 'ok', seconds: 1, result: kiosk } : { status: 'skipped', seconds: 0 },
       pipelineShareOfStoreInsert: null,
       agents: 0,
       stoppedCleanly: true,
@@ -172,6 +206,22 @@ describe('bench: targets', () => {
 
     // A phone phase that did not run is not a missed target.
     expect(met(checkTargets([run(100_000, 80, 25)], options).checks, 'p99 agent available')).to.equal(null);
+  });
+
+  it('checks the counter channel\'s targets: call-next p99 ≤ 30 ms with 10,000 waiting across 20 services, no scan', () => {
+    const options = parseBenchArgs([]);
+    if (options === 'help') throw new Error('unexpected');
+    const met = (checks: ReturnType<typeof checkTargets>['checks'], prefix: string): boolean | null | undefined => checks.find((c) => c.target.startsWith(prefix))?.met;
+    const good = checkTargets([run(1_000, 50, 20, undefined, kioskResult(12)), run(100_000, 80, 25, undefined, kioskResult(14))], options).checks;
+    expect(met(good, 'call-next p99 ≤ 30 ms')).to.equal(true);
+    expect(met(good, 'take-a-turn p99 (reported')).to.equal(null);
+    expect(met(good, 'no store operation reads a whole collection on take-a-turn')).to.equal(true);
+    expect(met(good, 'call-next p99 at history')).to.equal(true);
+    const scans = [{ shape: 'tickets.find {status}', site: 'src/services/x.ts:1', count: 2 }];
+    const bad = checkTargets([run(100_000, 80, 25, undefined, kioskResult(45, scans, 1))], options).checks;
+    expect(met(bad, 'call-next p99 ≤ 30 ms')).to.equal(false);
+    expect(bad.find((c) => c.target.startsWith('no store operation reads a whole collection on take-a-turn'))).to.deep.include({ met: false, value: '2× tickets.find {status}' });
+    expect(met(checkTargets([run(100_000, 80, 25)], options).checks, 'call-next p99 ≤ 30 ms')).to.equal(null);
   });
 
   it('counts a latency beyond the deadline as a missed target, not as unknown', () => {

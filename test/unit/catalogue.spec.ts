@@ -176,6 +176,22 @@ describe('configuration catalogue', function () {
       expect(Object.isFrozen(catalogue.mailboxes.mailboxes[0]!.aliases)).to.equal(true);
     });
 
+    it('has a counter hall whose every service is routed by a kiosk rule and served by a counter', async function () {
+      const catalogue = await loadCatalogue(shippedConfigDir);
+      const { kiosk } = catalogue;
+      expect(kiosk.hall.recallsBeforeNoShow).to.equal(2);
+      expect(kiosk.services.map((s) => s.prefix)).to.have.members(['C', 'R', 'D', 'L', 'RC', 'VP', 'LR', 'O']);
+      for (const service of kiosk.services) {
+        const decision = routeContact({ channel: 'kiosk', hint: { kioskService: service.routingHint } }, catalogue);
+        expect(decision.ruleId, service.code).to.match(/^kiosk-/);
+        expect(kiosk.counters.some((c) => c.services.includes(service.code)), service.code).to.equal(true);
+      }
+      expect(routeContact({ channel: 'kiosk', hint: { kioskService: 'declaracion_jurada' } }, catalogue)).to.include({ unitCode: 'GAT', serviceCode: 'rentas.declaracion_jurada' });
+      expect(kiosk.counterByCode('V3')?.name).to.equal('Ventanilla 3');
+      expect(kiosk.serviceByCode('caja')?.lastTurnAt).to.equal('16:30');
+      expect(Object.isFrozen(kiosk.counters[0]?.services)).to.equal(true);
+    });
+
     it('routes an explicit code of every service to that service’s unit', async function () {
       const catalogue = await loadCatalogue(shippedConfigDir);
 
@@ -216,6 +232,7 @@ describe('configuration catalogue', function () {
       await copyFile(join(shippedConfigDir, 'templates.json'), join(dir, 'templates.json'));
       await copyFile(join(shippedConfigDir, 'ivr.json'), join(dir, 'ivr.json'));
       await copyFile(join(shippedConfigDir, 'mailboxes.json'), join(dir, 'mailboxes.json'));
+      await copyFile(join(shippedConfigDir, 'kiosk.json'), join(dir, 'kiosk.json'));
     }
 
     it('reports a phone menu key used twice, and a menu choice that no phone routing rule matches', async function () {
@@ -619,6 +636,41 @@ describe('configuration catalogue', function () {
           message: `duplicate queue "general" for unit GDVAC (first declared at queues[${general}])`,
         },
         { file, path: 'queues', message: 'unit CIAM has no queue, but services route to it: ciam.talleres' },
+      ]);
+    });
+
+    it('reports kiosk services and counters that would hand out or call turns wrongly', async function () {
+      await writeAll();
+      const shipped = JSON.parse(await readFile(join(shippedConfigDir, 'kiosk.json'), 'utf8')) as {
+        services: (Json & { code: string; prefix: string; routingHint: string })[];
+        counters: (Json & { code: string; name: string; services: string[] })[];
+      };
+      const [caja, rentas] = shipped.services;
+      if (!caja || !rentas) throw new Error('the shipped kiosk has fewer than two services');
+      const file = join(dir, 'kiosk.json');
+      const n = shipped.services.length;
+      const m = shipped.counters.length;
+      const write = (services: Json[], counters: Json[]) => writeFile(file, JSON.stringify({ ...shipped, services: [...shipped.services, ...services], counters: [...shipped.counters, ...counters] }));
+
+      await write([{ ...caja, code: 'caja_bis', prefix: 'c', lastTurnAt: '25:00' }], [{ code: 'v9', name: 'Ventanilla 9', services: ['caja_bis'] }]);
+      expect((await expectCatalogueError(dir)).problems).to.deep.equal([
+        { file, path: `services[${n}].prefix`, message: 'must be 1 to 3 capital letters, e.g. "R" or "RC"' },
+        { file, path: `services[${n}].lastTurnAt`, message: 'must be a time "HH:mm" (00:00 to 23:59), got "25:00"' },
+        { file, path: `counters[${m}].code`, message: 'must be capital letters, digits or "-", e.g. "V3"' },
+      ]);
+
+      await write([{ ...rentas, code: 'rentas_bis', prefix: 'RB' }, { ...caja, prefix: 'R' }], [{ code: 'V9', name: 'ventanilla 1', services: ['caja', 'nada'] }]);
+      expect((await expectCatalogueError(dir)).problems).to.deep.equal([
+        { file, path: `services[${n + 1}].code`, message: 'duplicate service "caja" (first used at services[0])' },
+        { file, path: `services[${n + 1}].prefix`, message: 'prefix "R" already used at services[1]' },
+        { file, path: `counters[${m}].name`, message: 'name "ventanilla 1" already used at counters[0]' },
+        { file, path: `counters[${m}].services[1]`, message: 'unknown kiosk service "nada"' },
+        { file, path: `services[${n}].code`, message: 'no counter serves "rentas_bis": its turns would never be called' },
+      ]);
+
+      await write([{ ...rentas, code: 'rentas_bis', prefix: 'RB', routingHint: 'no_rule' }], [{ code: 'V9', name: 'Ventanilla 9', services: ['rentas_bis'] }]);
+      expect((await expectCatalogueError(dir)).problems).to.deep.equal([
+        { file, path: `services[${n}].routingHint`, message: 'no rule of routing.json matches the kiosk service "no_rule" (when.kioskService)' },
       ]);
     });
 
