@@ -95,10 +95,11 @@ describe('intake: every contact becomes one ticket (real FerretDB + Redis)', () 
     // Registro Civil has nobody on duty yet, so every request waits in its queue.
     const partida = async (externalId: string, citizen: NormalizedContact['citizen'] = {}) =>
       (await intake(system.ctx, contact({ externalId, subject: 'Copia de partida de nacimiento', citizen, hint: { serviceCode: 'registro_civil.partidas' } }))).ticket;
+    // Stored as queued by intake, then put in the live queue by its route job: waiting only once both are done.
     const queued = (ticket: Ticket) =>
       eventually(async () => {
         const now = await store.tickets.get(ticket._id.toString());
-        return now?.status === 'en_cola' && now.unitCode === 'SGRC' && now;
+        return now?.status === 'en_cola' && now.unitCode === 'SGRC' && (await system.ctx.live.position(ticket._id.toString())) !== null && now;
       }, `${ticket.trackingCode} queued in Registro Civil`);
     const earlier = [await partida('pref-before-1'), await partida('pref-before-2')];
     await Promise.all(earlier.map(queued));
