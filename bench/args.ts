@@ -21,6 +21,8 @@ export interface BenchOptions {
   phoneSeconds: number;
   /** Phone agents who become available with callers waiting (at most one per waiting caller). */
   phoneAgents: number;
+  /** Messages in the Dovecot mailbox the email phase takes in. */
+  emailMessages: number;
   budgetMinutes: number;
   /** Where the JSON goes; undefined: `bench/results/<date>-<commit>.json`. */
   jsonPath: string | undefined;
@@ -44,6 +46,7 @@ channel's webhooks and connects, at each history size.
   --phone-rate R         signed Twilio webhooks per second in the phone phase (default 50)
   --phone-seconds S      seconds of webhooks in the phone phase (default 20; smoke 4)
   --phone-agents N       phone agents who become available with callers waiting (default 100; smoke 5)
+  --email-messages N     messages in the mailbox the email phase takes in (default 2000; smoke 100)
   --budget-minutes M     the whole run stops within this (default 10; smoke 1)
   --json PATH            where the results go (default bench/results/<date>-<commit>.json)
   --profile              CPU profiles of this process and of the embedded FerretDB during each pipeline
@@ -91,6 +94,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
         'phone-rate': { type: 'string' },
         'phone-seconds': { type: 'string' },
         'phone-agents': { type: 'string' },
+        'email-messages': { type: 'string' },
         'budget-minutes': { type: 'string' },
         json: { type: 'string' },
         profile: { type: 'boolean' },
@@ -117,6 +121,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
     phoneRate: v['phone-rate'] === undefined ? 50 : positiveInt('--phone-rate', v['phone-rate'], 10_000),
     phoneSeconds: v['phone-seconds'] === undefined ? (smoke ? 4 : 20) : positiveInt('--phone-seconds', v['phone-seconds'], 3_600),
     phoneAgents: v['phone-agents'] === undefined ? (smoke ? 5 : 100) : positiveInt('--phone-agents', v['phone-agents'], 1_000),
+    emailMessages: v['email-messages'] === undefined ? (smoke ? 100 : 2_000) : positiveInt('--email-messages', v['email-messages'], 100_000),
     budgetMinutes: v['budget-minutes'] === undefined ? (smoke ? 1 : 10) : positiveInt('--budget-minutes', v['budget-minutes'], 24 * 60),
     jsonPath: v.json,
     profile: v.profile === true,

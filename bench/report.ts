@@ -1,5 +1,7 @@
 import type { BenchOptions } from './args.js';
 import type { Ceiling, Ceilings } from './ceilings.js';
+import type { EmailResult } from './email.js';
+import { emailGrowth, emailRows, emailTargets } from './email-report.js';
 import type { InsertReport } from './history.js';
 import type { PhaseOutcome } from './phase.js';
 import type { ConnectResult, PhoneResult, WebhookKind, WebhookResult } from './phone.js';
@@ -27,6 +29,8 @@ export interface HistoryRun {
   takeNext: PhaseOutcome<TakeNextResult>;
   /** The phone channel: signed webhooks → TwiML, and agent available → the waiting caller's connect redirect. */
   phone: PhaseOutcome<PhoneResult>;
+  /** The email channel: a Dovecot mailbox of varied messages taken in by the system's poller. */
+  email: PhaseOutcome<EmailResult>;
   /** Pipeline contacts/s as a percentage of the raw store-insert ceiling, and which rate was used. */
   pipelineShareOfStoreInsert: { percent: number; contactsPerSecond: number; basis: string } | null;
   profile?: ProfileSummary;
@@ -66,12 +70,12 @@ export interface BenchResults {
   failures: string[];
 }
 
-const fmt = (n: number | null | undefined, digits = 0): string =>
+export const fmt = (n: number | null | undefined, digits = 0): string =>
   n === null || n === undefined ? '—' : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
-const ms = (n: number | null | undefined): string => (n === null || n === undefined ? '—' : n < 10 ? fmt(n, 1) : fmt(n));
+export const ms = (n: number | null | undefined): string => (n === null || n === undefined ? '—' : n < 10 ? fmt(n, 1) : fmt(n));
 
-function latencyCell(l: LatencySummary | undefined, which: 'p50' | 'p95' | 'p99' | 'max'): string {
+export function latencyCell(l: LatencySummary | undefined, which: 'p50' | 'p95' | 'p99' | 'max'): string {
   if (!l) return '—';
   const v = l[which];
   if (v === null && l.missing > 0) return `> deadline`;
@@ -82,7 +86,7 @@ function ceilingCell(c: Ceiling | undefined): string {
   return c ? `${fmt(c.perSecond)}${c.cut ? ' (cut)' : ''}` : '—';
 }
 
-function statusNote<T>(o: PhaseOutcome<T>): string {
+export function statusNote<T>(o: PhaseOutcome<T>): string {
   return o.status === 'ok' ? '' : ` [${o.status}]`;
 }
 
@@ -184,6 +188,7 @@ export function checkTargets(runs: readonly HistoryRun[], options: BenchOptions)
     met: take && take.latency.p99 !== null ? take.latency.p99 <= 30 && take.waiting >= 10_000 : null,
   });
   checks.push(...phoneTargets(largest.phone.result, options, at));
+  checks.push(...emailTargets(largest.email.result, options, at));
   if (smallest && smallest !== largest) {
     const pairs: [string, number | null | undefined, number | null | undefined][] = [
       ['pipeline p50', smallest.pipeline.result?.latency.p50, largest.pipeline.result?.latency.p50],
@@ -195,6 +200,7 @@ export function checkTargets(runs: readonly HistoryRun[], options: BenchOptions)
       ['phone webhook p99', smallest.phone.result?.webhooks.latency.p99, largest.phone.result?.webhooks.latency.p99],
       ['phone connect p50', smallest.phone.result?.connect?.latency.p50, largest.phone.result?.connect?.latency.p50],
       ['phone connect p99', smallest.phone.result?.connect?.latency.p99, largest.phone.result?.connect?.latency.p99],
+      ...emailGrowth(smallest, largest),
     ];
     for (const [name, small, large] of pairs) {
       const known = typeof small === 'number' && typeof large === 'number' && small > 0;
@@ -309,6 +315,7 @@ export function renderTable(results: BenchResults): string {
     return x ? `${fmt(x.connected)} / ${fmt(x.agents)}${x.duplicates > 0 ? `, ${fmt(x.duplicates)} twice` : ''}${x.unexpected > 0 ? `, ${fmt(x.unexpected)} unknown` : ''}` : '—';
   });
   row('  store operations reading a whole collection', (r) => scans(connect(r)?.store));
+  emailRows(results.options, row, section);
   row('system stopped within 10 s', (r) => (r.stoppedCleanly ? 'yes' : 'no (busy with a backlog)'));
 
   const widths = rows[0]?.map((_, col) => Math.max(...rows.map((r) => (r[col] ?? '').length))) ?? [];

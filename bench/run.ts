@@ -15,6 +15,8 @@ import { preloadHistory, reserveCodes } from './history.js';
 import { Budget, pause, runPhase, type PhaseContext, type PhaseOutcome, type PhaseReturn } from './phase.js';
 import { chooseDestinations, runArrivals, searchSustainedRate, SETTLE_MS, type ArrivalResult } from './pipeline.js';
 import { measurePhone, startPhoneHarness } from './phone.js';
+import { measureEmail, startEmailHarness } from './email.js';
+import { emailFailures } from './email-report.js';
 import { profiled } from './profile.js';
 import { profileStore } from './store-profile.js';
 import { Progress } from './progress.js';
@@ -80,10 +82,12 @@ async function runHistory(history: number, later: readonly number[], rc: RunCont
   const bench = await startServices(process.env, log, { profileStore: options.profile });
   // The harness plays Twilio: its fake REST API receives the system's call redirects.
   const phone = await startPhoneHarness();
-  const stopPhone = (): Promise<unknown> => Promise.race([phone.close(), pause(5_000)]);
+  // Outgoing mail goes to the SMTP sink of the tests; the email phase starts its own Dovecot.
+  const mail = await startEmailHarness(process.env.CONFIG_DIR ?? join(REPO_ROOT, 'config'));
+  const stopPhone = (): Promise<unknown> => Promise.race([Promise.all([phone.close(), mail.close()]), pause(5_000)]);
   let sut: SystemUnderTest;
   try {
-    sut = await startSystemUnderTest(bench, label, log, process.env, phone.env);
+    sut = await startSystemUnderTest(bench, label, log, process.env, { ...phone.env, ...mail.env });
   } catch (err) {
     await stopPhone();
     await bench.stop();
@@ -108,6 +112,7 @@ async function runHistory(history: number, later: readonly number[], rc: RunCont
     sustained: skipped('not reached'),
     takeNext: skipped('not reached'),
     phone: skipped('not reached'),
+    email: skipped('not reached'),
     pipelineShareOfStoreInsert: null,
     agents: 0,
     stoppedCleanly: false,
@@ -150,6 +155,12 @@ async function runHistory(history: number, later: readonly number[], rc: RunCont
           (c ? `available → redirect p50 ${c.latency.p50 ?? '—'} ms, p99 ${c.latency.p99 ?? '—'} ms (${c.connected}/${c.agents} put through)` : `no connect: ${ph.connectSkipped ?? '?'}`),
       );
     }
+
+    // The email channel, on a quiet system too; the tickets its mail opened are removed afterwards.
+    const emailPlan = { messages: options.emailMessages, ...(options.profile ? { profileFile: `${rc.stem}-${label}-email.cpuprofile` } : {}) };
+    out.email = await phase('email', { allowanceMs: 60_000 + options.emailMessages * 100, minimumMs: 20_000 }, (p) => measureEmail(sut, mail, services, emailPlan, p));
+    const em = out.email.result;
+    if (em) progress.line(`${label} email: ${em.perSecond} messages/s (${em.takenIn}/${em.messages} taken in), per message p50 ${em.perMessage.p50 ?? '—'} ms, p99 ${em.perMessage.p99 ?? '—'} ms`);
 
     let poster: HarnessAgent | undefined;
     out.staffing = await phase('agents', { allowanceMs: options.smoke ? 30_000 : 60_000 }, async (p) => {
@@ -231,7 +242,7 @@ function failuresOf(runs: readonly HistoryRun[], smoke: boolean): string[] {
   const httpErrors = (errors: Record<string, number> | undefined): string[] =>
     Object.entries(errors ?? {}).filter(([key]) => key.startsWith('HTTP ')).map(([key, n]) => `${n}× ${key}`);
   for (const r of runs) {
-    for (const [phase, o] of Object.entries({ preload: r.preload, ceilings: r.ceilings, agents: r.staffing, pipeline: r.pipeline, sustained: r.sustained, takeNext: r.takeNext, phone: r.phone })) {
+    for (const [phase, o] of Object.entries({ preload: r.preload, ceilings: r.ceilings, agents: r.staffing, pipeline: r.pipeline, sustained: r.sustained, takeNext: r.takeNext, phone: r.phone, email: r.email })) {
       const abandoned = o.status === 'timeout' && o.note?.includes('abandoned') === true;
       if (o.status === 'error' || abandoned) failures.push(`h${r.history}.${phase}: ${o.status}${o.note ? ` — ${o.note}` : ''}`);
     }
@@ -245,6 +256,7 @@ function failuresOf(runs: readonly HistoryRun[], smoke: boolean): string[] {
     // In the tiny smoke run any working system files at least one contact; a full run reports slowness instead.
     if (smoke && r.pipeline.result?.created === 0) failures.push(`h${r.history}.pipeline: no contact was created`);
     if (smoke && r.phone.result?.connect?.connected === 0) failures.push(`h${r.history}.phone: no waiting caller was put through`);
+    failures.push(...emailFailures(r, smoke));
     if (r.error !== undefined) failures.push(`h${r.history}: ${r.error}`);
   }
   return failures;
