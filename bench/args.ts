@@ -27,6 +27,8 @@ export interface BenchOptions {
   kioskTurns: number;
   /** Call-next requests measured. */
   kioskCalls: number;
+  /** Messages in the Dovecot mailbox the email phase takes in. */
+  emailMessages: number;
   budgetMinutes: number;
   /** Where the JSON goes; undefined: `bench/results/<date>-<commit>.json`. */
   jsonPath: string | undefined;
@@ -53,6 +55,7 @@ channel's webhooks and connects, and the counter channel's take-a-turn and call-
   --kiosk-waiting N      turns waiting across the hall's 20 services (default 10000; smoke 200)
   --kiosk-turns N        take-a-turn requests measured (default 300; smoke 20)
   --kiosk-calls N        call-next requests measured (default 300; smoke 20)
+  --email-messages N     messages in the mailbox the email phase takes in (default 2000; smoke 100)
   --budget-minutes M     the whole run stops within this (default 10; smoke 1)
   --json PATH            where the results go (default bench/results/<date>-<commit>.json)
   --profile              CPU profiles of this process and of the embedded FerretDB during each pipeline
@@ -103,6 +106,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
         'kiosk-waiting': { type: 'string' },
         'kiosk-turns': { type: 'string' },
         'kiosk-calls': { type: 'string' },
+        'email-messages': { type: 'string' },
         'budget-minutes': { type: 'string' },
         json: { type: 'string' },
         profile: { type: 'boolean' },
@@ -132,6 +136,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
     kioskWaiting: v['kiosk-waiting'] === undefined ? (smoke ? 200 : 10_000) : positiveInt('--kiosk-waiting', v['kiosk-waiting'], 1_000_000),
     kioskTurns: v['kiosk-turns'] === undefined ? (smoke ? 20 : 300) : positiveInt('--kiosk-turns', v['kiosk-turns'], 100_000),
     kioskCalls: v['kiosk-calls'] === undefined ? (smoke ? 20 : 300) : positiveInt('--kiosk-calls', v['kiosk-calls'], 100_000),
+    emailMessages: v['email-messages'] === undefined ? (smoke ? 100 : 2_000) : positiveInt('--email-messages', v['email-messages'], 100_000),
     budgetMinutes: v['budget-minutes'] === undefined ? (smoke ? 1 : 10) : positiveInt('--budget-minutes', v['budget-minutes'], 24 * 60),
     jsonPath: v.json,
     profile: v.profile === true,

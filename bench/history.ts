@@ -111,9 +111,10 @@ class TicketFactory {
   }
 
   /** A ticket as routing leaves it; `unit` forces the unit (tickets waiting for one unit's agents). */
-  make(input: { createdAt: Date; code: string; status: TicketStatus; unit?: string }): TicketDoc {
+  make(input: { createdAt: Date; code: string; status: TicketStatus; unit?: string; channel?: Channel }): TicketDoc {
     const r = this.random;
-    const channel = weighted(CHANNEL_MIX, r());
+    const drawn = weighted(CHANNEL_MIX, r());
+    const channel = input.channel ?? drawn;
     const candidates = (this.servicesByChannel.get(channel) ?? []).filter((s) => input.unit === undefined || s.unit === input.unit);
     const service = candidates.length > 0 ? pick(candidates, r()) : undefined;
     const unitCode = input.unit ?? service?.unit ?? this.office;
@@ -281,4 +282,17 @@ export async function insertWaiting(ctx: AppContext, unit: string, codes: Reserv
     signal,
   );
   return { ...report, ids };
+}
+
+/**
+ * Cases that came by mail and were closed `daysAgo` days ago (one per entry), written straight into the store as the
+ * history is: what a citizen may still answer. Resolved as they were closed (no assignee recorded).
+ */
+export async function insertClosedMailCases(ctx: AppContext, codes: ReservedCodes, daysAgo: readonly number[], signal: AbortSignal): Promise<TicketDoc[]> {
+  const factory = new TicketFactory(ctx, seededRandom(daysAgo.length + 11));
+  const now = Date.now();
+  let seq = codes.first;
+  const docs = daysAgo.map((days) => factory.make({ createdAt: new Date(now - days * DAY_MS), code: formatTrackingCode(ctx.env.TRACKING_CODE_PREFIX, codes.year, seq++), status: 'cerrado', channel: 'email' }));
+  await insertInBatches(ctx, docs.length, (from, to) => docs.slice(from, to), () => undefined, signal);
+  return docs;
 }

@@ -19,7 +19,10 @@ export class HttpClient {
 
   constructor(baseUrl: string, maxSockets = 64) {
     this.base = new URL(baseUrl);
-    this.agent = new Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets });
+    // With a timeout the agent honours the server's `Keep-Alive: timeout=5` and drops an idle socket a second before
+    // the server closes it; without one, a request sent after about 5 s of quiet (the email phase leaves the API idle)
+    // can go out on a socket the server is closing, and fail with "socket hang up".
+    this.agent = new Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets, timeout: ANSWER_TIMEOUT_MS });
   }
 
   /**

@@ -1,5 +1,7 @@
 import type { BenchOptions } from './args.js';
 import type { Ceiling, Ceilings } from './ceilings.js';
+import type { EmailResult } from './email.js';
+import { emailGrowth, emailRows, emailTargets } from './email-report.js';
 import type { InsertReport } from './history.js';
 import type { PhaseOutcome } from './phase.js';
 import type { ConnectResult, PhoneResult, WebhookKind, WebhookResult } from './phone.js';
@@ -30,6 +32,8 @@ export interface HistoryRun {
   phone: PhaseOutcome<PhoneResult>;
   /** The counter channel: a kiosk taking turns and counters calling the next one, the hall full. */
   kiosk: PhaseOutcome<KioskResult>;
+  /** The email channel: a Dovecot mailbox of varied messages taken in by the system's poller. */
+  email: PhaseOutcome<EmailResult>;
   /** Pipeline contacts/s as a percentage of the raw store-insert ceiling, and which rate was used. */
   pipelineShareOfStoreInsert: { percent: number; contactsPerSecond: number; basis: string } | null;
   profile?: ProfileSummary;
@@ -69,12 +73,12 @@ export interface BenchResults {
   failures: string[];
 }
 
-const fmt = (n: number | null | undefined, digits = 0): string =>
+export const fmt = (n: number | null | undefined, digits = 0): string =>
   n === null || n === undefined ? '—' : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
-const ms = (n: number | null | undefined): string => (n === null || n === undefined ? '—' : n < 10 ? fmt(n, 1) : fmt(n));
+export const ms = (n: number | null | undefined): string => (n === null || n === undefined ? '—' : n < 10 ? fmt(n, 1) : fmt(n));
 
-function latencyCell(l: LatencySummary | undefined, which: 'p50' | 'p95' | 'p99' | 'max'): string {
+export function latencyCell(l: LatencySummary | undefined, which: 'p50' | 'p95' | 'p99' | 'max'): string {
   if (!l) return '—';
   const v = l[which];
   if (v === null && l.missing > 0) return `> deadline`;
@@ -85,7 +89,7 @@ function ceilingCell(c: Ceiling | undefined): string {
   return c ? `${fmt(c.perSecond)}${c.cut ? ' (cut)' : ''}` : '—';
 }
 
-function statusNote<T>(o: PhaseOutcome<T>): string {
+export function statusNote<T>(o: PhaseOutcome<T>): string {
   return o.status === 'ok' ? '' : ` [${o.status}]`;
 }
 
@@ -212,6 +216,7 @@ export function checkTargets(runs: readonly HistoryRun[], options: BenchOptions)
   });
   checks.push(...phoneTargets(largest.phone.result, options, at));
   checks.push(...kioskTargets(largest.kiosk.result, at));
+  checks.push(...emailTargets(largest.email.result, options, at));
   if (smallest && smallest !== largest) {
     const pairs: [string, number | null | undefined, number | null | undefined][] = [
       ['pipeline p50', smallest.pipeline.result?.latency.p50, largest.pipeline.result?.latency.p50],
@@ -227,6 +232,7 @@ export function checkTargets(runs: readonly HistoryRun[], options: BenchOptions)
       ['take-a-turn p99', smallest.kiosk.result?.takeTurn.p99, largest.kiosk.result?.takeTurn.p99],
       ['call-next p50', smallest.kiosk.result?.callNext.p50, largest.kiosk.result?.callNext.p50],
       ['call-next p99', smallest.kiosk.result?.callNext.p99, largest.kiosk.result?.callNext.p99],
+      ...emailGrowth(smallest, largest),
     ];
     for (const [name, small, large] of pairs) {
       const known = typeof small === 'number' && typeof large === 'number' && small > 0;
@@ -353,6 +359,7 @@ export function renderTable(results: BenchResults): string {
   });
   row('  store ops reading a whole collection: take-a-turn', (r) => scans(kiosk(r)?.store.takeTurn));
   row('  store ops reading a whole collection: call-next', (r) => scans(kiosk(r)?.store.callNext));
+  emailRows(results.options, row, section);
   row('system stopped within 10 s', (r) => (r.stoppedCleanly ? 'yes' : 'no (busy with a backlog)'));
 
   const widths = rows[0]?.map((_, col) => Math.max(...rows.map((r) => (r[col] ?? '').length))) ?? [];

@@ -15,6 +15,8 @@ import { preloadHistory, reserveCodes } from './history.js';
 import { Budget, pause, runPhase, type PhaseContext, type PhaseOutcome, type PhaseReturn } from './phase.js';
 import { chooseDestinations, runArrivals, searchSustainedRate, SETTLE_MS, type ArrivalResult } from './pipeline.js';
 import { measurePhone, startPhoneHarness } from './phone.js';
+import { measureEmail, startEmailHarness } from './email.js';
+import { emailFailures } from './email-report.js';
 import { profiled } from './profile.js';
 import { profileStore } from './store-profile.js';
 import { Progress } from './progress.js';
@@ -86,11 +88,13 @@ async function runHistory(history: number, later: readonly number[], rc: RunCont
   const bench = await startServices(process.env, log, { profileStore: options.profile });
   // The harness plays Twilio: its fake REST API receives the system's call redirects.
   const phone = await startPhoneHarness();
-  const stopPhone = (): Promise<unknown> => Promise.race([phone.close(), pause(5_000)]);
+  // Outgoing mail goes to the SMTP sink of the tests; the email phase starts its own Dovecot.
+  const mail = await startEmailHarness(process.env.CONFIG_DIR ?? join(REPO_ROOT, 'config'));
+  const stopPhone = (): Promise<unknown> => Promise.race([Promise.all([phone.close(), mail.close()]), pause(5_000)]);
   let sut: SystemUnderTest;
   try {
     // The kiosks are not rate-limited here: one kiosk takes every measured turn.
-    sut = await startSystemUnderTest(bench, label, log, process.env, { ...phone.env, CONFIG_DIR: rc.configDir, KIOSK_RATE_LIMIT_PER_MINUTE: '10000' }, { clock: rc.clock });
+    sut = await startSystemUnderTest(bench, label, log, process.env, { ...phone.env, ...mail.env, CONFIG_DIR: rc.configDir, KIOSK_RATE_LIMIT_PER_MINUTE: '10000' }, { clock: rc.clock });
   } catch (err) {
     await stopPhone();
     await bench.stop();
@@ -116,6 +120,7 @@ async function runHistory(history: number, later: readonly number[], rc: RunCont
     takeNext: skipped('not reached'),
     phone: skipped('not reached'),
     kiosk: skipped('not reached'),
+    email: skipped('not reached'),
     pipelineShareOfStoreInsert: null,
     agents: 0,
     stoppedCleanly: false,
@@ -165,6 +170,11 @@ async function runHistory(history: number, later: readonly number[], rc: RunCont
     out.kiosk = await phase('kiosk', { allowanceMs: 60_000 + options.kioskWaiting * 6 + (options.kioskTurns + options.kioskCalls) * 150, minimumMs: 15_000 }, (p) => measureKiosk(sut, services, kioskPlan, p));
     const k = out.kiosk.result;
     if (k) progress.line(`${label} kiosk: take-a-turn p50 ${k.takeTurn.p50 ?? '—'} ms, p99 ${k.takeTurn.p99 ?? '—'} ms; call-next p50 ${k.callNext.p50 ?? '—'} ms, p99 ${k.callNext.p99 ?? '—'} ms (${k.waiting} waiting across ${k.services} services)`);
+    // The email channel, on a quiet system too; the tickets its mail opened are removed afterwards.
+    const emailPlan = { messages: options.emailMessages, ...(options.profile ? { profileFile: `${rc.stem}-${label}-email.cpuprofile` } : {}) };
+    out.email = await phase('email', { allowanceMs: 60_000 + options.emailMessages * 100, minimumMs: 20_000 }, (p) => measureEmail(sut, mail, services, emailPlan, p));
+    const em = out.email.result;
+    if (em) progress.line(`${label} email: ${em.perSecond} messages/s (${em.takenIn}/${em.messages} taken in), per message p50 ${em.perMessage.p50 ?? '—'} ms, p99 ${em.perMessage.p99 ?? '—'} ms`);
 
     let poster: HarnessAgent | undefined;
     out.staffing = await phase('agents', { allowanceMs: options.smoke ? 30_000 : 60_000 }, async (p) => {
@@ -246,7 +256,7 @@ function failuresOf(runs: readonly HistoryRun[], smoke: boolean): string[] {
   const httpErrors = (errors: Record<string, number> | undefined): string[] =>
     Object.entries(errors ?? {}).filter(([key]) => key.startsWith('HTTP ')).map(([key, n]) => `${n}× ${key}`);
   for (const r of runs) {
-    for (const [phase, o] of Object.entries({ preload: r.preload, ceilings: r.ceilings, agents: r.staffing, pipeline: r.pipeline, sustained: r.sustained, takeNext: r.takeNext, phone: r.phone, kiosk: r.kiosk })) {
+    for (const [phase, o] of Object.entries({ preload: r.preload, ceilings: r.ceilings, agents: r.staffing, pipeline: r.pipeline, sustained: r.sustained, takeNext: r.takeNext, phone: r.phone, kiosk: r.kiosk, email: r.email })) {
       const abandoned = o.status === 'timeout' && o.note?.includes('abandoned') === true;
       if (o.status === 'error' || abandoned) failures.push(`h${r.history}.${phase}: ${o.status}${o.note ? ` — ${o.note}` : ''}`);
     }
@@ -263,6 +273,7 @@ function failuresOf(runs: readonly HistoryRun[], smoke: boolean): string[] {
     if (smoke && r.phone.result?.connect?.connected === 0) failures.push(`h${r.history}.phone: no waiting caller was put through`);
     if (smoke && r.kiosk.result?.callNext.samples === 0) failures.push(`h${r.history}.kiosk: no counter called a turn`);
     if ((r.kiosk.result?.duplicates ?? 0) > 0) failures.push(`h${r.history}.kiosk: ${String(r.kiosk.result?.duplicates)} turns were called twice`);
+    failures.push(...emailFailures(r, smoke));
     if (r.error !== undefined) failures.push(`h${r.history}: ${r.error}`);
   }
   return failures;

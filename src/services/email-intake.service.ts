@@ -323,8 +323,11 @@ async function addKeptNote(ctx: AppContext, ticket: Ticket, mail: InboundEmail, 
 /** Remembers what later mail of this conversation will cite: the mail's Message-ID, and a new case's code. */
 async function rememberThread(ctx: AppContext, ticket: Ticket, mail: InboundEmail, options: { newCase: boolean }): Promise<void> {
   const at = mail.contact.receivedAt;
-  if (mail.messageId !== undefined) await ctx.store.mailThreads.remember(ticket._id, [{ kind: 'message_id', value: mail.messageId }], 'in', at);
-  if (options.newCase) await ctx.store.mailThreads.remember(ticket._id, [{ kind: 'tracking_code', value: ticket.trackingCode }], 'out', at);
+  // Two independent writes (keys of either direction are one insert each): neither waits for the other.
+  await Promise.all([
+    mail.messageId !== undefined ? ctx.store.mailThreads.remember(ticket._id, [{ kind: 'message_id', value: mail.messageId }], 'in', at) : undefined,
+    options.newCase ? ctx.store.mailThreads.remember(ticket._id, [{ kind: 'tracking_code', value: ticket.trackingCode }], 'out', at) : undefined,
+  ]);
 }
 
 /**

@@ -12,6 +12,7 @@ import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
 const OFFICE = 'atencionalvecino@munipueblolibre.gob.pe';
 const MOVES = 'archivo@munipueblolibre.gob.pe';
 const RESYNC = 'resync@munipueblolibre.gob.pe';
+const BULK = 'lote@munipueblolibre.gob.pe';
 const PASSWORD = 'clave-de-prueba-123';
 
 async function withImap<T>(dovecot: TestDovecot, user: string, use: (client: ImapFlow) => Promise<T>): Promise<T> {
@@ -45,7 +46,7 @@ describe('email test harness: real Dovecot and a real SMTP server', function () 
     let dovecot: TestDovecot;
 
     before(async function () {
-      dovecot = await startDovecot({ users: [OFFICE, MOVES, RESYNC].map((user) => ({ user, password: PASSWORD })) });
+      dovecot = await startDovecot({ users: [OFFICE, MOVES, RESYNC, BULK].map((user) => ({ user, password: PASSWORD })) });
     });
 
     after(async function () {
@@ -133,6 +134,21 @@ describe('email test harness: real Dovecot and a real SMTP server', function () 
       // UIDs 1 and 2 now name what were UIDs 2 and 3: a client keyed on UID alone would mix them up.
       expect(after.messages.map((m) => m.uid)).to.deep.equal([1, 2]);
       expect(after.messages.map((m, i) => m.source?.equals(files[i + 1]!))).to.deep.equal([true, true]);
+    });
+
+    it('delivers many messages at once straight into the Maildir, numbered in the order given, served back byte for byte', async function () {
+      const fixtures = await Promise.all((await emailFixtureNames()).map((name) => readEmailFixture(name)));
+      // 1,500 files written within a second or two (the fixtures over and over): numbered in the order given.
+      const files = Array.from({ length: 1_500 }, (_, i) => fixtures[i % fixtures.length]!);
+      const single = await dovecot.deliver(BULK, files[0]!);
+      const { first, last } = await dovecot.deliverMany(BULK, files);
+      expect([single, first, last]).to.deep.equal([1, 2, 1_501]);
+      expect(await dovecot.deliverMany(BULK, [])).to.deep.equal({ first: 1_502, last: 1_501 });
+
+      const { messages } = await withImap(dovecot, BULK, (client) => fetchAll(client, 'INBOX'));
+      expect(messages.map((m) => m.uid)).to.deep.equal(Array.from({ length: 1_501 }, (_, i) => i + 1));
+      expect(messages.slice(1).every((m, i) => m.source?.equals(files[i]!))).to.equal(true);
+      expect((await dovecot.status(BULK)).messages).to.equal(1_501);
     });
   });
 

@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
-import { access, chmod, chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir, userInfo } from 'node:os';
+import { access, chmod, chown, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { ImapFlowOptions } from 'imapflow';
@@ -51,6 +51,14 @@ export interface TestDovecot {
    * that folder at the same moment.
    */
   deliver(user: string, raw: Buffer | string, options?: DeliverOptions): Promise<number>;
+  /**
+   * Delivers many messages at once, in order, the way a Maildir delivery agent writes them (each file written in
+   * `tmp/`, then renamed into `new/`, so Dovecot never sees half a message): thousands a second, where `deliver` runs
+   * the LDA once per message. UIDs follow the order of `raws` (Dovecot numbers new files by the time and microseconds
+   * in their names). Resolves with the first and last UID given, checked against the folder's UIDNEXT; serialised
+   * with `deliver`, with the same caveat about other writers. The folder must exist. No flags are set.
+   */
+  deliverMany(user: string, raws: readonly (Buffer | string)[], options?: { folder?: string }): Promise<{ first: number; last: number }>;
   createFolder(user: string, folder: string): Promise<void>;
   status(user: string, folder?: string): Promise<MailboxStatus>;
   /**
@@ -321,6 +329,30 @@ export async function startDovecot(options: DovecotOptions): Promise<TestDovecot
       return uid;
     }
 
+    /** Unique Maildir file names, in the order given: `<seconds>.M<microseconds>P<pid>Q<n>.<host>`. */
+    let written = 0;
+    const maildirName = (seconds: number, micros: number): string => `${String(seconds)}.M${String(micros)}P${String(process.pid)}Q${String(++written)}.${hostname().replace(/[/:]/g, '_')}`;
+
+    async function deliverManyNow(user: string, raws: readonly (Buffer | string)[], folder: string): Promise<{ first: number; last: number }> {
+      const before = await status(user, folder);
+      const path = tabRows(await doveadm(['mailbox', 'path', '-u', userOf(user), folder]))[0]?.path;
+      if (!path) throw new EmbeddedServiceError('dovecot', `no Maildir path for ${user}/${folder}`);
+      await Promise.all(['tmp', 'new', 'cur'].map((sub) => mkdir(join(path, sub), { recursive: true })));
+      const seconds = Math.floor(Date.now() / 1000);
+      for (const [i, raw] of raws.entries()) {
+        // Microseconds order the files within one second; a million a second is more than any test writes.
+        const name = maildirName(seconds + Math.floor(i / 1_000_000), i % 1_000_000);
+        await writeFile(join(path, 'tmp', name), raw);
+        if (id.mailUid !== userInfo().uid) await chown(join(path, 'tmp', name), id.mailUid, id.mailGid);
+        await rename(join(path, 'tmp', name), join(path, 'new', name));
+      }
+      const after = await status(user, folder);
+      if (after.uidNext - before.uidNext !== raws.length) {
+        throw new EmbeddedServiceError('dovecot', `${String(raws.length)} messages written into ${user}/${folder}, but its UIDNEXT went from ${String(before.uidNext)} to ${String(after.uidNext)}`);
+      }
+      return { first: before.uidNext, last: after.uidNext - 1 };
+    }
+
     let stopping: Promise<void> | undefined;
     return {
       host: '127.0.0.1',
@@ -334,6 +366,11 @@ export async function startDovecot(options: DovecotOptions): Promise<TestDovecot
       },
       deliver(user, raw, deliverOptions = {}) {
         const result = deliveries.then(() => deliverNow(user, raw, deliverOptions));
+        deliveries = result.catch(() => undefined);
+        return result;
+      },
+      deliverMany(user, raws, manyOptions = {}) {
+        const result = deliveries.then(() => deliverManyNow(user, raws, manyOptions.folder ?? 'INBOX'));
         deliveries = result.catch(() => undefined);
         return result;
       },

@@ -11,6 +11,14 @@ import type { TakeNextResult } from '../../bench/take-next.js';
 import { benchConfig, type KioskResult } from '../../bench/kiosk.js';
 import { loadCatalogue } from '../../src/config/catalogue.js';
 import { fileURLToPath } from 'node:url';
+import { decodeWords } from 'postal-mime';
+import type { BenchOptions } from '../../bench/args.js';
+import type { EmailResult } from '../../bench/email.js';
+import { closedCasesFor, compareOutcomes, encodeWords, EXPECTED_OUTCOME, mailCounts, planMailbox, renderMail, SHAPE_MIX, threadHeaders, type ClosedCase, type EarlierCase, type PlannedMail } from '../../bench/email-mail.js';
+import { emailFailures, emailTargets } from '../../bench/email-report.js';
+import type { TargetCheck } from '../../bench/report.js';
+import { readMail } from '../../channels/email/mime-parser.js';
+import { classifyMailOrigin } from '../../src/domain/automatic-mail.js';
 
 describe('bench: command line', () => {
   it('defaults to the issue\'s run: 1,000 and 100,000 closed tickets, 100/s for 60 s, 10 minutes', () => {
@@ -169,6 +177,7 @@ describe('bench: targets', () => {
       takeNext: { status: 'ok', seconds: 1, result: takeNext(takeNextP99) },
       phone: phoneResult ? { status: 'ok', seconds: 1, result: phoneResult } : { status: 'skipped', seconds: 0 },
       kiosk: kiosk ? { status: 'ok', seconds: 1, result: kiosk } : { status: 'skipped', seconds: 0 },
+      email: { status: 'skipped', seconds: 0 },
       pipelineShareOfStoreInsert: null,
       agents: 0,
       stoppedCleanly: true,
@@ -382,5 +391,184 @@ describe('bench: store operations that read a whole collection on FerretDB v1', 
         { shape: 'counters.updateOne {_id,seq}', site: 'c', count: 2 },
       ]),
     ).to.equal('4× counters.updateOne {_id,seq}, 3× staff.findOneAndUpdate {_id,version}');
+  });
+});
+
+describe('bench: the email phase\'s mailbox', () => {
+  const office = { address: 'atencionalciudadano@muniplibre.gob.pe', aliases: ['reclamos@muniplibre.gob.pe', 'transparencia@muniplibre.gob.pe'] };
+  const earlier: EarlierCase[] = Array.from({ length: 20 }, (_, i) => ({
+    messageId: `antes.${String(i)}@mail.gmail.com`,
+    from: `vecina${String(i)}@gmail.com`,
+    subject: `Consulta ${String(i)}`,
+    code: `PL-2026-${String(100 + i).padStart(6, '0')}`,
+    ...(i % 5 === 4 ? {} : { ackId: `email-${String(i)}-acknowledgement@muniplibre.gob.pe` }),
+  }));
+  const closed = (count: { recent: number; old: number }): ClosedCase[] =>
+    Array.from({ length: count.recent + count.old }, (_, i) => ({ code: `PL-2026-${String(900 + i).padStart(6, '0')}`, ackId: `email-c${String(i)}-acknowledgement@muniplibre.gob.pe`, from: `c${String(i)}@gmail.com`, subject: 'Poda', recent: i < count.recent }));
+  const plan = (count: number, seed = 1): PlannedMail[] => planMailbox(count, { seed, prefix: 'buzon', office, earlier, closed: closed(closedCasesFor(count)) });
+
+  it('holds mostly new cases, then answers, automatic mail and a bounce or two', () => {
+    const counts = mailCounts(2_000);
+    expect(Object.values(counts).reduce((a, b) => a + b, 0)).to.equal(2_000);
+    expect(counts).to.include({ new: 1_438, follow_on: 120, reply_code: 140, reply_headers: 60, code_only: 40, auto_reply: 100, auto_unknown: 20, bounce: 2 });
+    expect(Object.values(mailCounts(100)).every((n) => n >= 1)).to.equal(true);
+    expect(mailCounts(10)).to.include({ new: 10, bounce: 0 });
+    expect(closedCasesFor(2_000)).to.deep.equal({ recent: 20, old: 20 });
+  });
+
+  it('is the same mailbox for the same seed, each answer citing what it answers, after it', () => {
+    const mails = plan(2_000);
+    expect(plan(2_000)).to.deep.equal(mails);
+    expect(plan(2_000, 2)).to.not.deep.equal(mails);
+    expect(new Set(mails.map((m) => m.messageId)).size).to.equal(mails.length);
+    const kinds = new Map<string, number>();
+    for (const m of mails) kinds.set(m.kind, (kinds.get(m.kind) ?? 0) + 1);
+    expect(Object.fromEntries(kinds)).to.deep.equal(mailCounts(2_000));
+    const fresh = mails.filter((m) => m.kind === 'new');
+    for (const [shape, percent] of SHAPE_MIX) expect((100 * fresh.filter((m) => m.shape === shape).length) / fresh.length, shape).to.be.closeTo(percent, 4);
+    expect(fresh.every((m) => (m.shape === 'attachments') === m.attachments.length > 0)).to.equal(true);
+    const acked = new Map(earlier.flatMap((c) => (c.ackId === undefined ? [] : [[c.ackId, c] as const])));
+    const answeredClosed: string[] = [];
+    for (const [i, m] of mails.entries()) {
+      if (m.kind === 'follow_on') {
+        // A citizen's second mail answers their own first one: a new case before it, or one acknowledged earlier.
+        const parent = mails.slice(0, i).find((p) => p.kind === 'new' && p.messageId === m.inReplyTo);
+        const before = earlier.find((c) => c.messageId === m.inReplyTo);
+        expect(parent !== undefined || before !== undefined, m.messageId).to.equal(true);
+        expect(m.from.address).to.equal(parent?.from.address ?? before?.from);
+      }
+      if (m.kind === 'reply_code' || m.kind === 'auto_reply') expect(m.subject).to.contain(`[${acked.get(m.inReplyTo ?? '')?.code ?? '?'}]`);
+      if (m.kind === 'reply_headers') {
+        expect(acked.has(m.inReplyTo ?? '')).to.equal(true);
+        expect(m.subject).to.not.match(/PL-\d{4}-\d{6}/);
+      }
+      if (m.kind === 'code_only') expect(m).to.not.have.property('inReplyTo');
+      if (m.kind === 'bounce') expect(acked.has(m.bounced?.messageId ?? '')).to.equal(true);
+      if (m.kind === 'reply_resolved' || m.kind === 'reply_old') answeredClosed.push(m.code ?? '');
+    }
+    expect(new Set(answeredClosed).size).to.equal(40);
+  });
+
+  it('writes a new case instead of an answer when there is nothing to answer', () => {
+    const alone = planMailbox(100, { seed: 3, prefix: 'x', office, earlier: [], closed: [] });
+    expect([...new Set(alone.map((m) => m.kind))].sort()).to.deep.equal(['auto_unknown', 'follow_on', 'forward', 'list', 'new']);
+    expect(planMailbox(50, { seed: 3, prefix: 'x', office, earlier, closed: [], newOnly: true }).every((m) => m.kind === 'new')).to.equal(true);
+  });
+
+  it('renders each kind and shape as its client writes it, and the channel reads back what was planned', async () => {
+    const mails = plan(400);
+    const samples = [...new Map(mails.map((m) => [`${m.kind}/${m.shape}`, m] as const)).values()];
+    expect(samples.length).to.be.at.least(15);
+    for (const m of samples) {
+      const raw = renderMail(m, new Date('2026-03-02T15:00:00Z'));
+      const mail = await readMail({ mailbox: { id: 'atencion', ...office }, uidValidity: 1, uid: m.index + 1, source: raw, size: raw.length });
+      const what = `${m.kind}/${m.shape}`;
+      expect(mail.problem, what).to.equal(undefined);
+      expect(mail.messageId, what).to.equal(m.messageId);
+      expect(mail.contact.subject, what).to.equal(m.subject);
+      if (m.inReplyTo !== undefined) expect(mail.inReplyTo, what).to.equal(`<${m.inReplyTo}>`);
+      expect(mail.contact.hint.emailTo, what).to.equal(m.to);
+      const origin = classifyMailOrigin({ headers: mail.headers, subject: mail.contact.subject, ownAddresses: [office.address, ...office.aliases], ...(mail.from !== undefined ? { from: mail.from } : {}), ...(mail.contentType !== undefined ? { contentType: mail.contentType } : {}) }).origin;
+      expect(origin, what).to.equal(m.kind === 'bounce' ? 'bounce' : m.kind.startsWith('auto_') ? 'auto_reply' : m.kind === 'list' ? 'bulk' : 'person');
+      if (m.kind === 'bounce') expect(mail.bounce?.messageIds, what).to.deep.equal([m.bounced?.messageId]);
+      else expect(mail.contact.body, what).to.match(/^(Señores|Estaré)/);
+      if (m.shape === 'html_latin1') expect(mail.contentType, what).to.equal('text/html; charset=ISO-8859-1');
+      // A bounce's report parts come out as attachments; everything else carries exactly the files planned.
+      if (m.kind !== 'bounce') expect(mail.attachments.map((a) => [a.filename, a.content.byteLength]), what).to.deep.equal(m.attachments.map((a) => [a.filename, a.size]));
+    }
+  });
+
+  it('encodes non-ASCII header text in words of at most 75 characters', () => {
+    expect(encodeWords('Poda de árboles')).to.match(/^=\?UTF-8\?B\?/);
+    expect(encodeWords('Consulta general')).to.equal('Consulta general');
+    const long = encodeWords('Solicitud de acceso a la información pública — año 2026, ñandú y pingüino');
+    expect(long.split('\r\n ').every((word) => word.length <= 75)).to.equal(true);
+    expect(decodeWords(long.replace(/\r\n /g, ' '))).to.equal('Solicitud de acceso a la información pública — año 2026, ñandú y pingüino');
+    expect(decodeWords(encodeWords('Señora Ñahui', 'ISO-8859-1'))).to.equal('Señora Ñahui');
+  });
+
+  it('reads our acknowledgement\'s ids from the SMTP sink, folded or not', () => {
+    const raw = Buffer.from('From: a@b.pe\r\nMessage-ID:\r\n <email-1-acknowledgement@muniplibre.gob.pe>\r\nIn-Reply-To: <antes.1@mail.gmail.com>\r\n\r\nMessage-ID: <not-a-header@x>\r\n');
+    expect(threadHeaders(raw)).to.deep.equal({ messageId: 'email-1-acknowledgement@muniplibre.gob.pe', inReplyTo: 'antes.1@mail.gmail.com' });
+    expect(threadHeaders(Buffer.from('Subject: x\r\n\r\n'))).to.deep.equal({});
+  });
+
+  it('compares what each mail became with what its kind should become', () => {
+    const mails = plan(100).slice(0, 3);
+    const [a, b, c] = mails;
+    if (!a || !b || !c) throw new Error('unexpected');
+    const outcomes = new Map([
+      [a.messageId, { kind: EXPECTED_OUTCOME[a.kind] }],
+      [b.messageId, { kind: 'created' === EXPECTED_OUTCOME[b.kind] ? 'joined' : 'created' }],
+    ]);
+    const { asPlanned, mismatches } = compareOutcomes(mails, outcomes);
+    expect(asPlanned).to.equal(1);
+    expect(Object.keys(mismatches)).to.have.length(2);
+    expect(mismatches[`${c.kind}: ${EXPECTED_OUTCOME[c.kind]} → missing`]).to.equal(1);
+  });
+});
+
+describe('bench: the email phase\'s targets and failures', () => {
+  const none = summarize([]);
+  const email = (perSecond: number, options: { takenIn?: number; scans?: StoreOperations['scans']; setAside?: number; mismatches?: Record<string, number> } = {}): EmailResult => ({
+    mailbox: 'atencion',
+    messages: 2_000,
+    mix: {},
+    shapes: {},
+    mailboxBytes: 1,
+    delivery: { seconds: 1, perSecond: 2_000 },
+    earlier: { messages: 200, seconds: 5, perSecond: 40, acknowledged: 200 },
+    closedCases: 40,
+    takenIn: options.takenIn ?? 2_000,
+    complete: (options.takenIn ?? 2_000) === 2_000,
+    seconds: 2_000 / perSecond,
+    perSecond,
+    perMessage: summarize([1_000 / perSecond]),
+    stages: { read: none, useCase: none, move: none, record: none },
+    outcomes: { created: 1_478 },
+    asPlanned: 2_000,
+    mismatches: options.mismatches ?? {},
+    refused: {},
+    setAside: options.setAside ?? 0,
+    acknowledgements: { expected: 1_478, atEnd: 1_400, sent: 1_478, drainSeconds: 0.5 },
+    ticketsFound: 1_518,
+    cpu: {},
+    store: { total: 40_000, byShape: {}, scans: options.scans ?? [] },
+    storeOperationsPerMessage: 20,
+    warnings: {},
+  });
+  const options = parseBenchArgs([]);
+  if (options === 'help') throw new Error('unexpected');
+  const met = (result: EmailResult | undefined, prefix: string, o: BenchOptions = options): TargetCheck | undefined => emailTargets(result, o, '').find((c) => c.target.startsWith(prefix));
+
+  it('takes 2,000 messages (100 in the smoke run), or what --email-messages says', () => {
+    expect(options.emailMessages).to.equal(2_000);
+    expect(parseBenchArgs(['--smoke'])).to.include({ emailMessages: 100 });
+    expect(parseBenchArgs(['--email-messages', '500'])).to.include({ emailMessages: 500 });
+    expect(() => parseBenchArgs(['--email-messages', '0'])).to.throw(UsageError);
+  });
+
+  it('meets the rate at 50 messages/s with the whole mailbox of 2,000 taken in, and no scan', () => {
+    expect(met(email(52), '≥ 50 messages/s')).to.deep.include({ met: true, value: '52.0/s, 2,000 of 2,000 taken in' });
+    expect(met(email(39.4), '≥ 50 messages/s')?.met).to.equal(false);
+    expect(met(email(80, { takenIn: 1_500 }), '≥ 50 messages/s')?.met).to.equal(false);
+    expect(met(email(80, { setAside: 1 }), '≥ 50 messages/s')?.met).to.equal(false);
+    const smoke = parseBenchArgs(['--smoke']);
+    if (smoke === 'help') throw new Error('unexpected');
+    expect(met(email(80), '≥ 50 messages/s', smoke)?.value).to.contain('(the mailbox held 100)');
+    expect(met(email(80), '≥ 50 messages/s', smoke)?.met).to.equal(false);
+    expect(met(email(52), 'while mail is taken in')).to.deep.include({ met: true, value: 'none' });
+    const scans = [{ shape: 'tickets.findOne {trackingCode}', site: 'src/services/email-intake.service.ts:190', count: 2 }];
+    expect(met(email(52, { scans }), 'while mail is taken in')).to.deep.include({ met: false, value: '2× tickets.findOne {trackingCode}' });
+    expect(met(undefined, '≥ 50 messages/s')?.met).to.equal(null);
+  });
+
+  it('fails the run for mail set aside or mishandled, never for slowness', () => {
+    const run = (result: EmailResult): Pick<HistoryRun, 'history' | 'email'> => ({ history: 1_000, email: { status: 'ok', seconds: 60, result } });
+    expect(emailFailures(run(email(10, { takenIn: 500, mismatches: { 'reply_code: joined → missing': 1_500 } })), false)).to.deep.equal([]);
+    expect(emailFailures(run(email(40, { setAside: 2 })), false)).to.have.length(1);
+    expect(emailFailures(run(email(40, { mismatches: { 'reply_headers: joined → created': 3 } })), false)[0]).to.contain('3× reply_headers: joined → created');
+    expect(emailFailures(run(email(0, { takenIn: 0 })), true)).to.deep.equal(['h1000.email: no mail was taken in']);
+    expect(emailFailures({ history: 1_000, email: { status: 'skipped', seconds: 0 } }, true)).to.deep.equal([]);
   });
 });
