@@ -372,9 +372,7 @@ export interface FinishInput {
 export async function finish(ctx: AppContext, actor: StaffActor, code: string, input: FinishInput, now = new Date()): Promise<CounterTurnView> {
   const held = await currentTurn(ctx, actor, code);
   const { counter } = held;
-  if (held.ticket.status === 'asignado') await startTurn(ctx, actor, held, now);
-  // Starting also records the first response on the ticket: read it as it is now.
-  const ticket = (await ctx.store.tickets.get(held.ticket._id.toString())) ?? held.ticket;
+  const ticket = held.ticket.status === 'asignado' ? await startTurn(ctx, actor, held, now) : held.ticket;
   const turn = ticket.turn ?? held.turn;
   const done = leaveCounter(turn, now, { stage: 'done', outcome: input.outcome, finishedAt: now, ...(input.notes ? { notes: input.notes } : {}) });
   const summary = input.notes ?? `Atendido en ${counter.name} (turno ${turn.number}).`;

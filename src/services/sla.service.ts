@@ -199,16 +199,18 @@ export async function startSla(ctx: AppContext, ticketId: string, at: Date): Pro
  *   first response is not asked for again.
  * Tickets without an SLA (never routed) are left alone. Calling twice with the same arguments changes nothing.
  */
-export async function slaOnTransition(ctx: AppContext, ticketId: string, from: TicketStatus, to: TicketStatus, at: Date): Promise<void> {
-  if (from === to) return;
+export async function slaOnTransition(ctx: AppContext, ticketId: string, from: TicketStatus, to: TicketStatus, at: Date): Promise<Ticket | undefined> {
+  if (from === to) return undefined;
+  let written: Ticket | undefined;
   if (isSlaPaused(to)) {
-    await changeSla(ctx, ticketId, (ticket) => openPause(ticket, at));
+    written = (await changeSla(ctx, ticketId, (ticket) => openPause(ticket, at)))?.after;
   } else if (isSlaPaused(from)) {
-    await changeSla(ctx, ticketId, (ticket) => closePause(ctx, ticket, at));
+    written = (await changeSla(ctx, ticketId, (ticket) => closePause(ctx, ticket, at)))?.after;
   }
   if (!isOpenStatus(from) && isOpenStatus(to)) {
     const restarted = await changeSla(ctx, ticketId, (ticket) => restart(ctx, ticket, at));
     if (restarted) {
+      written = restarted.after;
       const previous = restarted.before.sla;
       await ctx.store.ticketSla.appendEventOnce(
         {
@@ -232,11 +234,13 @@ export async function slaOnTransition(ctx: AppContext, ticketId: string, from: T
     }
   }
   await syncSlaJobs(ctx, ticketId);
+  return written;
 }
 
 /** Records the first answer to the citizen (once; later answers change nothing) and drops its check. */
-export async function recordFirstResponse(ctx: AppContext, ticketId: string, at: Date): Promise<void> {
-  await ctx.store.ticketSla.recordFirstResponse(ticketId, at);
+export async function recordFirstResponse(ctx: AppContext, ticketId: string, at: Date): Promise<Ticket | null> {
+  const written = await ctx.store.ticketSla.recordFirstResponse(ticketId, at);
   // Also when it was recorded before: an earlier call may have stopped before the job was removed.
   await syncSlaJobs(ctx, ticketId);
+  return written;
 }

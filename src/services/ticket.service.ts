@@ -107,10 +107,11 @@ export async function applyTransition(ctx: AppContext, actor: Actor, ticket: Tic
   });
   const routingChanged = entersQueue || WAITING_STATUSES.includes(from) || (OWNED_STATUSES.includes(from) && !OWNED_STATUSES.includes(to));
   if (routingChanged) await followTicket(ctx, after, { abandoned: to === 'anulado' && WAITING_STATUSES.includes(from) });
-  await slaOnTransition(ctx, after._id.toString(), from, to, now);
-  if (action === 'start' && (ticket.channel === 'phone' || ticket.channel === 'kiosk')) await recordFirstResponse(ctx, after._id.toString(), now);
-  await tellCitizenOfChange(ctx, after, action);
-  return after;
+  // The SLA steps write the ticket again: what is returned is the ticket as stored after all of them.
+  let latest = (await slaOnTransition(ctx, after._id.toString(), from, to, now)) ?? after;
+  if (action === 'start' && (ticket.channel === 'phone' || ticket.channel === 'kiosk')) latest = (await recordFirstResponse(ctx, after._id.toString(), now)) ?? latest;
+  await tellCitizenOfChange(ctx, latest, action);
+  return latest;
 }
 
 /** Status actions offered to staff through the API; assign, refer and enqueue have their own paths. */
