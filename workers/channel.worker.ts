@@ -2,8 +2,13 @@ import { connectAssignedCall } from '../src/services/call-connect.js';
 import { bookCallback, handleCallEnded, handleDialResult, recordCallRecording, recordOutgoingCall, recordSurveyAnswer } from '../src/services/phone-call.service.js';
 import { intakeQueuedContact } from '../src/services/channel-intake.service.js';
 import { sendCitizenEmail } from '../src/services/citizen-email.service.js';
-import { recordSmsReport, requestCallSms, sendCitizenSms } from '../src/services/citizen-sms.service.js';
+import { recordSmsReport, sendCitizenSms } from '../src/services/citizen-sms.service.js';
 import type { QueueHandlers } from './registry.js';
+
+/** Whether BullMQ will not run this job again should this attempt fail. */
+function isLastAttempt(job: { attemptsMade: number; opts: { attempts?: number } }): boolean {
+  return job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+}
 
 /** Handlers of the `channel` queue. */
 export const channelHandlers: QueueHandlers<'channel'> = {
@@ -24,14 +29,12 @@ export const channelHandlers: QueueHandlers<'channel'> = {
   },
   'channel.call-ended': async (payload, ctx) => {
     await handleCallEnded(ctx, payload);
-    // After the call's own effects, so the SMS knows whether a call back was booked.
-    await requestCallSms(ctx, payload.callSid);
   },
   'channel.sms': async (payload, ctx, job) => {
-    await sendCitizenSms(ctx, payload, { final: job.attemptsMade + 1 >= (job.opts.attempts ?? 1) });
+    await sendCitizenSms(ctx, payload, { final: isLastAttempt(job) });
   },
   'channel.email': async (payload, ctx, job) => {
-    await sendCitizenEmail(ctx, payload, { final: job.attemptsMade + 1 >= (job.opts.attempts ?? 1) });
+    await sendCitizenEmail(ctx, payload, { final: isLastAttempt(job) });
   },
   'channel.sms-report': async (payload, ctx) => {
     await recordSmsReport(ctx, payload);

@@ -7,6 +7,7 @@ import { ticketIdFor, type Ticket } from '../store/ticket.repository.js';
 import type { Actor } from './actor.js';
 import { queueTicket, returnToQueue } from './assignment.service.js';
 import { calendarOf } from './calendar.js';
+import { requestCallSms } from './citizen-sms.service.js';
 import type { AppContext } from './context.js';
 import { notify } from './notification.service.js';
 import { setPresence } from './presence.service.js';
@@ -65,9 +66,15 @@ export async function submitCallEnded(ctx: AppContext, callSid: string): Promise
  * queue: it counts in the unit's abandoned calls today. With the caller's number the ticket stays in the queue,
  * in its place, marked as a call to return (the agent who gets it calls back); without one nobody can answer it,
  * so it is cancelled. Voicemails (no menu choice), calls already put through and calls to return (booked with
- * "marque 1", or a repeat of this job) are left alone.
+ * "marque 1", or a repeat of this job) are left alone. Then the caller gets the tracking code by SMS.
  */
 export async function handleCallEnded(ctx: AppContext, payload: JobPayload<'channel.call-ended'>): Promise<void> {
+  await noteAbandonment(ctx, payload);
+  // After the call's own effects, so the SMS knows whether a call back was booked.
+  await requestCallSms(ctx, payload.callSid);
+}
+
+async function noteAbandonment(ctx: AppContext, payload: JobPayload<'channel.call-ended'>): Promise<void> {
   const ticket = await ctx.store.tickets.get(ticketIdFor('phone', payload.callSid).toString());
   if (ticket?.channel !== 'phone' || ticket.routingHint.ivrDigits === undefined || !WAITING_STATUSES.includes(ticket.status)) return;
   // The caller hung up after asking to be called back: not abandoned. Its booking may still be on its way.

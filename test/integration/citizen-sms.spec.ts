@@ -12,7 +12,7 @@ import { referTicket, transitionTicket } from '../../src/services/ticket.service
 import { citizenMessageIdFor } from '../../src/store/citizen-message.repository.js';
 import { ticketIdFor, type Ticket } from '../../src/store/ticket.repository.js';
 import { startSystem, type RunningSystem } from '../../src/system.js';
-import { startFakeTwilio, type FakeTwilio, type TwilioRequest } from '../support/fake-twilio.js';
+import { startFakeTwilio, twilioTestEnv, type FakeTwilio, type TwilioRequest } from '../support/fake-twilio.js';
 import { contact, settle } from '../support/seed.js';
 import { testEnv, testLog, uniqueName } from '../support/services.js';
 import { eventually } from '../support/wait.js';
@@ -20,16 +20,7 @@ import { eventually } from '../support/wait.js';
 const PUBLIC = 'https://vecino.example.gob.pe';
 const AUTH_TOKEN = 'fedcba9876543210fedcba9876543210';
 const MESSAGING_SERVICE = `MG${'4'.repeat(32)}`;
-const TWILIO = {
-  PUBLIC_BASE_URL: PUBLIC,
-  TWILIO_ACCOUNT_SID: `AC${'5'.repeat(32)}`,
-  TWILIO_AUTH_TOKEN: AUTH_TOKEN,
-  TWILIO_API_KEY_SID: `SK${'6'.repeat(32)}`,
-  TWILIO_API_KEY_SECRET: 'the-secret-of-an-api-key',
-  TWILIO_TWIML_APP_SID: `AP${'7'.repeat(32)}`,
-  TWILIO_CALLER_ID: '+5114630000',
-  TWILIO_SMS_FROM: MESSAGING_SERVICE,
-};
+const TWILIO = { ...twilioTestEnv(PUBLIC, AUTH_TOKEN), TWILIO_SMS_FROM: MESSAGING_SERVICE };
 
 let calls = 0;
 function callSid(): string {

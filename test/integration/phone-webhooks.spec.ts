@@ -7,7 +7,7 @@ import { createQueues } from '../../src/queues/producer.js';
 import { createRedis } from '../../src/queues/redis-client.js';
 import { XMLParser } from 'fast-xml-parser';
 import { createServer, type Server } from 'node:http';
-import { startFakeTwilio, type FakeTwilio } from '../support/fake-twilio.js';
+import { startFakeTwilio, twilioTestEnv, type FakeTwilio } from '../support/fake-twilio.js';
 import type { AddressInfo } from 'node:net';
 import twilio from 'twilio';
 import { connectTwiml } from '../../channels/phone/call-control.js';
@@ -31,15 +31,7 @@ import { eventually } from '../support/wait.js';
 
 const PUBLIC = 'https://atencion.example.gob.pe/cc';
 const AUTH_TOKEN = '0123456789abcdef0123456789abcdef';
-const TWILIO_ENV = {
-  PUBLIC_BASE_URL: PUBLIC,
-  TWILIO_ACCOUNT_SID: `AC${'1'.repeat(32)}`,
-  TWILIO_AUTH_TOKEN: AUTH_TOKEN,
-  TWILIO_API_KEY_SID: `SK${'2'.repeat(32)}`,
-  TWILIO_API_KEY_SECRET: 'a-secret-of-the-api-key',
-  TWILIO_TWIML_APP_SID: `AP${'3'.repeat(32)}`,
-  TWILIO_CALLER_ID: '+5114630000',
-};
+const TWILIO_ENV = twilioTestEnv(PUBLIC, AUTH_TOKEN);
 /** Wednesday 2 December 2026, 10:00 in Lima: the office is open. */
 const OPEN = new Date('2026-12-02T15:00:00Z');
 /** Sunday 6 December 2026, 10:00 in Lima: closed. */

@@ -120,3 +120,19 @@ export async function startFakeTwilio(): Promise<FakeTwilio> {
     close: () => new Promise((resolve) => server.close(() => { resolve(); })),
   };
 }
+
+/**
+ * The phone channel's environment for a test system: made-up credentials of the right shapes, the public URL Twilio
+ * signs over and the auth token that signs. Point `TWILIO_API_BASE_URL` at a {@link FakeTwilio} beside it.
+ */
+export function twilioTestEnv(publicBaseUrl: string, authToken: string) {
+  return {
+    PUBLIC_BASE_URL: publicBaseUrl,
+    TWILIO_ACCOUNT_SID: `AC${'1'.repeat(32)}`,
+    TWILIO_AUTH_TOKEN: authToken,
+    TWILIO_API_KEY_SID: `SK${'2'.repeat(32)}`,
+    TWILIO_API_KEY_SECRET: 'a-secret-of-the-api-key',
+    TWILIO_TWIML_APP_SID: `AP${'3'.repeat(32)}`,
+    TWILIO_CALLER_ID: '+5114630000',
+  };
+}
