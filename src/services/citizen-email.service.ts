@@ -1,8 +1,6 @@
-import { bareSubject, EMAIL_TEMPLATES, mailsStatusChanges, ourMessageId, referencesFor, type EmailReason } from '../domain/citizen-email.js';
-import { statusNoticeReason } from '../domain/citizen-sms.js';
+import { bareSubject, EMAIL_TEMPLATES, ourMessageId, referencesFor, type EmailReason } from '../domain/citizen-email.js';
 import { parseMessageIds } from '../domain/email-threading.js';
 import { renderMessage } from '../domain/message-templates.js';
-import type { TicketAction } from '../domain/ticket-lifecycle.js';
 import type { JobPayload } from '../queues/jobs.js';
 import { citizenMessageIdFor, type CitizenMessage } from '../store/citizen-message.repository.js';
 import type { Interaction } from '../store/interaction.repository.js';
@@ -37,7 +35,8 @@ function emailKey(job: EmailJob): string {
 /** Mail jobs outlast a relay's outage or greylisting (minutes), as SMS jobs do. */
 const EMAIL_JOB_OPTIONS = { attempts: 8, backoff: { type: 'exponential', delay: 5_000 } } as const;
 
-async function enqueueEmail(ctx: AppContext, job: EmailJob): Promise<void> {
+/** Queues a mail to the citizen (`channel.email`), once per key whatever repeats. */
+export async function enqueueEmail(ctx: AppContext, job: EmailJob): Promise<void> {
   await ctx.queues.enqueue('channel.email', job, { ...EMAIL_JOB_OPTIONS, jobId: emailKey(job) });
 }
 
@@ -79,22 +78,6 @@ export async function requestReplyEmail(ctx: AppContext, ticket: Ticket, reply: 
 export async function requestNoticeEmail(ctx: AppContext, ticket: Ticket, notice: Interaction): Promise<void> {
   if (ctx.email === undefined) return;
   await enqueueEmail(ctx, { ticketId: ticket._id.toString(), reason: 'notice', interactionId: notice._id.toString() });
-}
-
-/**
- * A case that came by mail changed status (`applyTransition`). Queued; a failure to queue is logged, not thrown: the
- * change is stored already.
- */
-export async function requestStatusEmail(ctx: AppContext, ticket: Ticket, action: TicketAction): Promise<void> {
-  if (ctx.email === undefined || ticket.citizenId === undefined || !mailsStatusChanges(ticket.channel)) return;
-  const reason = statusNoticeReason(ticket.status, action);
-  if (reason === undefined) return;
-  const job: EmailJob = { ticketId: ticket._id.toString(), reason, version: ticket.version, ...(reason === 'referred' ? { unitCode: ticket.unitCode } : {}) };
-  try {
-    await enqueueEmail(ctx, job);
-  } catch (err) {
-    ctx.log.error({ err, ticketId: job.ticketId, reason }, 'the mail of a status change could not be queued; the change stands');
-  }
 }
 
 /**

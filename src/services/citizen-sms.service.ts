@@ -4,13 +4,10 @@ import {
   nationalPhone,
   smsNumberOf,
   STATUS_SMS_TEMPLATES,
-  statusNoticeReason,
-  textsStatusChanges,
   type SmsTemplateId,
 } from '../domain/citizen-sms.js';
 import { renderMessage } from '../domain/message-templates.js';
 import { smsLength, toGsm7 } from '../domain/sms-text.js';
-import type { TicketAction } from '../domain/ticket-lifecycle.js';
 import { AppError } from '../errors.js';
 import { SMS_JOB_OPTIONS, type JobPayload } from '../queues/jobs.js';
 import { citizenMessageIdFor, type CitizenMessage } from '../store/citizen-message.repository.js';
@@ -45,7 +42,8 @@ function smsKey(job: SmsJob): string {
   return `sms-${job.ticketId}-${job.reason}${job.version === undefined ? '' : `-${String(job.version)}`}`;
 }
 
-async function enqueueSms(ctx: AppContext, job: SmsJob): Promise<void> {
+/** Queues an SMS to the citizen (`channel.sms`), once per key whatever repeats. */
+export async function enqueueSms(ctx: AppContext, job: SmsJob): Promise<void> {
   await ctx.queues.enqueue('channel.sms', job, { ...SMS_JOB_OPTIONS, jobId: smsKey(job) });
 }
 
@@ -56,23 +54,6 @@ async function enqueueSms(ctx: AppContext, job: SmsJob): Promise<void> {
 export async function requestCallSms(ctx: AppContext, callSid: string): Promise<void> {
   if (ctx.sms === undefined) return;
   await enqueueSms(ctx, { ticketId: ticketIdFor('phone', callSid).toString(), reason: 'call' });
-}
-
-/**
- * A ticket's status changed (`applyTransition`, with the ticket as stored after it). The SMS is queued, and a failure
- * to queue it is logged, not thrown: the change is stored already, and reporting it as failed would have staff or a
- * job repeat a change that happened.
- */
-export async function requestStatusSms(ctx: AppContext, ticket: Ticket, action: TicketAction): Promise<void> {
-  if (ctx.sms === undefined || ticket.citizenId === undefined || !textsStatusChanges(ticket.channel)) return;
-  const reason = statusNoticeReason(ticket.status, action);
-  if (reason === undefined) return;
-  const job: SmsJob = { ticketId: ticket._id.toString(), reason, version: ticket.version, ...(reason === 'referred' ? { unitCode: ticket.unitCode } : {}) };
-  try {
-    await enqueueSms(ctx, job);
-  } catch (err) {
-    ctx.log.error({ err, ticketId: job.ticketId, reason }, 'the SMS of a status change could not be queued; the change stands');
-  }
 }
 
 /**
