@@ -87,8 +87,7 @@ async function noteAbandonment(ctx: AppContext, payload: JobPayload<'channel.cal
     return;
   }
   // Marked first: a repeat of this job then finds a call to return and counts nothing twice.
-  const marked = await ctx.store.tickets.compareAndSet(ticket._id, { version: ticket.version, status: ticket.status }, { set: { callbackRequestedAt: new Date() } });
-  if (!marked) throw new AppError('CONFLICT');
+  const marked = await markCallToReturn(ctx, ticket);
   const id = marked._id.toString();
   await ctx.live.remove(id, calendarOf(ctx).toLocalDate(new Date()));
   await recordEvent(ctx, marked, PHONE, 'call_abandoned', { reason: 'hung_up_while_waiting', data: { callback: true } });
@@ -109,6 +108,13 @@ export async function callWaitAnnouncement(ctx: AppContext, callSid: string): Pr
   const queue = figures.queues.find((q) => q.queue === where.queue);
   const minutes = queue ? estimateWaitMinutes(where.position, queue.waiting, { answered: queue.answeredToday, waitMs: queue.waitMsToday }) : undefined;
   return { position: where.position, ...(minutes !== undefined ? { minutes } : {}), callbackPossible: mayCallBack(ticket) };
+}
+
+/** The ticket becomes a call to return (the agent who gets it calls the citizen back), if nobody changed it meanwhile. */
+async function markCallToReturn(ctx: AppContext, ticket: Ticket): Promise<Ticket> {
+  const marked = await ctx.store.tickets.compareAndSet(ticket._id, { version: ticket.version, status: ticket.status }, { set: { callbackRequestedAt: new Date() } });
+  if (!marked) throw new AppError('CONFLICT');
+  return marked;
 }
 
 /** A caller can be called back when their number is known and they have not asked already. */
@@ -136,8 +142,7 @@ export async function requestCallback(ctx: AppContext, callSid: string): Promise
 export async function bookCallback(ctx: AppContext, payload: JobPayload<'channel.callback'>): Promise<void> {
   const ticket = await ctx.store.tickets.get(payload.ticketId);
   if (!ticket || !mayCallBack(ticket)) return;
-  const booked = await ctx.store.tickets.compareAndSet(ticket._id, { version: ticket.version, status: ticket.status }, { set: { callbackRequestedAt: new Date() } });
-  if (!booked) throw new AppError('CONFLICT');
+  const booked = await markCallToReturn(ctx, ticket);
   await recordEvent(ctx, booked, PHONE, 'callback_requested', { data: { phone: true } });
 }
 
