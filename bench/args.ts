@@ -56,7 +56,7 @@ channel's webhooks and connects, and the counter channel's take-a-turn and call-
   --kiosk-turns N        take-a-turn requests measured (default 300; smoke 20)
   --kiosk-calls N        call-next requests measured (default 300; smoke 20)
   --email-messages N     messages in the mailbox the email phase takes in (default 2000; smoke 100)
-  --budget-minutes M     the whole run stops within this (default 10; smoke 1)
+  --budget-minutes M     the whole run stops within this (default 14; smoke 1)
   --json PATH            where the results go (default bench/results/<date>-<commit>.json)
   --profile              CPU profiles of this process and of the embedded FerretDB during each pipeline
                          phase (next to the JSON)
@@ -137,7 +137,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
     kioskTurns: v['kiosk-turns'] === undefined ? (smoke ? 20 : 300) : positiveInt('--kiosk-turns', v['kiosk-turns'], 100_000),
     kioskCalls: v['kiosk-calls'] === undefined ? (smoke ? 20 : 300) : positiveInt('--kiosk-calls', v['kiosk-calls'], 100_000),
     emailMessages: v['email-messages'] === undefined ? (smoke ? 100 : 2_000) : positiveInt('--email-messages', v['email-messages'], 100_000),
-    budgetMinutes: v['budget-minutes'] === undefined ? (smoke ? 1 : 10) : positiveInt('--budget-minutes', v['budget-minutes'], 24 * 60),
+    budgetMinutes: v['budget-minutes'] === undefined ? (smoke ? 1 : 14) : positiveInt('--budget-minutes', v['budget-minutes'], 24 * 60),
     jsonPath: v.json,
     profile: v.profile === true,
     smoke,

@@ -21,9 +21,9 @@ import { readMail } from '../../channels/email/mime-parser.js';
 import { classifyMailOrigin } from '../../src/domain/automatic-mail.js';
 
 describe('bench: command line', () => {
-  it('defaults to the issue\'s run: 1,000 and 100,000 closed tickets, 100/s for 60 s, 10 minutes', () => {
+  it('defaults to the issue\'s run: 1,000 and 100,000 closed tickets, 100/s for 60 s, 14 minutes', () => {
     const options = parseBenchArgs([]);
-    expect(options).to.include({ rate: 100, durationSeconds: 60, waiting: 10_000, budgetMinutes: 10, smoke: false });
+    expect(options).to.include({ rate: 100, durationSeconds: 60, waiting: 10_000, budgetMinutes: 14, smoke: false });
     expect(options !== 'help' && options.history).to.deep.equal([1_000, 100_000]);
     expect(options !== 'help' && options.steps).to.deep.equal([100, 200, 400, 800]);
   });
