@@ -50,10 +50,14 @@ export function emailRows(options: BenchOptions, row: (label: string, cell: (r: 
     const l = email(r)?.stages[name];
     return l ? `${ms(l.p50)} / ${ms(l.p99)}` : '—';
   };
-  row('    fetch and parse', stage('read'));
-  row('    use-case (threading, store, ack requested)', stage('useCase'));
-  row('    moved to the processed folder', stage('move'));
-  row('    reading state recorded', stage('record'));
+  row('    fetch and parse (per message)', stage('read'));
+  row('    use-case: threading, store, ack requested (per message)', stage('useCase'));
+  row('    moved to the processed folder (per batch)', stage('move'));
+  row('    reading state recorded (per batch)', stage('record'));
+  row('  batches (one FETCH, MOVE and state write each)', (r) => {
+    const x = email(r);
+    return x ? `${fmt(x.batches)} (${fmt(x.batches > 0 ? x.takenIn / x.batches : 0, 1)} messages each)` : '—';
+  });
   row('  created / joined / reopened / follow-up / resumed / bounce / ignored', (r) => {
     const x = email(r);
     return x ? OUTCOME_ORDER.map((kind) => fmt(x.outcomes[kind] ?? 0)).join(' / ') : '—';

@@ -65,8 +65,10 @@ interface Ingest {
   complete: boolean;
   /** UIDs recorded in the reading state (mail taken in, or set aside). */
   recorded: number;
+  /** Writes of the reading state: one per batch the poller settled. */
+  batches: number;
   ms: number;
-  /** Between two consecutive UIDs recorded (the first from the poller's start): everything one message costs. */
+  /** Between the core's answers to two consecutive mails (the first from the poller's start): everything one message costs, its batch's fetch and settling included. */
   intervals: number[];
   /** Each message taken in, step by step: see {@link EmailStages}. */
   stages: Record<keyof EmailStages, number[]>;
@@ -78,15 +80,15 @@ interface Ingest {
   setAside: number;
 }
 
-/** Where one message's time goes, in the poller's order (ms). */
+/** Where the time goes, in the poller's order (ms): per message for the first two, per batch for the last two. */
 export interface EmailStages {
-  /** The last UID recorded (or the poller's start) → the mail handed to the core: its fetch (one FETCH per batch) and parsing. */
+  /** The previous answer or batch settled (or the poller's start) → the mail handed to the core: parsing, and the batch's FETCH for its first mail. */
   read: LatencySummary;
   /** `takeInEmail`: threading, the ticket or interaction stored, the acknowledgement requested. */
   useCase: LatencySummary;
-  /** The core's answer → the mail moved to the processed folder (IMAP MOVE). */
+  /** Per batch: the core's last answer → the batch's mail moved to the processed folder (one IMAP MOVE). */
   move: LatencySummary;
-  /** The mailbox's reading state written (its last UID). */
+  /** Per batch: the mailbox's reading state written (its last UID). */
   record: LatencySummary;
 }
 
@@ -105,6 +107,8 @@ export interface EmailResult {
   closedCases: number;
   /** Messages whose UID the reading state recorded before the deadline; `complete` when all of them. */
   takenIn: number;
+  /** Batches the poller settled (one MOVE and one reading-state write each). */
+  batches: number;
   complete: boolean;
   /** Poller started → last UID recorded. */
   seconds: number;
@@ -149,16 +153,18 @@ async function ingest(
   email: EmailChannelEnv,
   mailboxId: string,
   core: MailboxPollerDeps,
-  lastUid: number,
+  uids: { first: number; last: number },
   until: number,
   p: PhaseContext,
   label: string,
   touched: TicketDoc['_id'][],
 ): Promise<Ingest & { stop: () => Promise<void> }> {
-  const result: Ingest = { complete: false, recorded: 0, ms: 0, intervals: [], stages: { read: [], useCase: [], move: [], record: [] }, outcomes: new Map(), refused: {}, setAside: 0 };
+  const result: Ingest = { complete: false, recorded: 0, batches: 0, ms: 0, intervals: [], stages: { read: [], useCase: [], move: [], record: [] }, outcomes: new Map(), refused: {}, setAside: 0 };
   let answeredAt: number | undefined;
   const refusedUids = new Set<number>();
+  // The last event: a mail answered, or a batch settled.
   let last = performance.now();
+  let lastAnswer = last;
   let done: () => void = () => undefined;
   const finished = new Promise<void>((resolve) => {
     done = () => {
@@ -171,13 +177,10 @@ async function ingest(
     async takeIn(mail) {
       const at = performance.now();
       result.stages.read.push(at - last);
-      answeredAt = undefined;
       try {
         // The ticket the mail opens, or would have (intake keys a mail's case by its Message-ID): removed at the end.
         touched.push(ticketIdFor('email', mail.contact.externalId));
         const outcome = await core.takeIn(mail);
-        answeredAt = performance.now();
-        result.stages.useCase.push(answeredAt - at);
         result.outcomes.set(mail.messageId ?? mail.contact.externalId, outcome);
         refusedUids.delete(mail.record.uid);
         return outcome;
@@ -186,20 +189,29 @@ async function ingest(
         const reason = err instanceof Error ? err.message.slice(0, 120) : String(err);
         result.refused[reason] = (result.refused[reason] ?? 0) + 1;
         throw err;
+      } finally {
+        answeredAt = performance.now();
+        result.stages.useCase.push(answeredAt - at);
+        result.intervals.push(answeredAt - lastAnswer);
+        last = lastAnswer = answeredAt;
       }
     },
     async saveState(id, uidValidity, uid) {
       const at = performance.now();
       if (answeredAt !== undefined) result.stages.move.push(at - answeredAt);
+      answeredAt = undefined;
       await core.saveState(id, uidValidity, uid);
-      const now = performance.now();
-      result.stages.record.push(now - at);
-      result.intervals.push(now - last);
-      last = now;
-      result.recorded++;
-      // Recorded after a refusal that was not followed by success: the poller set the mail aside.
-      if (refusedUids.has(uid)) result.setAside++;
-      if (uid >= lastUid) done();
+      last = performance.now();
+      result.stages.record.push(last - at);
+      result.batches++;
+      result.recorded = Math.max(result.recorded, Math.min(uid, uids.last) - uids.first + 1);
+      // A refused mail whose UID is recorded was not followed by success: the poller set it aside.
+      for (const refused of refusedUids) {
+        if (refused > uid) continue;
+        refusedUids.delete(refused);
+        result.setAside++;
+      }
+      if (uid >= uids.last) done();
     },
   };
   const started = performance.now();
@@ -279,7 +291,7 @@ export async function measureEmail(
     const earlierPlan = planMailbox(Math.max(10, Math.round(plan.messages / 10)), { seed: 7, prefix: 'antes', office, earlier: [], closed: [], newOnly: true });
     const sentBefore = harness.sink.messages.length;
     const earlierUids = await dovecot.deliverMany(user, earlierPlan.map((mail) => renderMail(mail, new Date(Date.now() - 86_400_000))));
-    const first = track(await ingest(ctx, email, mailbox.id, core, earlierUids.last, p.deadline - WRAP_UP_MS, p, 'email: earlier mail', touched));
+    const first = track(await ingest(ctx, email, mailbox.id, core, earlierUids, p.deadline - WRAP_UP_MS, p, 'email: earlier mail', touched));
     await first.stop();
     if (!first.complete) throw new TooSlow(`the earlier mail was not taken in before the deadline (${String(first.recorded)} of ${String(earlierPlan.length)})`);
     const acknowledged = await awaitAcknowledgements(harness.sink, sentBefore, earlierPlan.length, ACK_WAIT_MS, p.signal);
@@ -306,7 +318,7 @@ export async function measureEmail(
     const cpuFrom = await services.cpu.snapshot();
     const watch = watchStoreOperations(ctx.store.connection, REPO_ROOT);
     const measure = async (): Promise<Ingest & { stop: () => Promise<void> }> => {
-      return track(await ingest(ctx, email, mailbox.id, core, uids.last, p.deadline - WRAP_UP_MS, p, `email: ${String(plan.messages)} messages`, touched));
+      return track(await ingest(ctx, email, mailbox.id, core, uids, p.deadline - WRAP_UP_MS, p, `email: ${String(plan.messages)} messages`, touched));
     };
     let profile: ProfileSummary | undefined;
     let run: Ingest & { stop: () => Promise<void> };
@@ -337,6 +349,7 @@ export async function measureEmail(
       earlier: { messages: earlierPlan.length, seconds: Math.round(first.ms / 100) / 10, perSecond: perSecond(first.recorded, first.ms), acknowledged },
       closedCases: closed.cases.length,
       takenIn: run.recorded,
+      batches: run.batches,
       complete: run.complete,
       seconds: Math.round(run.ms / 100) / 10,
       perSecond: perSecond(run.recorded, run.ms),

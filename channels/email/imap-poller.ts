@@ -8,10 +8,11 @@ import { readMail, type FetchedMail } from './mime-parser.js';
 /*
  * One IMAP connection per mailbox, kept open: IDLE wakes the poller when mail arrives, and a check every
  * `pollIntervalMs` covers servers and proxies that drop IDLE notifications. Each pass lists the UIDs above the last
- * one taken in, fetches a batch (the fetch is read to its end before any other command: imapflow deadlocks on a
- * command issued while a fetch is still streaming), then hands each message to the core and, only once the core has
- * stored what it became, moves it to the processed folder (or marks it read) and records its UID. A dropped
- * connection is replaced by a new ImapFlow instance (one cannot be reconnected) after a backoff.
+ * one taken in and their sizes, fetches them in batches bounded by count and bytes (each fetch is read to its end
+ * before any other command: imapflow deadlocks on a command issued while a fetch is still streaming), hands each
+ * message to the core in UID order and, only once the core has stored what they became, moves the batch's mail to
+ * the processed folder (or marks it read) in one command and records the last UID in one write. A dropped connection
+ * is replaced by a new ImapFlow instance (one cannot be reconnected) after a backoff.
  */
 
 /** What the poller needs to know about its mailbox (an entry of `config/mailboxes.json`). */
@@ -61,9 +62,11 @@ export interface MailboxPoller {
   checkNow(): void;
 }
 
-/** Messages fetched per command: bounds memory (a batch is held whole before it is processed). */
-const BATCH_MESSAGES = 20;
+/** Messages fetched per command, and their bytes: a batch is held whole in memory while it is taken in. */
+const BATCH_MESSAGES = 25;
 const BATCH_BYTES = 32 * 1_048_576;
+/** Pending UIDs whose sizes are asked for in one command. */
+const SIZE_LISTING = 1_000;
 /** A session that lasted this long was a good one: the next reconnect starts from the first delay again. */
 const HEALTHY_SESSION_MS = 30_000;
 /** Attempts at a mail whose failure is not a catalogue error before it is set aside. */
@@ -71,6 +74,35 @@ const MAX_UNKNOWN_FAILURES = 5;
 const LOGOUT_TIMEOUT_MS = 5_000;
 /** How often a poller whose mailbox another process reads asks for it again. */
 const LEASE_RETRY_MS = 5_000;
+
+/** A pending message and its size on the server. */
+export interface Listed {
+  uid: number;
+  size: number;
+}
+
+/**
+ * Splits pending mail (in UID order) into fetch batches of at most {@link BATCH_MESSAGES} messages and
+ * {@link BATCH_BYTES} bytes, counting each message as what will be read of it (`maxReadBytes` at most). A message
+ * larger than the byte bound goes alone.
+ */
+export function batchesOf(listed: readonly Listed[], maxReadBytes: number): number[][] {
+  const batches: number[][] = [];
+  let batch: number[] = [];
+  let bytes = 0;
+  for (const { uid, size } of listed) {
+    const read = Math.min(Math.max(0, size), maxReadBytes);
+    if (batch.length > 0 && (batch.length >= BATCH_MESSAGES || bytes + read > BATCH_BYTES)) {
+      batches.push(batch);
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(uid);
+    bytes += read;
+  }
+  if (batch.length > 0) batches.push(batch);
+  return batches;
+}
 
 class ConnectionLost extends Error {
   override name = 'ConnectionLost';
@@ -134,22 +166,36 @@ export function startMailboxPoller(settings: MailboxPollerSettings, deps: Mailbo
   const stopping = (): boolean => stopRequested;
   let client: ImapFlow | undefined;
 
-  async function markTakenIn(imap: ImapFlow, uid: number): Promise<void> {
+  /**
+   * Marks mail stored by the core as taken in: one MOVE to the processed folder for the whole batch (or one flag
+   * command, when there is no such folder or the server refuses the move).
+   */
+  async function markTakenIn(imap: ImapFlow, uids: readonly number[]): Promise<void> {
+    if (uids.length === 0) return;
+    const set = uids.join(',');
     if (mailbox.processedFolder !== undefined) {
-      const moved = await imap.messageMove(String(uid), mailbox.processedFolder, { uid: true });
+      const moved = await imap.messageMove(set, mailbox.processedFolder, { uid: true });
       if (moved !== false) return;
-      if (!imap.usable) throw new ConnectionLost('connection lost while moving a message');
-      mlog.warn({ uid, folder: mailbox.processedFolder }, 'could not move a message to the processed folder: marking it read instead');
+      if (!imap.usable) throw new ConnectionLost('connection lost while moving mail');
+      mlog.warn({ uids: uids.length, folder: mailbox.processedFolder }, 'could not move mail to the processed folder: marking it read instead');
     }
-    await imap.messageFlagsAdd(String(uid), ['\\Seen'], { uid: true });
+    await imap.messageFlagsAdd(set, ['\\Seen'], { uid: true });
   }
 
-  /** Sets a mail aside: flagged where it is, its UID passed, so the mailbox goes on. A person looks at it. */
-  async function setAside(imap: ImapFlow, uidValidity: number, uid: number, err: unknown): Promise<void> {
+  /** Sets a mail aside: flagged where it is, so a person looks at it; its UID is passed with the rest of its batch. */
+  async function setAside(imap: ImapFlow, uid: number, err: unknown): Promise<void> {
     mlog.error({ err, uid }, 'a mail could not be taken in and was set aside (flagged in the mailbox): look at it and at this error');
     await imap.messageFlagsAdd(String(uid), ['\\Flagged'], { uid: true });
-    await deps.saveState(mailbox.id, uidValidity, uid);
     failures.delete(uid);
+  }
+
+  /** The size of each pending message, in UID order: one FETCH of sizes only, read to its end. */
+  async function listSizes(imap: ImapFlow, uids: readonly number[]): Promise<Listed[]> {
+    const listed: Listed[] = [];
+    for await (const message of imap.fetch(uids.join(','), { uid: true, size: true }, { uid: true })) {
+      listed.push({ uid: message.uid, size: message.size ?? settings.maxReadBytes });
+    }
+    return listed.sort((a, b) => a.uid - b.uid);
   }
 
   /** Fetches a batch, read to the end before anything else is sent on the connection. */
@@ -161,7 +207,11 @@ export function startMailboxPoller(settings: MailboxPollerSettings, deps: Mailbo
     return messages.sort((a, b) => a.uid - b.uid);
   }
 
-  async function takeIn(imap: ImapFlow, uidValidity: number, message: FetchMessageObject): Promise<void> {
+  /**
+   * Hands one mail to the core. Resolves `stored` once what it became is stored, or `set-aside` when the core refused
+   * it for good (it is flagged); throws when it is to be tried again at the next pass.
+   */
+  async function takeIn(imap: ImapFlow, uidValidity: number, message: FetchMessageObject): Promise<'stored' | 'set-aside'> {
     const source = message.source ?? Buffer.alloc(0);
     const size = message.size ?? source.length;
     const internalDate = message.internalDate instanceof Date ? message.internalDate : message.internalDate !== undefined ? new Date(message.internalDate) : undefined;
@@ -182,18 +232,41 @@ export function startMailboxPoller(settings: MailboxPollerSettings, deps: Mailbo
       const attempts = (failures.get(message.uid) ?? 0) + 1;
       failures.set(message.uid, attempts);
       const permanent = isAppError(err) ? !err.retryable : attempts >= MAX_UNKNOWN_FAILURES;
-      if (permanent) {
-        await setAside(imap, uidValidity, message.uid, err);
-        return;
-      }
-      throw err;
+      if (!permanent) throw err;
+      await setAside(imap, message.uid, err);
+      return 'set-aside';
     }
     failures.delete(message.uid);
-    await markTakenIn(imap, message.uid);
-    await deps.saveState(mailbox.id, uidValidity, message.uid);
+    return 'stored';
   }
 
-  /** One pass: every mail above the last UID taken in, in UID order. */
+  /**
+   * Takes a batch in, in UID order, and then settles it: the mail stored is moved in one command and the reading
+   * state records the last UID passed, in one write. A mail the core asks to try again ends the batch there: what
+   * came before it is settled, it and what follows are read again at the next pass. Nothing is recorded before it
+   * was moved, so a crash anywhere re-reads mail (recognised by its Message-ID) and never skips any.
+   */
+  async function takeInBatch(imap: ImapFlow, uidValidity: number, uids: readonly number[]): Promise<void> {
+    const stored: number[] = [];
+    let passed: number | undefined;
+    let refusal: { err: unknown } | undefined;
+    for (const message of await fetchBatch(imap, uids)) {
+      if (stopping()) break;
+      try {
+        if ((await takeIn(imap, uidValidity, message)) === 'stored') stored.push(message.uid);
+        passed = message.uid;
+      } catch (err) {
+        if (err instanceof ConnectionLost) throw err;
+        refusal = { err };
+        break;
+      }
+    }
+    await markTakenIn(imap, stored);
+    if (passed !== undefined) await deps.saveState(mailbox.id, uidValidity, passed);
+    if (refusal !== undefined) throw refusal.err;
+  }
+
+  /** One pass: every mail above the last UID taken in, in UID order, in batches bounded by count and bytes. */
   async function pass(imap: ImapFlow): Promise<void> {
     const opened = imap.mailbox;
     if (opened === false) throw new ConnectionLost('no mailbox selected');
@@ -210,12 +283,11 @@ export function startMailboxPoller(settings: MailboxPollerSettings, deps: Mailbo
     // `n:*` always matches the last message, even below n: the UIDs are filtered here.
     const found = await imap.search({ uid: `${String(lastUid + 1)}:*` }, { uid: true });
     const pending = (found || []).filter((uid) => uid > lastUid).sort((a, b) => a - b);
-    for (let start = 0; start < pending.length && !stopping(); ) {
-      const batch = pending.slice(start, start + BATCH_MESSAGES).slice(0, Math.max(1, Math.floor(BATCH_BYTES / settings.maxReadBytes)));
-      start += batch.length;
-      for (const message of await fetchBatch(imap, batch)) {
+    for (let start = 0; start < pending.length && !stopping(); start += SIZE_LISTING) {
+      const listed = await listSizes(imap, pending.slice(start, start + SIZE_LISTING));
+      for (const batch of batchesOf(listed, settings.maxReadBytes)) {
         if (stopping()) return;
-        await takeIn(imap, uidValidity, message);
+        await takeInBatch(imap, uidValidity, batch);
       }
     }
   }

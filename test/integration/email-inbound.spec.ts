@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MailboxPoller, MailboxPollerDeps } from '../../channels/email/imap-poller.js';
 import { readMail } from '../../channels/email/mime-parser.js';
+import { appError } from '../../src/errors.js';
 import type { EmailChannelEnv } from '../../src/config/env.js';
 import { takeInEmail, type EmailIntakeDeps, type InboundEmail } from '../../src/services/email-intake.service.js';
 import { createAttachmentFiles, type AttachmentFiles } from '../../src/store/attachment-file.repository.js';
@@ -347,6 +348,37 @@ describe('email channel, inbound: real Dovecot, real store and Redis', function 
       expect((await eventsOf(ticket)).filter((e) => e.type === 'created')).to.have.length(1);
       // The seam is asked again (the first process may have died before it): what it triggers is idempotent per ticket.
       expect(recorder.sentFor(ticket._id.toString())).to.equal(2);
+    });
+
+    it('a mail the core asks to retry in the middle of a batch: what came before is moved once, it and the rest are read again, nothing twice', async function () {
+      // Stopped while the mail arrives: the restarted poller finds all five at once and fetches them as one batch.
+      await pollers.get('robustez')!.stop();
+      const ids = [1, 2, 3, 4, 5].map((n) => `<lote-${String(n)}@correo.pe>`);
+      const raws = await Promise.all(ids.map((messageId, i) => composeMail({ from: `vecina${String(i)}@correo.pe`, to: ROUGH, subject: `Pedido ${String(i + 1)} del lote`, text: 'Por favor atender.', messageId })));
+      const inboxBefore = (await dovecot.status(ROUGH, 'INBOX')).messages;
+      const processedBefore = (await dovecot.status(ROUGH, 'Procesados')).messages;
+      const { last } = await dovecot.deliverMany(ROUGH, raws);
+      let refused = false;
+      const order: string[] = [];
+      around = async (mail, takeIn) => {
+        const messageId = `<${mail.messageId ?? ''}>`;
+        if (ids.includes(messageId)) order.push(messageId);
+        if (messageId === ids[2] && !refused) {
+          refused = true;
+          throw appError('SERVICE_UNAVAILABLE', 'simulated: the store stopped answering for a moment');
+        }
+        return takeIn();
+      };
+      startPoller('robustez');
+      await waitTakenIn('robustez', last);
+      // The first two were not read again after the refusal: they had been moved and recorded with their batch.
+      expect(order).to.deep.equal([ids[0], ids[1], ids[2], ids[2], ids[3], ids[4]]);
+      expect((await dovecot.status(ROUGH, 'INBOX')).messages).to.equal(inboxBefore);
+      expect((await dovecot.status(ROUGH, 'Procesados')).messages).to.equal(processedBefore + 5);
+      for (const messageId of ids) {
+        const ticket = await waitTicket(messageId);
+        expect(await interactionsOf(ticket), messageId).to.have.length(1);
+      }
     });
 
     it('a mail an earlier process stored but never moved is recognised, whoever reads it', async function () {

@@ -520,6 +520,7 @@ describe('bench: the email phase\'s targets and failures', () => {
     earlier: { messages: 200, seconds: 5, perSecond: 40, acknowledged: 200 },
     closedCases: 40,
     takenIn: options.takenIn ?? 2_000,
+    batches: 80,
     complete: (options.takenIn ?? 2_000) === 2_000,
     seconds: 2_000 / perSecond,
     perSecond,
