@@ -243,7 +243,14 @@ async function prepareClosedCases(ctx: AppContext, messages: number, fromAddress
     docs.map(async (doc, i): Promise<ClosedCase> => {
       // What outgoing mail remembered when it acknowledged the case (as the email inbound spec's `remembered` does).
       const ackId = ourMessageId(`email-${doc._id.toString()}-acknowledgement`, fromAddress);
-      await ctx.store.mailThreads.remember(doc._id, [{ kind: 'tracking_code', value: doc.trackingCode }, { kind: 'message_id', value: ackId }], 'out', doc.createdAt);
+      await ctx.store.mailThreads.remember(
+        doc._id,
+        [
+          { kind: 'tracking_code', value: doc.trackingCode, direction: 'out' },
+          { kind: 'message_id', value: ackId, direction: 'out' },
+        ],
+        doc.createdAt,
+      );
       return { code: doc.trackingCode, ackId, from: `vecino.cerrado${String(i)}@gmail.com`, subject: doc.subject, recent: i < recent };
     }),
   );

@@ -2,11 +2,11 @@ import { bareSubject, EMAIL_TEMPLATES, ourMessageId, referencesFor, type EmailRe
 import { parseMessageIds } from '../domain/email-threading.js';
 import { renderMessage } from '../domain/message-templates.js';
 import type { JobPayload } from '../queues/jobs.js';
-import { citizenMessageIdFor, type CitizenMessage } from '../store/citizen-message.repository.js';
+import { citizenMessageIdFor } from '../store/citizen-message.repository.js';
 import type { Interaction } from '../store/interaction.repository.js';
 import type { Ticket } from '../store/ticket.repository.js';
 import type { Actor } from './actor.js';
-import { deliverMessage, type MessageTransport } from './citizen-message-delivery.js';
+import { deliverMessage, type MessageToDeliver, type MessageTransport } from './citizen-message-delivery.js';
 import type { AppContext, EmailGateway } from './context.js';
 
 /*
@@ -91,7 +91,8 @@ export async function sendCitizenEmail(ctx: AppContext, job: EmailJob, attempt: 
   const ticket = await ctx.store.tickets.get(job.ticketId);
   if (!ticket) return;
   const key = emailKey(job);
-  const message = (await ctx.store.citizenMessages.get(citizenMessageIdFor(key))) ?? (await draft(ctx, gateway, ticket, job, key));
+  const stored = await ctx.store.citizenMessages.get(citizenMessageIdFor(key));
+  const message = stored ? { message: stored, claimed: false } : await draft(ctx, gateway, ticket, job, key);
   if (message === null) return;
   await deliverMessage(ctx, ticket, message, emailTransport(ctx, gateway, ticket), attempt.final);
 }
@@ -113,8 +114,8 @@ async function conversationOf(ctx: AppContext, ticket: Ticket): Promise<string[]
   return interactions.filter((i) => i.channel === 'email' && i.direction === 'in').flatMap((i) => parseMessageIds(i.externalId).slice(0, 1));
 }
 
-/** The mail as it will be sent, stored before any attempt; null when there is nothing to send. */
-async function draft(ctx: AppContext, gateway: EmailGateway, ticket: Ticket, job: EmailJob, key: string): Promise<CitizenMessage | null> {
+/** The mail as it will be sent, stored with its first attempt claimed (when this run stored it); null when there is nothing to send. */
+async function draft(ctx: AppContext, gateway: EmailGateway, ticket: Ticket, job: EmailJob, key: string): Promise<MessageToDeliver | null> {
   const reason: EmailReason = job.reason;
   const to = await recipientOf(ctx, ticket, job);
   if (to === undefined) return null;
@@ -145,21 +146,25 @@ async function draft(ctx: AppContext, gateway: EmailGateway, ticket: Ticket, job
   const conversation = reason === 'acknowledgement' ? [...(job.references ?? [])] : await conversationOf(ctx, ticket);
   const inReplyTo = reason === 'acknowledgement' ? job.inReplyTo : conversation.at(-1);
   const references = referencesFor(conversation, inReplyTo);
-  return ctx.store.citizenMessages.createOnce({
-    key,
-    ticketId: job.ticketId,
-    channel: 'email',
-    reason,
-    template,
-    to,
-    subject: rendered.subject ?? ticket.trackingCode,
-    body: rendered.body,
-    messageId: ourMessageId(key, gateway.fromAddress),
-    ...(inReplyTo !== undefined ? { inReplyTo } : {}),
-    ...(references.length > 0 ? { references } : {}),
-    ...(written ? { interactionId: written._id } : {}),
-    status: 'sending',
-  });
+  const { message, created } = await ctx.store.citizenMessages.createOnce(
+    {
+      key,
+      ticketId: job.ticketId,
+      channel: 'email',
+      reason,
+      template,
+      to,
+      subject: rendered.subject ?? ticket.trackingCode,
+      body: rendered.body,
+      messageId: ourMessageId(key, gateway.fromAddress),
+      ...(inReplyTo !== undefined ? { inReplyTo } : {}),
+      ...(references.length > 0 ? { references } : {}),
+      ...(written ? { interactionId: written._id } : {}),
+      status: 'sending',
+    },
+    { firstAttemptAt: new Date() },
+  );
+  return { message, claimed: created };
 }
 
 /**
@@ -172,7 +177,14 @@ function emailTransport(ctx: AppContext, gateway: EmailGateway, ticket: Ticket):
     async send(message) {
       const messageId = message.messageId ?? ourMessageId(message.key, gateway.fromAddress);
       // Remembered before sending: a citizen who answers at once already finds the case.
-      await ctx.store.mailThreads.remember(ticket._id, [{ kind: 'message_id', value: messageId }, { kind: 'tracking_code', value: ticket.trackingCode }], 'out', new Date());
+      await ctx.store.mailThreads.remember(
+        ticket._id,
+        [
+          { kind: 'message_id', value: messageId, direction: 'out' },
+          { kind: 'tracking_code', value: ticket.trackingCode, direction: 'out' },
+        ],
+        new Date(),
+      );
       await gateway.send({
         to: message.to,
         subject: message.subject ?? ticket.trackingCode,

@@ -4,7 +4,7 @@ import type { CitizenMessageDoc } from '../store/citizen-message.model.js';
 import type { Ticket } from '../store/ticket.repository.js';
 import type { Actor } from './actor.js';
 import type { AppContext } from './context.js';
-import { recordEvent } from './ticket-events.js';
+import { recordEventOnce } from './ticket-events.js';
 
 /*
  * Sending one stored message to a citizen exactly once, whatever the channel (SMS, mail): the record
@@ -51,11 +51,24 @@ function errorOf(err: unknown): MessageError {
   };
 }
 
+/** The message a job is to deliver: as stored before, or drafted by this run with its first attempt claimed. */
+export interface MessageToDeliver {
+  message: CitizenMessage;
+  /** This run stored the record with its first attempt claimed (`createOnce` with `firstAttemptAt`). */
+  claimed: boolean;
+}
+
 /**
  * One attempt at a message still `sending`; a message already settled only has its outcome recorded. An attempt
- * still under way elsewhere is waited for. `final`: the job will not run again, so a failure now is the message's end.
+ * still under way elsewhere is waited for. A message this run has just drafted is sent at once: storing it claimed
+ * the first attempt. `final`: the job will not run again, so a failure now is the message's end.
  */
-export async function deliverMessage(ctx: AppContext, ticket: Ticket, message: CitizenMessage, transport: MessageTransport, final: boolean): Promise<void> {
+export async function deliverMessage(ctx: AppContext, ticket: Ticket, toDeliver: MessageToDeliver, transport: MessageTransport, final: boolean): Promise<void> {
+  const { message } = toDeliver;
+  if (toDeliver.claimed) {
+    await attempt(ctx, ticket, message, transport, final);
+    return;
+  }
   if (message.status !== 'sending') {
     await recordOutcome(ctx, ticket, message, transport);
     return;
@@ -77,6 +90,11 @@ export async function deliverMessage(ctx: AppContext, ticket: Ticket, message: C
       : null,
   );
   if (claimed === null) throw new AppError('CONFLICT', 'Another run is sending this message.', { reason: 'attempt_under_way' });
+  await attempt(ctx, ticket, claimed, transport, final);
+}
+
+/** Sends a message whose attempt this run has claimed, and stores how it went. */
+async function attempt(ctx: AppContext, ticket: Ticket, claimed: CitizenMessage, transport: MessageTransport, final: boolean): Promise<void> {
   let providerId: string;
   try {
     providerId = await transport.send(claimed);
@@ -105,19 +123,22 @@ async function settle(ctx: AppContext, ticket: Ticket, message: CitizenMessage, 
   }
 }
 
-/** The message's outcome on the ticket's timeline, once (recorded, then marked: a crash in between repeats it, never loses it). */
+/**
+ * The message's outcome on the ticket's timeline, once: the event is named by the message, so a run that reaches it
+ * again (a crash after the outcome was stored, the job run again) finds it recorded.
+ */
 async function recordOutcome(ctx: AppContext, ticket: Ticket, message: CitizenMessage, transport: MessageTransport): Promise<void> {
-  if (message.status === 'sending' || message.recordedAt !== undefined) return;
+  if (message.status === 'sending') return;
   if (transport.settled) await transport.settled(message);
   const about = transport.about(message);
+  const key = `citizen-message-outcome\n${message._id.toString()}`;
   if (message.status === 'sent' || message.status === 'undelivered') {
-    await recordEvent(ctx, ticket, transport.actor, `${transport.eventPrefix}_sent`, { data: { ...about, ...transport.sentData?.(message) } });
+    await recordEventOnce(ctx, ticket, transport.actor, key, `${transport.eventPrefix}_sent`, { data: { ...about, ...transport.sentData?.(message) } });
   } else {
     const error = message.error;
-    await recordEvent(ctx, ticket, transport.actor, `${transport.eventPrefix}_${message.status === 'refused' ? 'refused' : 'failed'}`, {
+    await recordEventOnce(ctx, ticket, transport.actor, key, `${transport.eventPrefix}_${message.status === 'refused' ? 'refused' : 'failed'}`, {
       ...(error ? { reason: error.message } : {}),
       data: { ...about, ...(error ? { code: error.code, ...(error.providerCode !== undefined ? { providerCode: error.providerCode } : {}) } : {}) },
     });
   }
-  await ctx.store.citizenMessages.step(message._id, (current) => (current.recordedAt === undefined ? { set: { recordedAt: new Date() } } : null));
 }

@@ -196,7 +196,7 @@ async function findThread(ctx: AppContext, mail: InboundEmail, keys: ThreadKeys)
     const known = await ticketOfKeys(ctx, 'tracking_code', [code]);
     const ticket = known ?? (await ctx.store.tickets.findByTrackingCode(code));
     if (ticket) {
-      if (!known) await ctx.store.mailThreads.remember(ticket._id, [{ kind: 'tracking_code', value: code }], 'out', new Date());
+      if (!known) await ctx.store.mailThreads.remember(ticket._id, [{ kind: 'tracking_code', value: code, direction: 'out' }], new Date());
       return { ticket, via: 'tracking_code' };
     }
   }
@@ -320,14 +320,16 @@ async function addKeptNote(ctx: AppContext, ticket: Ticket, mail: InboundEmail, 
   });
 }
 
-/** Remembers what later mail of this conversation will cite: the mail's Message-ID, and a new case's code. */
+/** Remembers what later mail of this conversation will cite, in one write: the mail's Message-ID, and a new case's code. */
 async function rememberThread(ctx: AppContext, ticket: Ticket, mail: InboundEmail, options: { newCase: boolean }): Promise<void> {
-  const at = mail.contact.receivedAt;
-  // Two independent writes (keys of either direction are one insert each): neither waits for the other.
-  await Promise.all([
-    mail.messageId !== undefined ? ctx.store.mailThreads.remember(ticket._id, [{ kind: 'message_id', value: mail.messageId }], 'in', at) : undefined,
-    options.newCase ? ctx.store.mailThreads.remember(ticket._id, [{ kind: 'tracking_code', value: ticket.trackingCode }], 'out', at) : undefined,
-  ]);
+  await ctx.store.mailThreads.remember(
+    ticket._id,
+    [
+      ...(mail.messageId !== undefined ? [{ kind: 'message_id', value: mail.messageId, direction: 'in' } as const] : []),
+      ...(options.newCase ? [{ kind: 'tracking_code', value: ticket.trackingCode, direction: 'out' } as const] : []),
+    ],
+    mail.contact.receivedAt,
+  );
 }
 
 /**
@@ -336,7 +338,15 @@ async function rememberThread(ctx: AppContext, ticket: Ticket, mail: InboundEmai
  * that mentions the Libro de Reclamaciones, or one sent to reclamos@, would become a reclamo with a legal deadline.
  * Only a person's mail names a citizen (a list or a mailer is nobody the office serves).
  */
-async function openCase(ctx: AppContext, deps: EmailIntakeDeps, mail: InboundEmail, verdict: MailOriginVerdict, kept: KeptFiles, previous?: Ticket): Promise<{ ticket: Ticket; acknowledged: boolean }> {
+async function openCase(
+  ctx: AppContext,
+  deps: EmailIntakeDeps,
+  mail: InboundEmail,
+  verdict: MailOriginVerdict,
+  kept: KeptFiles,
+  options: { previous?: Ticket; knownNew: boolean },
+): Promise<{ ticket: Ticket; acknowledged: boolean }> {
+  const { previous } = options;
   const { contact } = mail;
   const person = verdict.origin === 'person';
   const subject = clampText(stripSubjectPrefixes(contact.subject) || NO_SUBJECT, SUBJECT_MAX);
@@ -351,7 +361,7 @@ async function openCase(ctx: AppContext, deps: EmailIntakeDeps, mail: InboundEma
       attachments: kept.attachments,
       raw: rawOf(mail, verdict, kept),
     },
-    { actor: EMAIL, ...(previous ? { followUpOf: { ticketId: previous._id, trackingCode: previous.trackingCode } } : {}) },
+    { actor: EMAIL, knownNew: options.knownNew, ...(previous ? { followUpOf: { ticketId: previous._id, trackingCode: previous.trackingCode } } : {}) },
   );
   await addKeptNote(ctx, ticket, mail, kept);
   await rememberThread(ctx, ticket, mail, { newCase: true });
@@ -484,7 +494,7 @@ export async function takeInEmail(ctx: AppContext, deps: EmailIntakeDeps, mail: 
   if (ownCase && !automatic) {
     const previous = ownCase.followUpOf ? await ctx.store.tickets.get(ownCase.followUpOf.ticketId.toString()) : null;
     const kept = await keepFiles(ctx, deps, mail);
-    const { ticket, acknowledged } = await openCase(ctx, deps, mail, verdict, kept, previous ?? undefined);
+    const { ticket, acknowledged } = await openCase(ctx, deps, mail, verdict, kept, { knownNew: false, ...(previous ? { previous } : {}) });
     if (previous) {
       await linkFollowUp(ctx, previous, ticket);
       return { kind: 'follow_up', ticket, previous, acknowledged };
@@ -512,7 +522,8 @@ export async function takeInEmail(ctx: AppContext, deps: EmailIntakeDeps, mail: 
 
   const kept = await keepFiles(ctx, deps, mail);
   if (!found) {
-    const { ticket, acknowledged } = await openCase(ctx, deps, mail, verdict, kept);
+    // `ownCase` was looked up above and is not there: intake need not read it again.
+    const { ticket, acknowledged } = await openCase(ctx, deps, mail, verdict, kept, { knownNew: true });
     return { kind: 'created', ticket, acknowledged };
   }
 
@@ -520,7 +531,7 @@ export async function takeInEmail(ctx: AppContext, deps: EmailIntakeDeps, mail: 
   const target = found.via === 'own_message_id' ? found.ticket : await latestOf(ctx, found.ticket);
   const effect = effectOn(target, mail, false, ctx.catalogue.mailboxes.reopenWindowDays);
   if (effect === 'follow_up') {
-    const { ticket, acknowledged } = await openCase(ctx, deps, mail, verdict, kept, target);
+    const { ticket, acknowledged } = await openCase(ctx, deps, mail, verdict, kept, { previous: target, knownNew: true });
     await linkFollowUp(ctx, target, ticket);
     return { kind: 'follow_up', ticket, previous: target, acknowledged };
   }

@@ -83,6 +83,11 @@ export interface IntakeOptions {
   preferential?: boolean;
   /** The turn of the counter hall this contact is (kiosk): stored with the ticket. */
   turn?: TicketTurn;
+  /**
+   * The caller has just looked the contact's channel key up and found no ticket, so intake does not read it again. A
+   * delivery of the same contact that raced in between is still found: its ticket's `_id` is taken.
+   */
+  knownNew?: boolean;
 }
 
 /**
@@ -119,7 +124,7 @@ async function resolveCitizen(ctx: AppContext, c: NormalizedContact['citizen'], 
   };
   const existing = await find();
   if (existing) {
-    await ctx.store.citizens.addIdentifiers(existing._id, { emails: c.email ? [c.email] : [], phones: c.phone ? [c.phone] : [] });
+    await ctx.store.citizens.addIdentifiers(existing, { emails: c.email ? [c.email] : [], phones: c.phone ? [c.phone] : [] });
     return { citizen: existing, dropped };
   }
   try {
@@ -169,7 +174,7 @@ export async function intake(ctx: AppContext, input: NormalizedContact, options:
   const contact: NormalizedContact = parsed.data;
   const actor: Actor = options.actor ?? { kind: 'system', id: `intake:${contact.channel}` };
 
-  let ticket = await ctx.store.tickets.findByChannelKey(contact.channel, contact.externalId);
+  let ticket = options.knownNew === true ? null : await ctx.store.tickets.findByChannelKey(contact.channel, contact.externalId);
   let created = false;
   if (!ticket) {
     const { citizen, dropped } = await resolveCitizen(ctx, contact.citizen, options.strictIdentity ?? false);

@@ -1,4 +1,5 @@
 import type { TicketStatus } from '../domain/ticket-lifecycle.js';
+import type { NewTicketEvent } from '../store/ticket-event.repository.js';
 import type { Ticket } from '../store/ticket.repository.js';
 import type { Actor } from './actor.js';
 import type { AppContext } from './context.js';
@@ -24,19 +25,30 @@ export async function recordEvent(ctx: AppContext, ticket: Ticket, actor: Actor,
 /** Several changes of one ticket made together, appended in one write, in order, and pushed live in that order. */
 export async function recordEvents(ctx: AppContext, ticket: Ticket, actor: Actor, records: readonly EventRecord[]): Promise<void> {
   const at = new Date();
-  const events = await ctx.store.ticketEvents.appendMany(
-    records.map((details) => ({
-      ticketId: ticket._id,
-      type: details.type,
-      at,
-      actorKind: actor.kind,
-      ...(actor.id !== undefined ? { actorId: actor.id } : {}),
-      ...(details.from ? { fromStatus: details.from } : {}),
-      ...(details.to ? { toStatus: details.to } : {}),
-      ...(details.reason ? { reason: details.reason } : {}),
-      ...(details.data ? { data: details.data } : {}),
-    })),
-  );
+  const events = await ctx.store.ticketEvents.appendMany(records.map((details) => newEvent(ticket, actor, details, at)));
   // Every recorded change is also pushed live: the audit trail and the live view cannot disagree.
   for (const event of events) await announceTicketEvent(ctx, ticket, { id: event._id.toString(), type: event.type, at: event.at });
+}
+
+/**
+ * Records an event once under `key`, whatever repeats (the outcome of a job that may run again after a crash): a
+ * second call finds it recorded and neither appends nor pushes anything.
+ */
+export async function recordEventOnce(ctx: AppContext, ticket: Ticket, actor: Actor, key: string, type: string, details: EventDetails = {}): Promise<void> {
+  const event = await ctx.store.ticketEvents.appendOnce(key, newEvent(ticket, actor, { type, ...details }, new Date()));
+  if (event) await announceTicketEvent(ctx, ticket, { id: event._id.toString(), type: event.type, at: event.at });
+}
+
+function newEvent(ticket: Ticket, actor: Actor, details: EventRecord, at: Date): NewTicketEvent {
+  return {
+    ticketId: ticket._id,
+    type: details.type,
+    at,
+    actorKind: actor.kind,
+    ...(actor.id !== undefined ? { actorId: actor.id } : {}),
+    ...(details.from ? { fromStatus: details.from } : {}),
+    ...(details.to ? { toStatus: details.to } : {}),
+    ...(details.reason ? { reason: details.reason } : {}),
+    ...(details.data ? { data: details.data } : {}),
+  };
 }

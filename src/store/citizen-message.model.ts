@@ -43,8 +43,6 @@ export interface CitizenMessageDoc {
   /** The provider's id of the message (Twilio's Message SID). */
   providerId?: string;
   error?: { code: string; message: string; providerCode?: number };
-  /** When its outcome went on the ticket's timeline. */
-  recordedAt?: Date;
   version: number;
   createdAt: Date;
   updatedAt: Date;
@@ -71,7 +69,6 @@ const citizenMessageSchema = new Schema<CitizenMessageDoc>(
     attemptEndedAt: Date,
     providerId: { type: String, maxlength: 998 },
     error: { type: new Schema({ code: { type: String, required: true }, message: { type: String, maxlength: 1_000 }, providerCode: Number }, { _id: false }) },
-    recordedAt: Date,
     version: { type: Number, required: true, default: 0 },
   },
   { collection: 'citizen_messages', versionKey: false, timestamps: true, strict: 'throw' },

@@ -23,17 +23,22 @@ export function createCitizenMessageRepository(models: Models, locks: DocumentLo
       return storeCall('citizen message', () => CitizenMessage.findById(new Types.ObjectId(id)).lean());
     },
 
-    /** Stores the message unless its key is stored already; answers the record that is stored either way. */
-    async createOnce(input: NewCitizenMessage): Promise<CitizenMessage> {
+    /**
+     * Stores the message unless its key is stored already; answers the record that is stored either way, and whether
+     * this call stored it. `firstAttemptAt`: the record is stored with its first attempt claimed, by the caller that
+     * stored it (a draft that loses to another one claims nothing).
+     */
+    async createOnce(input: NewCitizenMessage, options: { firstAttemptAt?: Date } = {}): Promise<{ message: CitizenMessage; created: boolean }> {
       const _id = citizenMessageIdFor(input.key);
+      const attempt = options.firstAttemptAt === undefined ? { attempts: 0 } : { attempts: 1, attemptStartedAt: options.firstAttemptAt };
       try {
-        const created = await CitizenMessage.create({ ...input, _id, ticketId: new Types.ObjectId(input.ticketId), attempts: 0, version: 0 });
-        return created.toObject();
+        const created = await CitizenMessage.create({ ...input, _id, ticketId: new Types.ObjectId(input.ticketId), ...attempt, version: 0 });
+        return { message: created.toObject(), created: true };
       } catch (err) {
         if (!isDuplicateKeyError(err)) throw toAppError(err, 'citizen message');
         const existing = await storeCall('citizen message', () => CitizenMessage.findById(_id).lean());
         if (!existing) throw toAppError(err, 'citizen message');
-        return existing;
+        return { message: existing, created: false };
       }
     },
 

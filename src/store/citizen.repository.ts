@@ -113,12 +113,14 @@ export function createCitizenRepository(models: Models, locks: DocumentLocks) {
     },
 
     /**
-     * Adds identifiers learnt later (a new email from a known DNI). One already held by another citizen is
-     * left alone: identities are merged by people, not guessed.
+     * Adds identifiers learnt later (a new email from a known DNI) to the citizen as read: those it holds already cost
+     * nothing (a citizen writing again is the usual case). One already held by another citizen is left alone:
+     * identities are merged by people, not guessed.
      */
-    async addIdentifiers(citizenId: Types.ObjectId, input: { emails?: string[]; phones?: string[] }): Promise<void> {
-      const emails = (input.emails ?? []).map(normaliseEmail).filter((e) => EMAIL.test(e));
-      const phones = (input.phones ?? []).map(normalisePhone).filter((p) => /^\+?\d{6,15}$/.test(p));
+    async addIdentifiers(citizen: Pick<Citizen, '_id' | 'emails' | 'phones'>, input: { emails?: string[]; phones?: string[] }): Promise<void> {
+      const citizenId = citizen._id;
+      const emails = (input.emails ?? []).map(normaliseEmail).filter((e) => EMAIL.test(e) && !citizen.emails.includes(e));
+      const phones = (input.phones ?? []).map(normalisePhone).filter((p) => /^\+?\d{6,15}$/.test(p) && !citizen.phones.includes(p));
       for (const [kind, value] of [...emails.map((v) => ['email', v] as const), ...phones.map((v) => ['phone', v] as const)]) {
         try {
           await CitizenIdentifier.create({ _id: `${kind}:${value}`, kind, value, citizenId });

@@ -6,6 +6,13 @@ import { isDuplicateKeyError, storeCall, toAppError } from './store-errors.js';
 
 export type MailThreadKey = MailThreadKeyDoc;
 
+/** A key to remember: a Message-ID, code or reply token, and whether it came in a citizen's mail or in ours. */
+export interface ThreadKeyEntry {
+  kind: MailThreadKeyKind;
+  value: string;
+  direction: 'in' | 'out';
+}
+
 /** The `_id` of a thread key: the same Message-ID or code always maps to the same document. */
 export function mailThreadKeyId(kind: MailThreadKeyKind, value: string): Types.ObjectId {
   return new Types.ObjectId(createHash('sha256').update(`${kind}\n${value}`).digest().subarray(0, 12));
@@ -18,9 +25,9 @@ export function createMailThreadRepository(models: Models) {
      * Remembers keys of a ticket's mail, in one write. A key already known keeps the ticket it had: the first case a
      * Message-ID was seen on is its case.
      */
-    async remember(ticketId: Types.ObjectId | string, keys: readonly { kind: MailThreadKeyKind; value: string }[], direction: 'in' | 'out', at: Date): Promise<void> {
+    async remember(ticketId: Types.ObjectId | string, keys: readonly ThreadKeyEntry[], at: Date): Promise<void> {
       if (keys.length === 0) return;
-      const docs = keys.map((key) => ({ _id: mailThreadKeyId(key.kind, key.value), ...key, ticketId: new Types.ObjectId(ticketId), direction, at }));
+      const docs = keys.map((key) => ({ _id: mailThreadKeyId(key.kind, key.value), kind: key.kind, value: key.value, ticketId: new Types.ObjectId(ticketId), direction: key.direction, at }));
       try {
         await MailThreadKey.insertMany(docs, { ordered: false });
       } catch (err) {

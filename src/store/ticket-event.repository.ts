@@ -1,10 +1,16 @@
+import { createHash } from 'node:crypto';
 import { Types } from 'mongoose';
 import type { TicketEventDoc } from './ticket-event.model.js';
 import type { Models } from './models.js';
-import { storeCall } from './store-errors.js';
+import { isDuplicateKeyError, storeCall, toAppError } from './store-errors.js';
 
 export type TicketEvent = TicketEventDoc;
 export type NewTicketEvent = Omit<TicketEventDoc, '_id' | 'at' | 'ticketId'> & { ticketId: string | Types.ObjectId; at?: Date };
+
+/** The `_id` of the event recorded once under this key: the same key always names the same event. */
+export function ticketEventIdFor(key: string): Types.ObjectId {
+  return new Types.ObjectId(createHash('sha256').update(`ticket-event\n${key}`).digest().subarray(0, 12));
+}
 
 /** The audit trail offers append and read only: events are never updated or deleted. */
 export function createTicketEventRepository(models: Models) {
@@ -15,6 +21,20 @@ export function createTicketEventRepository(models: Models) {
         TicketEvent.create({ ...event, ticketId: new Types.ObjectId(event.ticketId) }),
       );
       return created.toObject();
+    },
+
+    /**
+     * Appends the event recorded once under `key` (an outcome a job may reach again after a crash): null when it is
+     * recorded already.
+     */
+    async appendOnce(key: string, event: NewTicketEvent): Promise<TicketEvent | null> {
+      try {
+        const created = await TicketEvent.create({ ...event, _id: ticketEventIdFor(key), ticketId: new Types.ObjectId(event.ticketId) });
+        return created.toObject();
+      } catch (err) {
+        if (isDuplicateKeyError(err)) return null;
+        throw toAppError(err, 'ticket event');
+      }
     },
 
     /** Several events in one write, in order (intake's `created` and `routed`). */

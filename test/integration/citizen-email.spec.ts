@@ -97,6 +97,8 @@ describe('email channel, outgoing: acknowledgements, agents\' replies and status
     await eventually(async () => (await ctx.queues.queue('channel').getJobCounts('waiting', 'active', 'delayed')).waiting === 0, 'the channel queue to drain');
     expect(sink.messages).to.have.length(1);
     expect((await ctx.store.ticketEvents.list(ticket._id.toString())).filter((e) => e.type === 'email_sent')).to.have.length(1);
+    // Drafted with its first attempt claimed, its outcome on the timeline named by it: one write after the draft.
+    expect(await ctx.store.citizenMessages.get(citizenMessageIdFor(`email-${ticket._id.toString()}-acknowledgement`))).to.deep.include({ status: 'sent', attempts: 1, version: 1 });
   });
 
   it('sends an agent\'s reply in the case\'s thread, as the agent wrote it, once, and marks the reply sent', async () => {

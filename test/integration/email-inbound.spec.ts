@@ -70,7 +70,11 @@ describe('email channel, inbound: real Dovecot, real store and Redis', function 
     eventually(async () => ((await ctx().store.mailboxStates.get(mailboxId))?.lastUid ?? 0) >= uid, `${mailboxId} to take in UID ${String(uid)}`, 30_000);
   /** The ticket a test seeds as an earlier case, with the Message-IDs our outbound side sent on it. */
   const remembered = async (ticket: Ticket, sent: readonly string[]): Promise<Ticket> => {
-    await ctx().store.mailThreads.remember(ticket._id, [...sent.map((value) => ({ kind: 'message_id' as const, value: id(value) })), { kind: 'tracking_code' as const, value: ticket.trackingCode }], 'out', new Date());
+    await ctx().store.mailThreads.remember(
+      ticket._id,
+      [...sent.map((value) => ({ kind: 'message_id' as const, value: id(value), direction: 'out' as const })), { kind: 'tracking_code' as const, value: ticket.trackingCode, direction: 'out' as const }],
+      new Date(),
+    );
     return ticket;
   };
 
