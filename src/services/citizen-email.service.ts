@@ -2,11 +2,11 @@ import { bareSubject, EMAIL_TEMPLATES, ourMessageId, referencesFor, type EmailRe
 import { parseMessageIds } from '../domain/email-threading.js';
 import { renderMessage } from '../domain/message-templates.js';
 import type { JobPayload } from '../queues/jobs.js';
-import { citizenMessageIdFor } from '../store/citizen-message.repository.js';
+import type { NewCitizenMessage } from '../store/citizen-message.repository.js';
 import type { Interaction } from '../store/interaction.repository.js';
 import type { Ticket } from '../store/ticket.repository.js';
 import type { Actor } from './actor.js';
-import { deliverMessage, type MessageToDeliver, type MessageTransport } from './citizen-message-delivery.js';
+import { deliverMessage, type MessageTransport } from './citizen-message-delivery.js';
 import type { AppContext, EmailGateway } from './context.js';
 
 /*
@@ -91,10 +91,7 @@ export async function sendCitizenEmail(ctx: AppContext, job: EmailJob, attempt: 
   const ticket = await ctx.store.tickets.get(job.ticketId);
   if (!ticket) return;
   const key = emailKey(job);
-  const stored = await ctx.store.citizenMessages.get(citizenMessageIdFor(key));
-  const message = stored ? { message: stored, claimed: false } : await draft(ctx, gateway, ticket, job, key);
-  if (message === null) return;
-  await deliverMessage(ctx, ticket, message, emailTransport(ctx, gateway, ticket), attempt.final);
+  await deliverMessage(ctx, ticket, key, () => draft(ctx, gateway, ticket, job, key), emailTransport(ctx, gateway, ticket), attempt.final);
 }
 
 /** The citizen's address: the one the job names (the sender of the mail answered), else the newest on record. */
@@ -114,8 +111,8 @@ async function conversationOf(ctx: AppContext, ticket: Ticket): Promise<string[]
   return interactions.filter((i) => i.channel === 'email' && i.direction === 'in').flatMap((i) => parseMessageIds(i.externalId).slice(0, 1));
 }
 
-/** The mail as it will be sent, stored with its first attempt claimed (when this run stored it); null when there is nothing to send. */
-async function draft(ctx: AppContext, gateway: EmailGateway, ticket: Ticket, job: EmailJob, key: string): Promise<MessageToDeliver | null> {
+/** The mail as it will be sent; null when there is nothing to send. */
+async function draft(ctx: AppContext, gateway: EmailGateway, ticket: Ticket, job: EmailJob, key: string): Promise<NewCitizenMessage | null> {
   const reason: EmailReason = job.reason;
   const to = await recipientOf(ctx, ticket, job);
   if (to === undefined) return null;
@@ -146,25 +143,21 @@ async function draft(ctx: AppContext, gateway: EmailGateway, ticket: Ticket, job
   const conversation = reason === 'acknowledgement' ? [...(job.references ?? [])] : await conversationOf(ctx, ticket);
   const inReplyTo = reason === 'acknowledgement' ? job.inReplyTo : conversation.at(-1);
   const references = referencesFor(conversation, inReplyTo);
-  const { message, created } = await ctx.store.citizenMessages.createOnce(
-    {
-      key,
-      ticketId: job.ticketId,
-      channel: 'email',
-      reason,
-      template,
-      to,
-      subject: rendered.subject ?? ticket.trackingCode,
-      body: rendered.body,
-      messageId: ourMessageId(key, gateway.fromAddress),
-      ...(inReplyTo !== undefined ? { inReplyTo } : {}),
-      ...(references.length > 0 ? { references } : {}),
-      ...(written ? { interactionId: written._id } : {}),
-      status: 'sending',
-    },
-    { firstAttemptAt: new Date() },
-  );
-  return { message, claimed: created };
+  return {
+    key,
+    ticketId: job.ticketId,
+    channel: 'email',
+    reason,
+    template,
+    to,
+    subject: rendered.subject ?? ticket.trackingCode,
+    body: rendered.body,
+    messageId: ourMessageId(key, gateway.fromAddress),
+    ...(inReplyTo !== undefined ? { inReplyTo } : {}),
+    ...(references.length > 0 ? { references } : {}),
+    ...(written ? { interactionId: written._id } : {}),
+    status: 'sending',
+  };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { AppError, isAppError } from '../errors.js';
-import type { CitizenMessage } from '../store/citizen-message.repository.js';
+import { citizenMessageIdFor, type CitizenMessage, type NewCitizenMessage } from '../store/citizen-message.repository.js';
 import type { CitizenMessageDoc } from '../store/citizen-message.model.js';
 import type { Ticket } from '../store/ticket.repository.js';
 import type { Actor } from './actor.js';
@@ -8,9 +8,10 @@ import { recordEventOnce } from './ticket-events.js';
 
 /*
  * Sending one stored message to a citizen exactly once, whatever the channel (SMS, mail): the record
- * (`citizen_messages`) is drafted before any attempt, each attempt is claimed on it, and its end (sent, refused for
- * good, failed after every attempt) is stored and put on the ticket's timeline once. The channel brings how to send
- * and, when its provider can tell, how to find what an attempt whose answer was lost did send.
+ * (`citizen_messages`) is stored before any attempt, with the first one claimed; each later attempt is claimed on it,
+ * and its end (sent, refused for good, failed after every attempt) is stored and put on the ticket's timeline once.
+ * The channel brings how to send and, when its provider can tell, how to find what an attempt whose answer was lost
+ * did send.
  */
 
 /**
@@ -51,24 +52,37 @@ function errorOf(err: unknown): MessageError {
   };
 }
 
-/** The message a job is to deliver: as stored before, or drafted by this run with its first attempt claimed. */
-export interface MessageToDeliver {
-  message: CitizenMessage;
-  /** This run stored the record with its first attempt claimed (`createOnce` with `firstAttemptAt`). */
-  claimed: boolean;
+/**
+ * Delivers the message stored under `key`, drafting it first when no run has: `draft` answers what to store, or null
+ * when there is nothing to send. A draft is stored with its first attempt claimed, so the run that stored it sends at
+ * once; a run that finds the message stored (or loses the race to store it) goes on from where it stands.
+ * `final`: the job will not run again, so a failure now is the message's end.
+ */
+export async function deliverMessage(
+  ctx: AppContext,
+  ticket: Ticket,
+  key: string,
+  draft: () => Promise<NewCitizenMessage | null>,
+  transport: MessageTransport,
+  final: boolean,
+): Promise<void> {
+  const stored = await ctx.store.citizenMessages.get(citizenMessageIdFor(key));
+  if (stored) {
+    await resume(ctx, ticket, stored, transport, final);
+    return;
+  }
+  const input = await draft();
+  if (input === null) return;
+  const { message, created } = await ctx.store.citizenMessages.createClaimed(input, new Date());
+  if (created) await attempt(ctx, ticket, message, transport, final);
+  else await resume(ctx, ticket, message, transport, final);
 }
 
 /**
- * One attempt at a message still `sending`; a message already settled only has its outcome recorded. An attempt
- * still under way elsewhere is waited for. A message this run has just drafted is sent at once: storing it claimed
- * the first attempt. `final`: the job will not run again, so a failure now is the message's end.
+ * One attempt at a stored message still `sending`; a message already settled only has its outcome recorded. An
+ * attempt still under way elsewhere is waited for.
  */
-export async function deliverMessage(ctx: AppContext, ticket: Ticket, toDeliver: MessageToDeliver, transport: MessageTransport, final: boolean): Promise<void> {
-  const { message } = toDeliver;
-  if (toDeliver.claimed) {
-    await attempt(ctx, ticket, message, transport, final);
-    return;
-  }
+async function resume(ctx: AppContext, ticket: Ticket, message: CitizenMessage, transport: MessageTransport, final: boolean): Promise<void> {
   if (message.status !== 'sending') {
     await recordOutcome(ctx, ticket, message, transport);
     return;

@@ -10,11 +10,11 @@ import { renderMessage } from '../domain/message-templates.js';
 import { smsLength, toGsm7 } from '../domain/sms-text.js';
 import { AppError } from '../errors.js';
 import { SMS_JOB_OPTIONS, type JobPayload } from '../queues/jobs.js';
-import { citizenMessageIdFor } from '../store/citizen-message.repository.js';
+import type { NewCitizenMessage } from '../store/citizen-message.repository.js';
 import { ticketIdFor, type Ticket } from '../store/ticket.repository.js';
 import type { Actor } from './actor.js';
 import { intakeJobId } from './channel-intake.service.js';
-import { deliverMessage, type MessageToDeliver, type MessageTransport } from './citizen-message-delivery.js';
+import { deliverMessage, type MessageTransport } from './citizen-message-delivery.js';
 import type { AppContext, SmsGateway } from './context.js';
 import { recordEvent } from './ticket-events.js';
 
@@ -73,10 +73,7 @@ export async function sendCitizenSms(ctx: AppContext, job: SmsJob, attempt: { fi
     return;
   }
   const key = smsKey(job);
-  const stored = await ctx.store.citizenMessages.get(citizenMessageIdFor(key));
-  const message = stored ? { message: stored, claimed: false } : await draft(ctx, ticket, job, key);
-  if (message === null) return;
-  await deliverMessage(ctx, ticket, message, smsTransport(gateway), attempt.final);
+  await deliverMessage(ctx, ticket, key, () => draft(ctx, ticket, job, key), smsTransport(gateway), attempt.final);
 }
 
 /**
@@ -106,8 +103,8 @@ function templateFor(ticket: Ticket, job: SmsJob): SmsTemplateId | undefined {
   return afterCallTemplate({ status: ticket.status, ivrDigits: ticket.routingHint.ivrDigits, callbackRequestedAt: ticket.callbackRequestedAt });
 }
 
-/** The message as it will be sent, stored with its first attempt claimed (when this run stored it); null when there is nothing to send. */
-async function draft(ctx: AppContext, ticket: Ticket, job: SmsJob, key: string): Promise<MessageToDeliver | null> {
+/** The message as it will be sent; null when there is nothing to send. */
+async function draft(ctx: AppContext, ticket: Ticket, job: SmsJob, key: string): Promise<NewCitizenMessage | null> {
   const template = templateFor(ticket, job);
   if (template === undefined || ticket.citizenId === undefined) return null;
   const citizen = await ctx.store.citizens.get(ticket.citizenId.toString());
@@ -123,8 +120,7 @@ async function draft(ctx: AppContext, ticket: Ticket, job: SmsJob, key: string):
   const body = toGsm7(text);
   const length = smsLength(body);
   if (length.segments > 1) ctx.log.warn({ ticketId: job.ticketId, template, ...length }, 'an SMS takes more than one segment (a long unit shortName?): it costs more');
-  const { message, created } = await ctx.store.citizenMessages.createOnce({ key, ticketId: job.ticketId, channel: 'sms', reason: job.reason, template, to, body, status: 'sending' }, { firstAttemptAt: new Date() });
-  return { message, claimed: created };
+  return { key, ticketId: job.ticketId, channel: 'sms', reason: job.reason, template, to, body, status: 'sending' };
 }
 
 /** Twilio reported that an SMS did not reach the phone: queued (the status callback answers at once). */

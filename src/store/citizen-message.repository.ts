@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import { Types } from 'mongoose';
+import { derivedObjectId } from './derived-id.js';
 import type { CitizenMessageDoc } from './citizen-message.model.js';
 import type { DocumentLocks } from './document-lock.js';
 import { guardedStep, type GuardedChange, type GuardedStep, type WriteFilters } from './guarded-update.js';
@@ -11,7 +11,7 @@ export type NewCitizenMessage = Omit<CitizenMessageDoc, '_id' | 'ticketId' | 'at
 
 /** The `_id` of the message with this key: the same key always names the same record. */
 export function citizenMessageIdFor(key: string): Types.ObjectId {
-  return new Types.ObjectId(createHash('sha256').update(`citizen-message\n${key}`).digest().subarray(0, 12));
+  return derivedObjectId('citizen-message', key);
 }
 
 /** Messages to citizens (see citizen-message.model.ts), read and written by `_id` only. */
@@ -24,15 +24,14 @@ export function createCitizenMessageRepository(models: Models, locks: DocumentLo
     },
 
     /**
-     * Stores the message unless its key is stored already; answers the record that is stored either way, and whether
-     * this call stored it. `firstAttemptAt`: the record is stored with its first attempt claimed, by the caller that
-     * stored it (a draft that loses to another one claims nothing).
+     * Stores the message with its first attempt claimed (started `at`) by the caller, unless its key is stored already;
+     * answers the record that is stored either way, and whether this call stored it (a draft that loses to another one
+     * claims nothing).
      */
-    async createOnce(input: NewCitizenMessage, options: { firstAttemptAt?: Date } = {}): Promise<{ message: CitizenMessage; created: boolean }> {
+    async createClaimed(input: NewCitizenMessage, at: Date): Promise<{ message: CitizenMessage; created: boolean }> {
       const _id = citizenMessageIdFor(input.key);
-      const attempt = options.firstAttemptAt === undefined ? { attempts: 0 } : { attempts: 1, attemptStartedAt: options.firstAttemptAt };
       try {
-        const created = await CitizenMessage.create({ ...input, _id, ticketId: new Types.ObjectId(input.ticketId), ...attempt, version: 0 });
+        const created = await CitizenMessage.create({ ...input, _id, ticketId: new Types.ObjectId(input.ticketId), attempts: 1, attemptStartedAt: at, version: 0 });
         return { message: created.toObject(), created: true };
       } catch (err) {
         if (!isDuplicateKeyError(err)) throw toAppError(err, 'citizen message');

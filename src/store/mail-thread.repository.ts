@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import { Types } from 'mongoose';
+import { derivedObjectId } from './derived-id.js';
 import type { MailThreadKeyDoc, MailThreadKeyKind } from './mail-thread.model.js';
 import type { Models } from './models.js';
 import { isDuplicateKeyError, storeCall, toAppError } from './store-errors.js';
@@ -15,7 +15,7 @@ export interface ThreadKeyEntry {
 
 /** The `_id` of a thread key: the same Message-ID or code always maps to the same document. */
 export function mailThreadKeyId(kind: MailThreadKeyKind, value: string): Types.ObjectId {
-  return new Types.ObjectId(createHash('sha256').update(`${kind}\n${value}`).digest().subarray(0, 12));
+  return derivedObjectId(kind, value);
 }
 
 export function createMailThreadRepository(models: Models) {

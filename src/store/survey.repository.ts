@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import { Types } from 'mongoose';
 import type { Channel } from '../domain/ticket-types.js';
+import { derivedObjectId } from './derived-id.js';
 import type { Models } from './models.js';
 import type { SurveyResponseDoc } from './survey.model.js';
 import { isDuplicateKeyError, storeCall, toAppError } from './store-errors.js';
@@ -9,7 +9,7 @@ export type SurveyResponse = SurveyResponseDoc;
 
 /** The id of the answer that rates one contact (a call's CallSid): the same contact cannot be rated twice. */
 export function surveyResponseIdFor(channel: Channel, contactKey: string): Types.ObjectId {
-  return new Types.ObjectId(createHash('sha256').update(`survey\n${channel}\n${contactKey}`).digest().subarray(0, 12));
+  return derivedObjectId('survey', channel, contactKey);
 }
 
 export function createSurveyResponseRepository(models: Models) {

@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import { Types } from 'mongoose';
+import { derivedObjectId } from './derived-id.js';
 import type { TicketEventDoc } from './ticket-event.model.js';
 import type { Models } from './models.js';
 import { isDuplicateKeyError, storeCall, toAppError } from './store-errors.js';
@@ -9,7 +9,7 @@ export type NewTicketEvent = Omit<TicketEventDoc, '_id' | 'at' | 'ticketId'> & {
 
 /** The `_id` of the event recorded once under this key: the same key always names the same event. */
 export function ticketEventIdFor(key: string): Types.ObjectId {
-  return new Types.ObjectId(createHash('sha256').update(`ticket-event\n${key}`).digest().subarray(0, 12));
+  return derivedObjectId('ticket-event', key);
 }
 
 /** The audit trail offers append and read only: events are never updated or deleted. */

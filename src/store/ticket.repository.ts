@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import { Types } from 'mongoose';
 import { WAITING_STATUSES, type TicketStatus } from '../domain/ticket-lifecycle.js';
 import type { Channel, TicketType } from '../domain/ticket-types.js';
+import { derivedObjectId } from './derived-id.js';
 import type { DocumentLocks } from './document-lock.js';
 import { guardedStep, type GuardedStep, type WriteFilters } from './guarded-update.js';
 import type { TicketDoc } from './ticket.model.js';
@@ -43,7 +43,7 @@ export interface TicketSearch {
  * still stands behind it.
  */
 export function ticketIdFor(channel: string, channelKey: string): Types.ObjectId {
-  return new Types.ObjectId(createHash('sha256').update(`${channel}\n${channelKey}`).digest().subarray(0, 12));
+  return derivedObjectId(channel, channelKey);
 }
 
 function escapeRegex(text: string): string {
