@@ -1,6 +1,6 @@
 import type { BenchOptions } from './args.js';
 import type { EmailResult, EmailStages } from './email.js';
-import { fmt, latencyCell, ms, scanSummary, statusNote, type HistoryRun, type TargetCheck } from './report.js';
+import { fmt, type HistoryRun, latencyCell, ms, scanSummary, statusNote, type TargetCheck } from './report-cells.js';
 
 /** Issue 10: ≥ 50 messages/s from a Dovecot mailbox of 2,000 varied messages into tickets, threading by `_id` only. */
 export const EMAIL_TARGETS = { messages: 2_000, perSecond: 50 };

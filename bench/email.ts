@@ -1,12 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { MailboxPollerDeps } from '../channels/email/imap-poller.js';
 import { loadCatalogue } from '../src/config/catalogue.js';
 import type { EmailChannelEnv } from '../src/config/env.js';
 import { ourMessageId } from '../src/domain/citizen-email.js';
-import { startEmailPoller, emailIntakeDeps, emailPollerDeps } from '../src/system.js';
-import type { AppContext } from '../src/services/context.js';
+import { emailIntakeDeps, mailInbound, startEmailPoller } from '../src/wiring/email.js';
+import type { AppContext } from '../src/services/context/index.js';
 import type { TicketDoc } from '../src/store/ticket.model.js';
 import { ticketIdFor } from '../src/store/ticket.repository.js';
 import { startDovecot } from '../test/support/dovecot.js';
@@ -22,10 +21,11 @@ import { nowMs, perSecond, summarize, type LatencySummary } from './stats.js';
 import { watchStoreOperations, type StoreOperations } from './store-operations.js';
 import { REPO_ROOT, type SystemUnderTest, type WarningSource } from './system-under-test.js';
 import { clearWaiting } from './take-next.js';
+import type { MailInbound } from '../channels/email/email.port.js';
 
 /*
  * The email channel's intake at scale: a real Dovecot mailbox holding a day's worth of varied mail, read by the
- * system's own poller (the production composition: `startEmailPoller` with `emailPollerDeps` and `emailIntakeDeps`),
+ * system's own poller (the production composition: `startEmailPoller` with `mailInbound` and `emailIntakeDeps`),
  * timed from the poller's start until the mailbox's reading state records the last UID. Outgoing mail is on, into the
  * SMTP sink of the tests: acknowledgements are jobs that run meanwhile, as in production, and what they send is what
  * replies in the mailbox cite.
@@ -152,7 +152,7 @@ async function ingest(
   ctx: AppContext,
   email: EmailChannelEnv,
   mailboxId: string,
-  core: MailboxPollerDeps,
+  core: MailInbound,
   uids: { first: number; last: number },
   until: number,
   p: PhaseContext,
@@ -172,7 +172,7 @@ async function ingest(
       resolve();
     };
   });
-  const deps: MailboxPollerDeps = {
+  const deps: MailInbound = {
     ...core,
     async takeIn(mail) {
       const at = performance.now();
@@ -290,7 +290,7 @@ export async function measureEmail(
   };
   try {
     const email: EmailChannelEnv = { imap: { host: dovecot.host, port: dovecot.port, tls: 'none', user, password: MAIL_PASSWORD }, pollIntervalMs: 1_000, attachmentsDir };
-    const core = emailPollerDeps(ctx, emailIntakeDeps(ctx, email));
+    const core = mailInbound(ctx, emailIntakeDeps(ctx, email));
     const closed = await prepareClosedCases(ctx, plan.messages, harness.fromAddress, p.signal);
     touched.push(...closed.ids);
 

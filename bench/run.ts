@@ -21,11 +21,12 @@ import { profiled } from './profile.js';
 import { profileStore } from './store-profile.js';
 import { Progress } from './progress.js';
 import { nowMs } from './stats.js';
-import { checkTargets, pipelineShare, renderTable, type BenchResults, type HistoryRun } from './report.js';
+import { checkTargets, pipelineShare, renderTable, type BenchResults } from './report.js';
 import { createBenchLogger, LogTally, REPO_ROOT, startServices, startSystemUnderTest, type SystemUnderTest } from './system-under-test.js';
 import { measureTakeNext } from './take-next.js';
 import { benchClock, benchConfig, measureKiosk, SERVICES } from './kiosk.js';
 import { loadCatalogue } from '../src/config/catalogue.js';
+import type { HistoryRun } from './report-cells.js';
 
 const run = promisify(execFile);
 

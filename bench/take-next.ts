@@ -1,5 +1,5 @@
-import { rebuildLiveState } from '../src/services/live-state.service.js';
-import type { AppContext } from '../src/services/context.js';
+import { rebuildLiveState } from '../src/services/live-state/index.js';
+import type { AppContext } from '../src/services/context/index.js';
 import type { AgentPool, HarnessAgent } from './agents.js';
 import { CpuMeter, type CpuShare } from './cpu.js';
 import type { TicketDoc } from '../src/store/ticket.model.js';

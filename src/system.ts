@@ -1,20 +1,16 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import { hostname } from 'node:os';
 import { createSmtpEmailGateway } from '../channels/email/smtp-sender.js';
-import { startMailboxPoller, type MailboxPoller, type MailboxPollerDeps } from '../channels/email/imap-poller.js';
 import { createTwilioCallControl } from '../channels/phone/call-control.js';
-import { phoneApiGroup, phoneWebhookGroup, type PhoneWebhookDeps } from '../channels/phone/phone.routes.js';
 import { createTwilioSmsGateway } from '../channels/phone/sms-gateway.js';
-import { smsWebhookGroup } from '../channels/phone/sms.routes.js';
-import { twilioSignatureCheck } from '../channels/phone/twilio-signature.js';
-import { HANDLERS, startWorkers, type HandlerRegistry, type WorkerSet } from '../workers/registry.js';
+import type { HandlerRegistry } from '../workers/handler.js';
+import { HANDLERS, startWorkers, type WorkerSet } from '../workers/registry.js';
 import { loadCatalogue } from './config/catalogue.js';
-import { createRoutingStateRepository } from './live/routing-state.repository.js';
-import { emailChannelEnv, phoneChannelEnv, smtpEnv, type EmailChannelEnv, type Env, type PhoneChannelEnv } from './config/env.js';
+import { emailChannelEnv, phoneChannelEnv, smtpEnv, type Env } from './config/env.js';
 import { startEmbedded, type EmbeddedServices } from './embedded/index.js';
-import { API_PREFIX } from './http/api.router.js';
 import { createHttpApp } from './http/app.js';
 import type { RouteGroup } from './http/route-table.js';
+import { createLiveState } from './live/index.js';
 import { createLogger, type Logger } from './logging.js';
 import { HEARTBEAT_EVERY_MS, LIVE_FULL_RECONCILE_EVERY_MS, LIVE_RECONCILE_EVERY_MS, MAINTENANCE_EVERY_MS, SLA_RECONCILE_EVERY_MS } from './queues/jobs.js';
 import { createQueues } from './queues/producer.js';
@@ -22,21 +18,16 @@ import { createRedis, pingRedis } from './queues/redis-client.js';
 import { createWorkerHeartbeats } from './queues/worker-heartbeats.js';
 import { createRealtimePublisher } from './realtime/publisher.js';
 import { attachSocketServer, type SocketServer } from './realtime/socket-server.js';
-import { ensureBootstrapAdmin } from './services/bootstrap-admin.service.js';
-import { acknowledgeMail, outcomeSummary, takeInEmail, type EmailIntakeDeps } from './services/email-intake.service.js';
-import { calendarOf } from './services/calendar.js';
-import { callWaitAnnouncement, requestCallback, submitCallEnded, submitDialResult, submitOutgoingCall, submitRecording, submitSurveyAnswer } from './services/phone-call.service.js';
-import { submitContact } from './services/channel-intake.service.js';
-import { submitSmsReport } from './services/citizen-sms.service.js';
-import { WEBHOOK_DEADLINE_MS, withinDeadline } from './services/deadline.js';
-import { ensureLiveState } from './services/live-state.service.js';
-import { kioskChannelGroups } from './kiosk-channel.js';
-import type { AppContext } from './services/context.js';
-import { createAttachmentFiles } from './store/attachment-file.repository.js';
+import type { AppContext } from './services/context/index.js';
+import { ensureLiveState } from './services/live-state/index.js';
+import { ensureBootstrapAdmin } from './services/staff/index.js';
 import { connectStore } from './store/connection.js';
-import { createMailboxLeases, type MailboxLeases } from './store/mailbox-lease.repository.js';
 import { redisDocumentLocks } from './store/document-lock.js';
 import { createLoginThrottleRepository } from './store/login-throttle.repository.js';
+import { createMailboxLeases } from './store/mailbox-lease.repository.js';
+import { emailIntakeDeps, mailInbound, startEmailPollers } from './wiring/email.js';
+import { kioskChannelGroups } from './wiring/kiosk.js';
+import { phoneChannelGroups } from './wiring/phone.js';
 
 export interface SystemOptions {
   log?: Logger;
@@ -58,96 +49,17 @@ export interface RunningSystem {
 }
 
 /**
- * What the phone channel's webhooks are handed: the core's use-cases, bound to this process's context, each answering
- * within the webhook deadline (SERVICE_UNAVAILABLE → 503 otherwise, and Twilio tries the fallback URL).
- */
-export function phoneWebhookDeps(ctx: AppContext, phone: PhoneChannelEnv): PhoneWebhookDeps {
-  const calendar = calendarOf(ctx);
-  const promptly =
-    <A extends unknown[], R>(what: string, work: (ctx: AppContext, ...args: A) => Promise<R>) =>
-    (...args: A): Promise<R> =>
-      withinDeadline(WEBHOOK_DEADLINE_MS, what, () => work(ctx, ...args));
-  return {
-    ivr: ctx.catalogue.ivr,
-    isOpen: (at) => calendar.isOpen(at),
-    now: () => new Date(),
-    submit: (contact) => submitContact(ctx, contact),
-    dialResult: promptly('The dial result', submitDialResult),
-    callEnded: promptly('The end of the call', submitCallEnded),
-    waitAnnouncement: promptly('The wait announcement', callWaitAnnouncement),
-    requestCallback: promptly('The call back', requestCallback),
-    callerId: phone.callerId,
-    outgoingCall: promptly('The outgoing call', submitOutgoingCall),
-    surveyAnswer: promptly('The rating', submitSurveyAnswer),
-    recording: promptly('The recording', submitRecording),
-    verify: twilioSignatureCheck(phone.authToken, phone.publicBaseUrl),
-  };
-}
-
-/**
  * The webhooks of the channels configured in the environment. A channel without its settings is off, and says so
  * once in the log; the rest of the system runs.
  */
 function channelRouteGroups(ctx: AppContext): RouteGroup[] {
   const phone = phoneChannelEnv(ctx.env);
   if (phone === undefined) {
-    ctx.log.info('phone channel off: set PUBLIC_BASE_URL and every TWILIO_* variable to turn it on (README, "Phone channel")');
+    ctx.log.info('phone channel off: set PUBLIC_BASE_URL and every TWILIO_* variable to turn it on (docs/phone.md)');
     return [];
   }
   ctx.log.info({ webhooks: `${phone.publicBaseUrl}/webhooks/twilio/voice/incoming`, smsFrom: phone.smsFrom ?? 'off' }, 'phone channel on');
-  return [
-    phoneWebhookGroup(phoneWebhookDeps(ctx, phone)),
-    phoneApiGroup(API_PREFIX, phone),
-    smsWebhookGroup({ report: (report) => submitSmsReport(ctx, report), verify: twilioSignatureCheck(phone.authToken, phone.publicBaseUrl) }),
-  ];
-}
-
-/** What the email use-case is handed in this process: the attachment store of the environment and the outbound seam. */
-export function emailIntakeDeps(ctx: AppContext, email: EmailChannelEnv): EmailIntakeDeps {
-  return {
-    attachments: createAttachmentFiles(email.attachmentsDir),
-    acknowledge: (ticket, mail) => acknowledgeMail(ctx, ticket, mail),
-  };
-}
-
-/** What a mailbox poller is handed: the core's use-case and reading state, bound to this process's context. */
-export function emailPollerDeps(ctx: AppContext, intakeDeps: EmailIntakeDeps, leases?: MailboxLeases): MailboxPollerDeps {
-  return {
-    takeIn: async (mail) => outcomeSummary(await takeInEmail(ctx, intakeDeps, mail)),
-    loadState: (mailboxId) => ctx.store.mailboxStates.get(mailboxId),
-    saveState: (mailboxId, uidValidity, lastUid) => ctx.store.mailboxStates.save(mailboxId, uidValidity, lastUid),
-    ...(leases ? { acquireLease: (mailboxId, onLost) => leases.acquire(mailboxId, onLost) } : {}),
-  };
-}
-
-export interface EmailPollerOptions {
-  reconnectDelayMs?: { first: number; max: number };
-}
-
-/**
- * The poller of one mailbox of `config/mailboxes.json`. A message is read whole up to what the attachment limits
- * could keep (base64 makes attachments a third larger on the wire) plus room for its text; a larger one that far.
- */
-export function startEmailPoller(ctx: AppContext, email: EmailChannelEnv, mailboxId: string, deps: MailboxPollerDeps, options: EmailPollerOptions = {}): MailboxPoller {
-  const { mailboxes, attachments } = ctx.catalogue.mailboxes;
-  const mailbox = mailboxes.find((candidate) => candidate.id === mailboxId);
-  if (!mailbox) throw new Error(`no mailbox "${mailboxId}" in mailboxes.json`);
-  return startMailboxPoller(
-    {
-      mailbox: { ...mailbox, aliases: [...mailbox.aliases] },
-      imap: email.imap,
-      pollIntervalMs: email.pollIntervalMs,
-      maxReadBytes: Math.ceil(attachments.maxMessageBytes * 1.4) + 1_048_576,
-      ...(options.reconnectDelayMs ? { reconnectDelayMs: options.reconnectDelayMs } : {}),
-    },
-    deps,
-    ctx.log,
-  );
-}
-
-/** One poller per mailbox of `config/mailboxes.json`. */
-export function startEmailPollers(ctx: AppContext, email: EmailChannelEnv, deps: MailboxPollerDeps, options: EmailPollerOptions = {}): MailboxPoller[] {
-  return ctx.catalogue.mailboxes.mailboxes.map((mailbox) => startEmailPoller(ctx, email, mailbox.id, deps, options));
+  return phoneChannelGroups(ctx, phone);
 }
 
 /**
@@ -184,7 +96,7 @@ export async function startSystem(env: Env, options: SystemOptions = {}): Promis
     const queues = createQueues(redis, log, prefix);
     cleanups.push(() => queues.close());
     const realtime = createRealtimePublisher(redis, prefix, log);
-    const live = createRoutingStateRepository(redis, prefix);
+    const live = createLiveState(redis, prefix);
     const phone = phoneChannelEnv(env);
     const smtp = smtpEnv(env);
     const email = smtp !== undefined ? createSmtpEmailGateway(smtp) : undefined;
@@ -194,7 +106,7 @@ export async function startSystem(env: Env, options: SystemOptions = {}): Promis
         return Promise.resolve();
       });
     }
-    if (smtp === undefined) log.info('outgoing mail off: set SMTP_HOST and EMAIL_FROM to turn it on (README, "Email channel")');
+    if (smtp === undefined) log.info('outgoing mail off: set SMTP_HOST and EMAIL_FROM to turn it on (docs/email.md)');
     else log.info({ smtp: `${smtp.host}:${String(smtp.port)}`, from: smtp.from.address }, 'outgoing mail on');
     const ctx: AppContext = {
       env,
@@ -213,7 +125,7 @@ export async function startSystem(env: Env, options: SystemOptions = {}): Promis
     };
     await ensureBootstrapAdmin(ctx);
     const mailboxes = emailChannelEnv(env);
-    if (mailboxes === undefined) log.info('email channel off: set IMAP_HOST, IMAP_USER and IMAP_PASSWORD to turn it on (README, "Email channel")');
+    if (mailboxes === undefined) log.info('email channel off: set IMAP_HOST, IMAP_USER and IMAP_PASSWORD to turn it on (docs/email.md)');
     else if (env.ROLE === 'api') log.info({ mailboxes: catalogue.mailboxes.mailboxes.map((m) => m.id) }, 'email channel on: worker processes read the mailboxes');
 
     let httpServer: HttpServer | undefined;
@@ -273,7 +185,7 @@ export async function startSystem(env: Env, options: SystemOptions = {}): Promis
       log.info('workers started');
       if (mailboxes !== undefined) {
         // Stopped before the workers and the store close: each poller finishes the mail it is taking in.
-        const pollers = startEmailPollers(ctx, mailboxes, emailPollerDeps(ctx, emailIntakeDeps(ctx, mailboxes), createMailboxLeases(redis, { prefix })));
+        const pollers = startEmailPollers(ctx, mailboxes, mailInbound(ctx, emailIntakeDeps(ctx, mailboxes), createMailboxLeases(redis, { prefix })));
         cleanups.push(() => Promise.all(pollers.map((poller) => poller.stop())));
         log.info({ mailboxes: catalogue.mailboxes.mailboxes.map((m) => m.id), host: mailboxes.imap.host }, 'email channel on');
       }

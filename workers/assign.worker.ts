@@ -1,5 +1,5 @@
-import { assignTicket, drainAgent } from '../src/services/assignment.service.js';
-import type { QueueHandlers } from './registry.js';
+import { assignTicket, drainAgent } from '../src/services/assignment/index.js';
+import type { QueueHandlers } from './handler.js';
 
 /** Handlers of the `assign` queue. */
 export const assignHandlers: QueueHandlers<'assign'> = {

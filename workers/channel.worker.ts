@@ -1,9 +1,7 @@
-import { connectAssignedCall } from '../src/services/call-connect.js';
-import { bookCallback, handleCallEnded, handleDialResult, recordCallRecording, recordOutgoingCall, recordSurveyAnswer } from '../src/services/phone-call.service.js';
-import { intakeQueuedContact } from '../src/services/channel-intake.service.js';
-import { sendCitizenEmail } from '../src/services/citizen-email.service.js';
-import { recordSmsReport, sendCitizenSms } from '../src/services/citizen-sms.service.js';
-import type { QueueHandlers } from './registry.js';
+import { bookCallback, connectAssignedCall, handleCallEnded, handleDialResult, recordCallRecording, recordOutgoingCall, recordSurveyAnswer } from '../src/services/phone/index.js';
+import { takeInQueuedContact } from '../src/services/intake/index.js';
+import { recordSmsReport, sendCitizenEmail, sendCitizenSms } from '../src/services/citizen-messages/index.js';
+import type { QueueHandlers } from './handler.js';
 
 /** Whether BullMQ will not run this job again should this attempt fail. */
 function isLastAttempt(job: { attemptsMade: number; opts: { attempts?: number } }): boolean {
@@ -13,7 +11,7 @@ function isLastAttempt(job: { attemptsMade: number; opts: { attempts?: number } 
 /** Handlers of the `channel` queue. */
 export const channelHandlers: QueueHandlers<'channel'> = {
   'channel.intake': async (payload, ctx) => {
-    await intakeQueuedContact(ctx, payload);
+    await takeInQueuedContact(ctx, payload);
   },
   'channel.connect': async (payload, ctx) => {
     await connectAssignedCall(ctx, payload);

@@ -1,5 +1,5 @@
-import { pushQueueStats } from '../src/services/realtime.service.js';
-import type { QueueHandlers } from './registry.js';
+import { pushQueueStats } from '../src/services/figures/index.js';
+import type { QueueHandlers } from './handler.js';
 
 /** Handlers of the `realtime` queue. */
 export const realtimeHandlers: QueueHandlers<'realtime'> = {

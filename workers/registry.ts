@@ -1,23 +1,15 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { isAppError } from '../src/errors.js';
-import { JOBS, QUEUE_NAMES, WORKER_CONCURRENCY, type JobName, type JobPayload, type QueueName } from '../src/queues/jobs.js';
-import type { AppContext } from '../src/services/context.js';
+import { JOBS, QUEUE_NAMES, WORKER_CONCURRENCY, type JobName, type QueueName } from '../src/queues/jobs.js';
+import type { AppContext } from '../src/services/context/index.js';
 import { assignHandlers } from './assign.worker.js';
+import type { HandlerRegistry } from './handler.js';
 import { channelHandlers } from './channel.worker.js';
 import { realtimeHandlers } from './realtime.worker.js';
 import { routeHandlers } from './route.worker.js';
 import { slaHandlers } from './sla.worker.js';
 import { systemHandlers } from './system.worker.js';
-
-export type JobHandler<N extends JobName> = (payload: JobPayload<N>, ctx: AppContext, job: Job) => Promise<void>;
-
-type JobsOfQueue<Q extends QueueName> = { [N in JobName]: (typeof JOBS)[N]['queue'] extends Q ? N : never }[JobName];
-
-/** The handlers a `<queue>.worker.ts` exports: exactly one per job of that queue. */
-export type QueueHandlers<Q extends QueueName> = { [N in JobsOfQueue<Q>]: JobHandler<N> };
-
-export type HandlerRegistry = { [N in JobName]: JobHandler<N> };
 
 /** Every job name mapped to its handler. */
 export const HANDLERS: HandlerRegistry = {

@@ -1,5 +1,5 @@
-import { routeTicket } from '../src/services/routing.service.js';
-import type { QueueHandlers } from './registry.js';
+import { routeTicket } from '../src/services/routing/index.js';
+import type { QueueHandlers } from './handler.js';
 
 /** Handlers of the `route` queue. */
 export const routeHandlers: QueueHandlers<'route'> = {

@@ -1,6 +1,5 @@
-import { reconcileSla } from '../src/services/sla-reconcile.service.js';
-import { handleSlaCheck } from '../src/services/sla-escalation.service.js';
-import type { QueueHandlers } from './registry.js';
+import { handleSlaCheck, reconcileSla } from '../src/services/sla/index.js';
+import type { QueueHandlers } from './handler.js';
 
 /** Handlers of the `sla` queue. */
 export const slaHandlers: QueueHandlers<'sla'> = {

@@ -1,6 +1,6 @@
-import { purgeExpiredRefreshTokens } from '../src/services/auth.service.js';
-import { reconcileLiveState, settleLiveState } from '../src/services/live-state.service.js';
-import type { QueueHandlers } from './registry.js';
+import { purgeExpiredRefreshTokens } from '../src/services/staff/index.js';
+import { reconcileLiveState, settleLiveState } from '../src/services/assignment/index.js';
+import type { QueueHandlers } from './handler.js';
 
 /** Handlers of the `system` queue. */
 export const systemHandlers: QueueHandlers<'system'> = {

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ImapFlow, type FetchMessageObject, type ImapFlowOptions } from 'imapflow';
 import { isAppError } from '../../src/errors.js';
 import type { Logger } from '../../src/logging.js';
-import type { InboundEmail } from '../../src/services/email-intake.service.js';
+import type { MailInbound } from './email.port.js';
 import { readMail, type FetchedMail } from './mime-parser.js';
 
 /*
@@ -45,15 +45,6 @@ export interface MailboxPollerSettings {
   reconnectDelayMs?: { first: number; max: number };
 }
 
-/** What the poller is handed at the composition root: the core's use-case and where reading stands. */
-export interface MailboxPollerDeps {
-  /** Takes a mail in; resolves once what it became is stored. Its errors decide: see {@link MailboxPoller}. */
-  takeIn(mail: InboundEmail): Promise<{ kind: string; ticketId?: string; trackingCode?: string; reason?: string }>;
-  loadState(mailboxId: string): Promise<{ uidValidity: number; lastUid: number } | null>;
-  saveState(mailboxId: string, uidValidity: number, lastUid: number): Promise<void>;
-  /** One process at a time reads a mailbox: null when another holds it. Without it, this process always reads. */
-  acquireLease?(mailboxId: string, onLost: () => void): Promise<{ release(): Promise<void> } | null>;
-}
 
 export interface MailboxPoller {
   /** Finishes the mail being taken in, logs out and stops. */
@@ -156,7 +147,7 @@ function wakeSignal(): { wake(): void; wait(ms: number): Promise<void> } {
  * permanent one (a bug the same mail will meet again) sets it aside, flagged in its folder, after logging it, so one
  * mail cannot stop the mailbox; anything else is retried a few times, then set aside the same way.
  */
-export function startMailboxPoller(settings: MailboxPollerSettings, deps: MailboxPollerDeps, log: Logger): MailboxPoller {
+export function startMailboxPoller(settings: MailboxPollerSettings, inbound: MailInbound, log: Logger): MailboxPoller {
   const { mailbox } = settings;
   const mlog = log.child({ component: 'email', mailbox: mailbox.id });
   const signal = wakeSignal();
@@ -225,7 +216,7 @@ export function startMailboxPoller(settings: MailboxPollerSettings, deps: Mailbo
       ...(source.length < size ? { readBytes: source.length } : {}),
     };
     try {
-      const outcome = await deps.takeIn(await readMail(fetched));
+      const outcome = await inbound.takeIn(await readMail(fetched));
       mlog.info({ uid: message.uid, ...outcome }, 'mail taken in');
     } catch (err) {
       if (!imap.usable) throw new ConnectionLost('connection lost while a mail was taken in');
@@ -262,7 +253,7 @@ export function startMailboxPoller(settings: MailboxPollerSettings, deps: Mailbo
       }
     }
     await markTakenIn(imap, stored);
-    if (passed !== undefined) await deps.saveState(mailbox.id, uidValidity, passed);
+    if (passed !== undefined) await inbound.saveState(mailbox.id, uidValidity, passed);
     if (refusal !== undefined) throw refusal.err;
   }
 
@@ -271,14 +262,14 @@ export function startMailboxPoller(settings: MailboxPollerSettings, deps: Mailbo
     const opened = imap.mailbox;
     if (opened === false) throw new ConnectionLost('no mailbox selected');
     const uidValidity = Number(opened.uidValidity);
-    const state = await deps.loadState(mailbox.id);
+    const state = await inbound.loadState(mailbox.id);
     let lastUid = 0;
     if (state?.uidValidity === uidValidity) lastUid = state.lastUid;
     else if (state) {
       // The server renumbered the folder (a restore, a migration). Every mail in it is read again; what was taken in
       // before is recognised by its Message-ID (or its bytes) and adds nothing.
       mlog.warn({ before: state.uidValidity, now: uidValidity }, 'UIDVALIDITY changed: reading the folder again from its first message');
-      await deps.saveState(mailbox.id, uidValidity, 0);
+      await inbound.saveState(mailbox.id, uidValidity, 0);
     }
     // `n:*` always matches the last message, even below n: the UIDs are filtered here.
     const found = await imap.search({ uid: `${String(lastUid + 1)}:*` }, { uid: true });
@@ -341,8 +332,8 @@ export function startMailboxPoller(settings: MailboxPollerSettings, deps: Mailbo
     const delays = settings.reconnectDelayMs ?? { first: 1_000, max: 60_000 };
     let delay = delays.first;
     while (!stopping()) {
-      const lease = deps.acquireLease
-        ? await deps.acquireLease(mailbox.id, () => {
+      const lease = inbound.acquireLease
+        ? await inbound.acquireLease(mailbox.id, () => {
             mlog.warn('lost the mailbox lease: another process reads it now');
             client?.close();
           }).catch((err: unknown) => {

@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import { staffRoute, type RouteGroup } from '../../src/http/route-table.js';
 import { text } from '../../src/http/schemas.js';
-import type { StaffActor } from '../../src/services/auth.service.js';
-import type { CounterTurnView, CounterView, FinishInput } from '../../src/services/counter.service.js';
-import type { StaffRole } from '../../src/store/staff.model.js';
+import type { StaffActor } from '../../src/services/staff/index.js';
+import type { CounterTurnView } from '../../src/services/counter/index.js';
+import type { KioskChannelDeps } from './kiosk.port.js';
 import { counterTurnAnswer, counterView } from './kiosk.schemas.js';
+import type { StaffRole } from '../../src/domain/staff.js';
 
 /*
  * The counters' endpoints (`/api/v1/counters/:code/...`): staff sign in to a counter and work its turns. Each acts on
@@ -14,33 +15,13 @@ import { counterTurnAnswer, counterView } from './kiosk.schemas.js';
 /** Who works at counters: agents and area staff, supervisors covering one; admins to close a counter left open. */
 const COUNTER_ROLES: readonly StaffRole[] = ['agent', 'area_staff', 'supervisor', 'admin'];
 
-export interface CounterChannelDeps {
-  now: () => Date;
-  serviceCodes: readonly string[];
-  counterCodes: readonly string[];
-  unitCodes: readonly string[];
-  list: (at: Date) => Promise<CounterView[]>;
-  view: (code: string, at: Date) => Promise<CounterView>;
-  signIn: (actor: StaffActor, code: string, at: Date) => Promise<CounterView>;
-  signOut: (actor: StaffActor, code: string, at: Date) => Promise<CounterView>;
-  setPaused: (actor: StaffActor, code: string, paused: boolean, reason: string | undefined, at: Date) => Promise<CounterView>;
-  callNext: (actor: StaffActor, code: string, at: Date) => Promise<CounterTurnView | null>;
-  recall: (actor: StaffActor, code: string, at: Date) => Promise<CounterTurnView>;
-  noShow: (actor: StaffActor, code: string, at: Date) => Promise<CounterTurnView>;
-  start: (actor: StaffActor, code: string, at: Date) => Promise<CounterTurnView>;
-  finish: (actor: StaffActor, code: string, input: FinishInput, at: Date) => Promise<CounterTurnView>;
-  redirect: (actor: StaffActor, code: string, input: { service: string; notes?: string | undefined }, at: Date) => Promise<CounterTurnView>;
-  park: (actor: StaffActor, code: string, note: string | undefined, at: Date) => Promise<CounterTurnView>;
-  recallParked: (actor: StaffActor, code: string, ticketId: string, at: Date) => Promise<CounterTurnView>;
-}
-
 function oneOf(codes: readonly string[], what: string) {
   const [first, ...rest] = codes;
   if (first === undefined) throw new Error(`no ${what} in the catalogue`);
   return z.enum([first, ...rest], { error: `must be a ${what} of the catalogue` });
 }
 
-export function counterRouteGroup(apiPrefix: string, deps: CounterChannelDeps): RouteGroup {
+export function counterRouteGroup(apiPrefix: string, deps: KioskChannelDeps): RouteGroup {
   const params = z.strictObject({ code: oneOf(deps.counterCodes, 'counter code') });
   const counterAnswer = { 200: { description: 'The counter', schema: counterView } } as const;
   const turnAnswer = { 200: { description: 'The turn', schema: counterTurnAnswer } } as const;
@@ -64,7 +45,7 @@ export function counterRouteGroup(apiPrefix: string, deps: CounterChannelDeps): 
       summary: 'The counters of the hall: who is signed in, the turn each serves, what waits for their services',
       roles: COUNTER_ROLES,
       responses: { 200: { description: 'Counters', schema: z.object({ items: z.array(counterView) }) } },
-      handle: async () => ({ status: 200, body: { items: await deps.list(deps.now()) } }),
+      handle: async () => ({ status: 200, body: { items: await deps.inbound.listCounters(deps.now()) } }),
     }),
     staffRoute({
       method: 'get',
@@ -73,7 +54,7 @@ export function counterRouteGroup(apiPrefix: string, deps: CounterChannelDeps): 
       roles: COUNTER_ROLES,
       params,
       responses: counterAnswer,
-      handle: async ({ params: p }) => ({ status: 200, body: await deps.view(p.code, deps.now()) }),
+      handle: async ({ params: p }) => ({ status: 200, body: await deps.inbound.viewCounter(p.code, deps.now()) }),
     }),
     staffRoute({
       method: 'post',
@@ -83,7 +64,7 @@ export function counterRouteGroup(apiPrefix: string, deps: CounterChannelDeps): 
       params,
       errors: [409],
       responses: counterAnswer,
-      handle: async ({ actor, params: p }) => ({ status: 200, body: await deps.signIn(actor, p.code, deps.now()) }),
+      handle: async ({ actor, params: p }) => ({ status: 200, body: await deps.inbound.signIn(actor, p.code, deps.now()) }),
     }),
     staffRoute({
       method: 'post',
@@ -93,7 +74,7 @@ export function counterRouteGroup(apiPrefix: string, deps: CounterChannelDeps): 
       params,
       errors: [403, 409],
       responses: counterAnswer,
-      handle: async ({ actor, params: p }) => ({ status: 200, body: await deps.signOut(actor, p.code, deps.now()) }),
+      handle: async ({ actor, params: p }) => ({ status: 200, body: await deps.inbound.signOut(actor, p.code, deps.now()) }),
     }),
     staffRoute({
       method: 'post',
@@ -104,7 +85,7 @@ export function counterRouteGroup(apiPrefix: string, deps: CounterChannelDeps): 
       body: z.strictObject({ reason: text(300).optional() }).default({}),
       errors: [403, 409],
       responses: counterAnswer,
-      handle: async ({ actor, params: p, body }) => ({ status: 200, body: await deps.setPaused(actor, p.code, true, body.reason, deps.now()) }),
+      handle: async ({ actor, params: p, body }) => ({ status: 200, body: await deps.inbound.setPaused(actor, p.code, true, body.reason, deps.now()) }),
     }),
     staffRoute({
       method: 'post',
@@ -114,7 +95,7 @@ export function counterRouteGroup(apiPrefix: string, deps: CounterChannelDeps): 
       params,
       errors: [403, 409],
       responses: counterAnswer,
-      handle: async ({ actor, params: p }) => ({ status: 200, body: await deps.setPaused(actor, p.code, false, undefined, deps.now()) }),
+      handle: async ({ actor, params: p }) => ({ status: 200, body: await deps.inbound.setPaused(actor, p.code, false, undefined, deps.now()) }),
     }),
     staffRoute({
       method: 'post',
@@ -126,13 +107,13 @@ export function counterRouteGroup(apiPrefix: string, deps: CounterChannelDeps): 
       errors: [403, 409],
       responses: { ...turnAnswer, 204: { description: 'No turn waits for these services' } },
       handle: async ({ actor, params: p }) => {
-        const turn = await deps.callNext(actor, p.code, deps.now());
+        const turn = await deps.inbound.callNext(actor, p.code, deps.now());
         return turn ? { status: 200, body: { turn } } : { status: 204 };
       },
     }),
-    onTurn('/:code/recall', 'Announce the current turn again', deps.recall, 'Up to the hall\'s `recallsBeforeNoShow` times (config/kiosk.json); then 409 `recall_limit`.'),
-    onTurn('/:code/no-show', 'Close the current turn as a no-show', deps.noShow, 'Only once it was recalled `recallsBeforeNoShow` times (409 `recalls_pending` before).'),
-    onTurn('/:code/start', 'The citizen is at the counter: attention starts', deps.start),
+    onTurn('/:code/recall', 'Announce the current turn again', deps.inbound.recall, 'Up to the hall\'s `recallsBeforeNoShow` times (config/kiosk.json); then 409 `recall_limit`.'),
+    onTurn('/:code/no-show', 'Close the current turn as a no-show', deps.inbound.noShow, 'Only once it was recalled `recallsBeforeNoShow` times (409 `recalls_pending` before).'),
+    onTurn('/:code/start', 'The citizen is at the counter: attention starts', deps.inbound.start),
     staffRoute({
       method: 'post',
       path: '/:code/finish',
@@ -146,7 +127,7 @@ export function counterRouteGroup(apiPrefix: string, deps: CounterChannelDeps): 
       }),
       errors: [403, 409],
       responses: turnAnswer,
-      handle: async ({ actor, params: p, body }) => ({ status: 200, body: { turn: await deps.finish(actor, p.code, body, deps.now()) } }),
+      handle: async ({ actor, params: p, body }) => ({ status: 200, body: { turn: await deps.inbound.finish(actor, p.code, body, deps.now()) } }),
     }),
     staffRoute({
       method: 'post',
@@ -157,7 +138,7 @@ export function counterRouteGroup(apiPrefix: string, deps: CounterChannelDeps): 
       body: z.strictObject({ service: oneOf(deps.serviceCodes, 'kiosk service'), notes: text(2_000).optional() }),
       errors: [403, 409],
       responses: turnAnswer,
-      handle: async ({ actor, params: p, body }) => ({ status: 200, body: { turn: await deps.redirect(actor, p.code, body, deps.now()) } }),
+      handle: async ({ actor, params: p, body }) => ({ status: 200, body: { turn: await deps.inbound.redirect(actor, p.code, body, deps.now()) } }),
     }),
     staffRoute({
       method: 'post',
@@ -168,7 +149,7 @@ export function counterRouteGroup(apiPrefix: string, deps: CounterChannelDeps): 
       body: z.strictObject({ note: text(300).optional() }).default({}),
       errors: [403, 409],
       responses: turnAnswer,
-      handle: async ({ actor, params: p, body }) => ({ status: 200, body: { turn: await deps.park(actor, p.code, body.note, deps.now()) } }),
+      handle: async ({ actor, params: p, body }) => ({ status: 200, body: { turn: await deps.inbound.park(actor, p.code, body.note, deps.now()) } }),
     }),
     staffRoute({
       method: 'post',
@@ -178,7 +159,7 @@ export function counterRouteGroup(apiPrefix: string, deps: CounterChannelDeps): 
       params: params.extend({ ticketId: z.string().regex(/^[a-f0-9]{24}$/, 'must be a ticket id') }),
       errors: [403, 409],
       responses: turnAnswer,
-      handle: async ({ actor, params: p }) => ({ status: 200, body: { turn: await deps.recallParked(actor, p.code, p.ticketId, deps.now()) } }),
+      handle: async ({ actor, params: p }) => ({ status: 200, body: { turn: await deps.inbound.recallParked(actor, p.code, p.ticketId, deps.now()) } }),
     }),
   ];
   return { prefix: `${apiPrefix}/counters`, tag: 'counters', routes };

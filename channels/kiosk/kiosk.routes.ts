@@ -1,10 +1,8 @@
 import { z } from 'zod';
-import { PREFERENTIAL_REASONS, type PreferentialReason } from '../../src/domain/counter-turns.js';
+import { PREFERENTIAL_REASONS } from '../../src/domain/counter-turns.js';
 import { deviceRoute, publicRoute, staffRoute, type RouteGroup } from '../../src/http/route-table.js';
 import { text } from '../../src/http/schemas.js';
-import type { StaffActor } from '../../src/services/auth.service.js';
-import type { DeviceView, KioskCaller } from '../../src/services/kiosk-device.service.js';
-import type { IssuedTurn, KioskServiceGroup, PublicTurnStatus } from '../../src/services/kiosk.service.js';
+import type { KioskChannelDeps } from './kiosk.port.js';
 import { deviceView, issuedTurnView, kioskServicesView, publicTurnStatusView } from './kiosk.schemas.js';
 
 /*
@@ -12,20 +10,6 @@ import { deviceView, issuedTurnView, kioskServicesView, publicTurnStatusView } f
  * turn (its printed QR code), and the admin's device keys. Transport only: each hands its parsed input to a
  * use-case of the core, given at the composition root.
  */
-
-export interface KioskChannelDeps {
-  /** The clock turns are numbered and checked against (Lima day, business hours); injectable for tests. */
-  now: () => Date;
-  /** Kiosk service codes (config/kiosk.json), for the document and the parser. */
-  serviceCodes: readonly string[];
-  services: (at: Date) => Promise<{ hallName: string; open: boolean; groups: KioskServiceGroup[] }>;
-  authenticate: (key: string | undefined) => Promise<KioskCaller>;
-  takeTurn: (kiosk: KioskCaller, input: { requestId: string; service: string; dni?: string | undefined; preferentialReason?: PreferentialReason | undefined }, at: Date) => Promise<{ created: boolean; turn: IssuedTurn }>;
-  turnStatus: (token: string) => Promise<PublicTurnStatus>;
-  issueDevice: (actor: StaffActor, name: string) => Promise<{ device: DeviceView; key: string }>;
-  listDevices: (actor: StaffActor) => Promise<DeviceView[]>;
-  revokeDevice: (actor: StaffActor, deviceId: string) => Promise<DeviceView>;
-}
 
 function codeEnum(codes: readonly string[]) {
   const [first, ...rest] = codes;
@@ -52,7 +36,7 @@ export function kioskRouteGroups(apiPrefix: string, deps: KioskChannelDeps): Rou
       path: '/services',
       summary: 'The services offered at the counters, grouped by unit, each open now or not',
       responses: { 200: { description: 'Services', schema: kioskServicesView } },
-      handle: async () => ({ status: 200, body: await deps.services(deps.now()) }),
+      handle: async () => ({ status: 200, body: await deps.inbound.services(deps.now()) }),
     }),
     deviceRoute(
       {
@@ -69,11 +53,11 @@ export function kioskRouteGroups(apiPrefix: string, deps: KioskChannelDeps): Rou
           200: { description: 'This request id issued it before: the same turn', schema: z.object({ created: z.literal(false), turn: issuedTurnView }) },
         },
         handle: async ({ device, body }) => {
-          const result = await deps.takeTurn(device, body, deps.now());
+          const result = await deps.inbound.takeTurn(device, body, deps.now());
           return { status: result.created ? 201 : 200, body: result };
         },
       },
-      deps.authenticate,
+      deps.inbound.authenticate,
     ),
     staffRoute({
       method: 'post',
@@ -82,7 +66,7 @@ export function kioskRouteGroups(apiPrefix: string, deps: KioskChannelDeps): Rou
       roles: ['admin'],
       body: z.strictObject({ name: text(120) }),
       responses: { 201: { description: 'Issued', schema: z.object({ device: deviceView, key: z.string().meta({ description: 'Shown once: set it in the kiosk (header X-Kiosk-Key).' }) }) } },
-      handle: async ({ actor, body }) => ({ status: 201, body: await deps.issueDevice(actor, body.name) }),
+      handle: async ({ actor, body }) => ({ status: 201, body: await deps.inbound.issueDevice(actor, body.name) }),
     }),
     staffRoute({
       method: 'get',
@@ -90,7 +74,7 @@ export function kioskRouteGroups(apiPrefix: string, deps: KioskChannelDeps): Rou
       summary: 'The kiosk devices (admin)',
       roles: ['admin'],
       responses: { 200: { description: 'Devices, newest first', schema: z.object({ items: z.array(deviceView) }) } },
-      handle: async ({ actor }) => ({ status: 200, body: { items: await deps.listDevices(actor) } }),
+      handle: async ({ actor }) => ({ status: 200, body: { items: await deps.inbound.listDevices(actor) } }),
     }),
     staffRoute({
       method: 'post',
@@ -99,7 +83,7 @@ export function kioskRouteGroups(apiPrefix: string, deps: KioskChannelDeps): Rou
       roles: ['admin'],
       params: z.strictObject({ id: z.string().regex(/^[a-f0-9]{24}$/, 'must be a device id') }),
       responses: { 200: { description: 'Revoked', schema: z.object({ device: deviceView }) } },
-      handle: async ({ actor, params }) => ({ status: 200, body: { device: await deps.revokeDevice(actor, params.id) } }),
+      handle: async ({ actor, params }) => ({ status: 200, body: { device: await deps.inbound.revokeDevice(actor, params.id) } }),
     }),
   ];
   const turns = [
@@ -109,7 +93,7 @@ export function kioskRouteGroups(apiPrefix: string, deps: KioskChannelDeps): Rou
       summary: "A turn's state and place, for the citizen's phone (the printed QR code); nothing personal",
       params: z.strictObject({ token: z.string().regex(/^[a-f0-9]{24}\.[A-Za-z0-9_-]{22}$/, 'must be a turn token') }),
       responses: { 200: { description: 'The turn', schema: publicTurnStatusView } },
-      handle: async ({ params }) => ({ status: 200, body: await deps.turnStatus(params.token) }),
+      handle: async ({ params }) => ({ status: 200, body: await deps.inbound.turnStatus(params.token) }),
     }),
   ];
   return [

@@ -1,6 +1,6 @@
 import twilio from 'twilio';
 import type { PhoneChannelEnv } from '../../src/config/env.js';
-import type { PhoneCallControl } from '../../src/services/context.js';
+import type { PhoneCallControl } from '../../src/domain/outbound.js';
 
 const { VoiceResponse } = twilio.twiml;
 

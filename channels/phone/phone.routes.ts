@@ -1,12 +1,12 @@
 import type { Request } from 'express';
 import { z } from 'zod';
-import { GENERAL_ATTENTION_KEY, menuAt, resolveIvrInput, resolveSurveyAnswer, type IvrConfig, type WaitAnnouncement } from '../../src/domain/ivr.js';
+import { GENERAL_ATTENTION_KEY, menuAt, resolveIvrInput, resolveSurveyAnswer, type IvrConfig } from '../../src/domain/ivr.js';
 import type { PhoneChannelEnv } from '../../src/config/env.js';
 import { publicRoute, signedByTwilio, staffRoute, type RouteGroup } from '../../src/http/route-table.js';
-import { ASSIGNABLE_ROLES } from '../../src/store/staff-presence.repository.js';
+import type { PhoneInbound } from './phone.port.js';
 import { issueSoftphoneToken } from './softphone-token.js';
-import type { NormalizedContact } from '../types.js';
 import { backInQueueTwiml, callbackBookedTwiml, closedTwiml, hangupTwiml, menuTwiml, outgoingTwiml, queuedTwiml, recordingNoticeTwiml, surveyThanksTwiml, surveyTwiml, voicemailSavedTwiml, waitTwiml } from './twiml.js';
+import { ASSIGNABLE_ROLES } from '../../src/domain/staff.js';
 
 /*
  * Twilio's voice webhooks (set in the Twilio console: the number's "A call comes in" → POST
@@ -15,29 +15,14 @@ import { backInQueueTwiml, callbackBookedTwiml, closedTwiml, hangupTwiml, menuTw
  * queued (one Redis write), so a webhook answers in milliseconds and writes nothing to the store itself.
  */
 
-export interface PhoneWebhookDeps {
+/** What the voice webhooks are handed: the channel's inbound port, and the settings and clock they answer by. */
+export interface PhoneWebhookDeps extends Omit<PhoneInbound, 'smsReport'> {
   ivr: IvrConfig;
   /** Whether the office attends at this instant (business hours, holidays). */
   isOpen: (at: Date) => boolean;
   now: () => Date;
-  /** Hands a contact to the core; SERVICE_UNAVAILABLE when it cannot be queued (the webhook answers 503). */
-  submit: (contact: NormalizedContact) => Promise<void>;
-  /** What a waiting caller is told (reads Redis only); null while the core does not have the call in its queue. */
-  waitAnnouncement: (callSid: string) => Promise<WaitAnnouncement | null>;
-  /** A waiting caller pressed 1: false when a call back is not possible (the caller keeps waiting). */
-  requestCallback: (callSid: string) => Promise<boolean>;
   /** The municipality's number, shown to citizens the agents call. */
   callerId: string;
-  /** Puts an agent's call about a ticket on its timeline (queued). */
-  outgoingCall: (call: { ticketId: string; staffId: string; to: string; callSid: string }) => Promise<void>;
-  /** Tells the core a call ended (queued, like contacts). */
-  callEnded: (callSid: string) => Promise<void>;
-  /** Hands how ringing an agent ended to the core (queued, like contacts). */
-  dialResult: (result: { ticketId: string; staffId: string; outcome: 'answered' | 'missed'; dialSid: string; endedAt: string; talkSeconds?: number }) => Promise<void>;
-  /** Hands a caller's rating of the attention to the core (queued). */
-  surveyAnswer: (answer: { ticketId: string; staffId: string; callSid: string; score: number; at: string }) => Promise<void>;
-  /** Hands a recording Twilio reports to the core (queued); the ticket is the call's own when not named. */
-  recording: (recording: { callSid: string; ticketId?: string; staffId?: string; recordingSid: string; status: 'completed' | 'absent' | 'failed'; url?: string; seconds?: number }) => Promise<void>;
   /** Whether a request carries Twilio's signature (see `twilioSignatureCheck`). */
   verify: (req: Request) => boolean;
 }

@@ -1,6 +1,7 @@
 import type { Request } from 'express';
 import { z } from 'zod';
 import { publicRoute, signedByTwilio, type RouteGroup } from '../../src/http/route-table.js';
+import type { PhoneInbound } from './phone.port.js';
 import { SMS_WEBHOOKS } from './sms-gateway.js';
 
 /*
@@ -8,9 +9,8 @@ import { SMS_WEBHOOKS } from './sms-gateway.js';
  * only: a message that did not reach the phone is handed to the core, queued, to go on its ticket's timeline.
  */
 
-export interface SmsWebhookDeps {
-  /** Hands a delivery failure to the core (queued); SERVICE_UNAVAILABLE when it cannot be queued (503, Twilio retries). */
-  report: (report: { messageId: string; messageSid: string; status: 'undelivered' | 'failed'; errorCode?: number }) => Promise<void>;
+/** What the SMS status webhook is handed: the port's `smsReport` (503 when it cannot be queued: Twilio retries). */
+export interface SmsWebhookDeps extends Pick<PhoneInbound, 'smsReport'> {
   /** Whether a request carries Twilio's signature (see `twilioSignatureCheck`). */
   verify: (req: Request) => boolean;
 }
@@ -44,7 +44,7 @@ export function smsWebhookGroup(deps: SmsWebhookDeps): RouteGroup {
         handle: async ({ query, body }) => {
           const status = FAILED.find((failed) => failed === body.MessageStatus);
           if (status !== undefined) {
-            await deps.report({ messageId: query.message, messageSid: body.MessageSid, status, ...(body.ErrorCode !== undefined ? { errorCode: Number(body.ErrorCode) } : {}) });
+            await deps.smsReport({ messageId: query.message, messageSid: body.MessageSid, status, ...(body.ErrorCode !== undefined ? { errorCode: Number(body.ErrorCode) } : {}) });
           }
           return { status: 204 as const };
         },

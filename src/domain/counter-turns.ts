@@ -63,33 +63,6 @@ export function turnAnnouncement(turnNumber: string, counterName: string): strin
   return `Turno ${turnNumber}, ${counter.charAt(0).toLocaleLowerCase('es-PE')}${counter.slice(1)}`;
 }
 
-// ─── order ─────────────────────────────────────────────────────────────────────────────────────────────────────
-
-/** A waiting turn as calling order sees it. */
-export interface WaitingTurn {
-  id: string;
-  /** Higher first (`priorityScore`, domain/priority.ts). */
-  priorityScore: number;
-  /** Arrival in the hall; a turn redirected to another service keeps it. */
-  arrivedAt: Date;
-}
-
-/**
- * Which turn a counter calls next among those waiting for its services: legal preferential attention first,
- * without waiting (Ley 28683), then Vecino Puntual, then arrival; equal arrivals by id so every node agrees. The
- * live state's Lua claim applies the same order (`routing-state.lua`, `hall_call`); this is its specification.
- */
-export function nextTurn<T extends WaitingTurn>(waiting: readonly T[]): T | undefined {
-  let best: T | undefined;
-  for (const turn of waiting) {
-    if (best === undefined) best = turn;
-    else if (turn.priorityScore !== best.priorityScore) best = turn.priorityScore > best.priorityScore ? turn : best;
-    else if (turn.arrivedAt.getTime() !== best.arrivedAt.getTime()) best = turn.arrivedAt < best.arrivedAt ? turn : best;
-    else if (turn.id < best.id) best = turn;
-  }
-  return best;
-}
-
 // ─── waiting time ──────────────────────────────────────────────────────────────────────────────────────────────
 
 /** Recent service times considered at most: the last twenty attentions of a service. */

@@ -33,13 +33,6 @@ const CLASS_SCORE: Readonly<Record<PriorityClass, number>> = {
 
 const MAX_SCORE = CLASS_SCORE.preferential;
 
-/** An entry waiting in a queue, as far as ordering is concerned. */
-export interface QueueEntry {
-  score: number;
-  enqueuedAt: Date;
-  id: string;
-}
-
 /** The class of a contact. Preferential attention is a legal right and wins over VPP when both apply. */
 export function priorityClassOf(input: { preferential: boolean; vpp: boolean }): PriorityClass {
   if (input.preferential) return 'preferential';
@@ -56,14 +49,29 @@ export function priorityScore(input: { priorityClass: PriorityClass; slaAtRisk: 
   return Math.min(base + (input.slaAtRisk ? 1 : 0), MAX_SCORE);
 }
 
+/** Every score a ticket can have, lowest first. */
+export const PRIORITY_SCORES: readonly number[] = [...new Set(Object.values(CLASS_SCORE))].sort((x, y) => x - y);
+
+/** Width of one score's band of order keys: arrival instants in ms stay below it until the year 2286. */
+const BAND = 1e13;
+
 /**
- * Comparator for `Array.prototype.sort`: higher score first, then oldest `enqueuedAt` first, then `id` in
- * code-unit order so that equal entries still sort the same way on every node.
+ * The key a queue is served by, lowest first: a higher score sits in a lower band, and within a band the earlier
+ * arrival comes first; equal keys go by ticket id. This is the calling order's one home: the live state's scripts
+ * (src/live) store these keys and only compare them, for the agents' queues and the counter hall's alike. The hall
+ * passes the score of the turn's class alone (see `hallEntryOf`), so an SLA at risk never lifts a turn there.
  */
-export function compareQueueEntries(a: QueueEntry, b: QueueEntry): number {
-  if (a.score !== b.score) return b.score - a.score;
-  const age = a.enqueuedAt.getTime() - b.enqueuedAt.getTime();
-  if (age !== 0) return age;
-  if (a.id === b.id) return 0;
-  return a.id < b.id ? -1 : 1;
+export function queueOrder(priorityScore: number, arrivedAt: Date): number {
+  return (MAX_SCORE + 1 - priorityScore) * BAND + arrivedAt.getTime();
+}
+
+/** The keys of one score's band, for reading the oldest arrival of each class of a queue. */
+export function orderBand(priorityScore: number): { min: number; max: number } {
+  const min = (MAX_SCORE + 1 - priorityScore) * BAND;
+  return { min, max: min + BAND - 1 };
+}
+
+/** The arrival an order key carries. */
+export function arrivalOf(order: number): Date {
+  return new Date(order % BAND);
 }

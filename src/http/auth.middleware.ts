@@ -1,7 +1,7 @@
 import type { Request } from 'express';
 import { AppError } from '../errors.js';
-import type { StaffActor } from '../services/auth.service.js';
-import type { StaffRole } from '../store/staff.model.js';
+import type { StaffActor } from '../services/staff/index.js';
+import type { StaffRole } from '../domain/staff.js';
 
 /** Turns an access token into the staff member it was issued to; throws UNAUTHENTICATED otherwise. */
 export type Authenticator = (token: string) => Promise<StaffActor>;

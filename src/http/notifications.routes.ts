@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { AppContext } from '../services/context.js';
-import { listNotifications, markNotificationRead } from '../services/notification.service.js';
+import type { AppContext } from '../services/context/index.js';
+import { listNotifications, markNotificationRead } from '../services/notifications/index.js';
 import { NOTIFICATION_CURSOR } from '../store/notification.repository.js';
 import { staffRoute, type ApiRoute } from './route-table.js';
 import { idParams, notificationView, queryInteger } from './schemas.js';

@@ -6,8 +6,8 @@ import { CHANNELS, TICKET_TYPES, type Channel } from '../domain/ticket-types.js'
 import { ERROR_CATALOGUE, type ErrorCode } from '../errors.js';
 import { DELIVERY_STATUSES, DIRECTIONS, INTERACTION_KINDS } from '../store/interaction.model.js';
 import { NOTIFICATION_KINDS } from '../store/notification.model.js';
-import { PRESENCES, STAFF_ROLES, type Presence } from '../store/staff.model.js';
 import { ACTOR_KINDS } from '../store/ticket-event.model.js';
+import { PRESENCES, STAFF_ROLES, type Presence } from '../domain/staff.js';
 
 /*
  * Schemas shared by the route tables: request building blocks, and the answers as they travel (ids and dates

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { AppContext } from '../services/context.js';
-import { queueStatsFor, supervisedQueueStats } from '../services/realtime.service.js';
+import type { AppContext } from '../services/context/index.js';
+import { queueStatsFor, supervisedQueueStats } from '../services/figures/index.js';
 import { staffRoute, type ApiRoute } from './route-table.js';
 import { queueStatsView, unitCodeOf } from './schemas.js';
 

@@ -2,21 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { TICKET_STATUSES } from '../domain/ticket-lifecycle.js';
 import { CHANNELS, TICKET_TYPES } from '../domain/ticket-types.js';
-import { takeNext } from '../services/assignment.service.js';
-import type { AppContext } from '../services/context.js';
-import { intake } from '../services/intake.service.js';
-import { extendSla } from '../services/sla-extension.service.js';
-import {
-  acknowledgeReportBack,
-  addNote,
-  assignTicketToStaff,
-  getTicketDetail,
-  listTickets,
-  referTicket,
-  replyToCitizen,
-  STAFF_ACTIONS,
-  transitionTicket,
-} from '../services/ticket.service.js';
+import { takeNext } from '../services/assignment/index.js';
+import type { AppContext } from '../services/context/index.js';
+import { receiveContact } from '../services/intake/index.js';
+import { extendSla } from '../services/sla/index.js';
+import { acknowledgeReportBack, addNote, assignTicketToStaff, getTicketDetail, listTickets, referTicket, replyToCitizen, STAFF_ACTIONS, transitionTicket } from '../services/tickets/index.js';
 import { staffRoute, type ApiRoute } from './route-table.js';
 import {
   citizenView,
@@ -141,7 +131,7 @@ export function ticketRoutes(ctx: AppContext): ApiRoute[] {
       },
       handle: async ({ actor, headers, body }) => {
         const key = headers['Idempotency-Key'];
-        const result = await intake(
+        const result = await receiveContact(
           ctx,
           {
             channel: 'manual',

@@ -1,12 +1,14 @@
 import type { Redis } from 'ioredis';
+import { arrivalOf, orderBand, PRIORITY_SCORES } from '../domain/priority.js';
 import { AppError } from '../errors.js';
-import { entryArgs, type Reply, type RoutingEntry, type RoutingStateRun } from './routing-state.repository.js';
+import { entryArgs, liveBase, liveScript, removedEntry, type RemovedEntry, type Reply, type RoutingEntry } from './live-script.js';
 
 /**
  * The counter hall's live state in Redis. Turns waiting per kiosk service, counters and who is signed in to them,
- * the turn each counter serves and those it parked: part of the live routing state (same script, same hash slot, so
- * a call is one atomic claim and a turn that leaves its counter frees it in every path), rebuilt from the store like
- * the rest. Beside it, under its own key base, what the hall only remembers for a while: the day's turn numbers
+ * the turn each counter serves and those it parked: its own script (counter-hall.lua, after the common live.lua: the
+ * same keys and hash slot as agent routing, so a call is one atomic claim, a turn counts in its unit's figures and its
+ * counter's load like any ticket, and a turn that leaves its counter frees it in every path), rebuilt from the store
+ * like the rest. Beside it, under its own key base, what the hall only remembers for a while: the day's turn numbers
  * (their ceiling is kept in the store, see `nextTurnNumber` in the counter service), the board's recent calls, the
  * recent service times behind wait estimates and the kiosks' request windows.
  */
@@ -89,8 +91,9 @@ function ids(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
 }
 
-export function createCounterHallRepository(redis: Redis, prefix: string, routing: { base: string; run: RoutingStateRun }) {
-  const { base: B, run } = routing;
+export function createCounterHallRepository(redis: Redis, prefix: string) {
+  const B = liveBase(prefix);
+  const run = liveScript(redis, prefix, 'liveHall');
   const memo = `{${prefix}:hall}`;
   const turnKeys = (day: string, turnPrefix: string): [string, string] => [`${memo}:tn:${day}:${turnPrefix}`, `${memo}:tc:${day}:${turnPrefix}`];
 
@@ -108,13 +111,22 @@ export function createCounterHallRepository(redis: Redis, prefix: string, routin
      * `strict` refuses while the live state is being rebuilt (the rebuild itself passes false).
      */
     async wait(entry: RoutingEntry, service: string, strict = true): Promise<'waiting' | 'held'> {
-      const reply = await run('hall_wait', entry.ticketId, ...entryArgs(entry), service, strict ? '1' : '0');
+      const reply = await run('wait', entry.ticketId, ...entryArgs(entry), service, strict ? '1' : '0');
       return reply === 'held' ? 'held' : 'waiting';
+    },
+
+    /**
+     * The turn leaves the hall (closed, cancelled, handed back, about to wait again): its queue or its counter lets it
+     * go. `abandonedDay` counts a waiting turn as abandoned on that day. Returns where it was, or null when the hall
+     * does not have it (unknown, or a ticket routed to agents).
+     */
+    async remove(ticketId: string, abandonedDay?: string): Promise<RemovedEntry | null> {
+      return removedEntry(await run('remove', ticketId, abandonedDay ?? ''));
     },
 
     /** The counter calls its best waiting turn (atomic: no two counters get the same one). */
     async call(counter: string, staffId: string, now: Date, day: string): Promise<{ ticketId: string; service: string } | CallRefusal> {
-      const reply = await run('hall_call', counter, staffId, String(now.getTime()), day);
+      const reply = await run('call', counter, staffId, String(now.getTime()), day);
       if (typeof reply === 'string') return answer(reply, CALL_REFUSALS) as CallRefusal;
       const [ticketId, service] = ids(reply);
       if (ticketId === undefined || service === undefined) throw new AppError('INTERNAL', 'unexpected answer from the live hall');
@@ -123,29 +135,29 @@ export function createCounterHallRepository(redis: Redis, prefix: string, routin
 
     /** The store says this counter holds the turn (rebuild). */
     async hold(entry: RoutingEntry, service: string, staffId: string, counter: string, stage: CounterStage, at: Date): Promise<void> {
-      await run('hall_hold', entry.ticketId, staffId, ...entryArgs(entry), service, counter, stage, String(at.getTime()));
+      await run('hold', entry.ticketId, staffId, ...entryArgs(entry), service, counter, stage, String(at.getTime()));
     },
 
     async seat(counter: string, staffId: string, services: readonly string[], paused: boolean): Promise<'ok' | SeatRefusal> {
-      return answer(await run('hall_seat', counter, staffId, services.join(','), paused ? '1' : '0'), SEAT_REFUSALS);
+      return answer(await run('seat', counter, staffId, services.join(','), paused ? '1' : '0'), SEAT_REFUSALS);
     },
 
     async unseat(counter: string, staffId: string): Promise<'ok' | UnseatRefusal> {
-      return answer(await run('hall_unseat', counter, staffId), UNSEAT_REFUSALS);
+      return answer(await run('unseat', counter, staffId), UNSEAT_REFUSALS);
     },
 
     async pause(counter: string, staffId: string, paused: boolean): Promise<'ok' | 'not_seated'> {
-      return answer(await run('hall_pause', counter, staffId, paused ? '1' : '0'), ['not_seated'] as const);
+      return answer(await run('pause', counter, staffId, paused ? '1' : '0'), ['not_seated'] as const);
     },
 
     /** The counter's turn moves on (`serving`), is parked, or a parked one is called back (`called`). */
     async stage(counter: string, staffId: string, ticketId: string, stage: CounterStage): Promise<'ok' | StageRefusal> {
-      return answer(await run('hall_stage', counter, staffId, ticketId, stage), STAGE_REFUSALS);
+      return answer(await run('stage', counter, staffId, ticketId, stage), STAGE_REFUSALS);
     },
 
     /** Turns of the same service called before this waiting one; null when it is not waiting. */
     async position(ticketId: string): Promise<{ ahead: number; service: string } | null> {
-      const reply = await run('hall_position', ticketId);
+      const reply = await run('position', ticketId);
       if (!Array.isArray(reply)) return null;
       const [ahead, service] = reply;
       return typeof ahead === 'number' && typeof service === 'string' ? { ahead, service } : null;
@@ -179,21 +191,22 @@ export function createCounterHallRepository(redis: Redis, prefix: string, routin
       return call(() => redis.get(`${B}:seat:${staffId}`));
     },
 
-    /** Waiting turns per service and the arrival of the oldest (scores are class bands of arrival times). */
+    /** Waiting turns per service and the arrival of the oldest (each class's band of order keys starts with its oldest). */
     async queues(services: readonly string[]): Promise<ServiceQueue[]> {
+      const bands = PRIORITY_SCORES.map(orderBand);
       const pipe = redis.pipeline();
       for (const service of services) {
         pipe.zcard(`${B}:h:${service}`);
-        // Scores are (4 - priority score) * 1e13 + arrival ms: the first of each class band is its oldest.
-        for (const band of [1, 2, 3]) pipe.zrangebyscore(`${B}:h:${service}`, band * 1e13, (band + 1) * 1e13 - 1, 'WITHSCORES', 'LIMIT', 0, 1);
+        for (const band of bands) pipe.zrangebyscore(`${B}:h:${service}`, band.min, band.max, 'WITHSCORES', 'LIMIT', 0, 1);
       }
       const results = (await call(() => pipe.exec())) ?? [];
+      const stride = 1 + bands.length;
       return services.map((service, i): ServiceQueue => {
-        const waiting = Number(results[i * 4]?.[1] ?? 0);
-        const oldest = [1, 2, 3]
-          .map((band, b) => {
-            const first = ids(results[i * 4 + 1 + b]?.[1]);
-            return first.length === 2 ? Number(first[1]) - band * 1e13 : undefined;
+        const waiting = Number(results[i * stride]?.[1] ?? 0);
+        const oldest = bands
+          .map((_, b) => {
+            const first = ids(results[i * stride + 1 + b]?.[1]);
+            return first.length === 2 ? arrivalOf(Number(first[1])).getTime() : undefined;
           })
           .filter((ms): ms is number => ms !== undefined);
         return { service, waiting, ...(oldest.length > 0 ? { oldestArrivedAt: new Date(Math.min(...oldest)) } : {}) };

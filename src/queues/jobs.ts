@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SMS_REASONS } from '../domain/citizen-sms.js';
+import { queuedContactSchema } from '../domain/contact.js';
 
 const objectId = z.string().regex(/^[a-f0-9]{24}$/, 'must be a 24-hex-digit id');
 const callSid = z.string().regex(/^CA[0-9a-f]{32}$/, 'must be a Twilio CallSid');
@@ -32,17 +33,14 @@ export const JOBS = {
     payload: z.object({ unitCode: z.string().min(1).max(40) }).strict(),
   },
   /**
-   * A contact a channel received, to become a ticket (intake), off the channel's request: a webhook answers at
-   * once and the store work happens here. jobId = `intake-<ticket id the contact will have>`, so a contact
-   * delivered twice is taken in once (and intake is idempotent on the channel key besides).
+   * A contact of a channel whose intake is queued (`CHANNEL_INTAKE`), to become a ticket off the channel's request: a
+   * webhook answers at once and the store work happens here. The payload is the contact contract itself.
+   * jobId = {@link intakeJobId}, so a contact delivered twice is taken in once (and intake is idempotent on the
+   * channel key besides).
    */
   'channel.intake': {
     queue: 'channel',
-    payload: z
-      .object({
-        contact: z.object({ channel: z.string(), externalId: z.string(), receivedAt: z.iso.datetime() }).loose(),
-      })
-      .strict(),
+    payload: z.object({ contact: queuedContactSchema }).strict(),
   },
   /**
    * A phone ticket was assigned: its caller, waiting in Twilio's queue, is put through to the agent's softphone.
@@ -212,7 +210,15 @@ export const JOBS = {
 } as const satisfies Record<string, { queue: QueueName; payload: z.ZodType }>;
 
 export type JobName = keyof typeof JOBS;
-export type JobPayload<N extends JobName> = z.infer<(typeof JOBS)[N]['payload']>;
+/** What a handler is given: the payload as its schema reads it. */
+export type JobPayload<N extends JobName> = z.output<(typeof JOBS)[N]['payload']>;
+/** What a producer queues: the payload as its schema accepts it (the same, but for instants that travel as strings). */
+export type JobInput<N extends JobName> = z.input<(typeof JOBS)[N]['payload']>;
+
+/** The `channel.intake` job of the contact that becomes ticket `ticketId`: one per contact. */
+export function intakeJobId(ticketId: string): string {
+  return `intake-${ticketId}`;
+}
 
 /** Retry and retention defaults for every job; a job overrides only with a reason. */
 export const DEFAULT_JOB_OPTIONS = {

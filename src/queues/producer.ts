@@ -1,13 +1,13 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logging.js';
-import { DEFAULT_JOB_OPTIONS, JOBS, QUEUE_NAMES, type JobName, type JobPayload, type QueueName } from './jobs.js';
+import { DEFAULT_JOB_OPTIONS, JOBS, QUEUE_NAMES, type JobInput, type JobName, type QueueName } from './jobs.js';
 
 export interface QueueSet {
   readonly prefix: string;
   queue(name: QueueName): Queue;
   /** Validates the payload against its schema before it reaches Redis, then adds the job. */
-  enqueue<N extends JobName>(name: N, payload: JobPayload<N>, options?: JobsOptions): Promise<string>;
+  enqueue<N extends JobName>(name: N, payload: JobInput<N>, options?: JobsOptions): Promise<string>;
   /** Whether the job with this id is still to run (waiting, delayed or running), as opposed to done or absent. */
   isPending(queue: QueueName, jobId: string): Promise<boolean>;
   close(): Promise<void>;

@@ -5,13 +5,12 @@ import { Server, type Socket } from 'socket.io';
 import { z } from 'zod';
 import { isAppError } from '../errors.js';
 import { createRedis } from '../queues/redis-client.js';
-import { authenticate, type StaffActor } from '../services/auth.service.js';
-import type { AppContext } from '../services/context.js';
-import { syncSince } from '../services/realtime.service.js';
-import { goOfflineAfterConnectionLoss, setStaffPresence } from '../services/staff.service.js';
-import { PRESENCES } from '../store/staff.model.js';
+import { authenticate, goOfflineAfterConnectionLoss, setStaffPresence, type StaffActor } from '../services/staff/index.js';
+import type { AppContext } from '../services/context/index.js';
+import { syncSince } from '../services/tickets/index.js';
 import { DISPLAY_NAMESPACE, rooms, type AckAnswer, type DisplayEvents, type StaffClientEvents, type StaffEvents } from './events.js';
 import { socketKey } from './publisher.js';
+import { PRESENCES } from '../domain/staff.js';
 
 interface SocketData {
   actor: StaffActor;

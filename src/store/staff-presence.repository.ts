@@ -1,12 +1,10 @@
 import { Types } from 'mongoose';
 import type { DocumentLocks } from './document-lock.js';
 import type { Models } from './models.js';
-import type { PerChannel, Presence, StaffDoc, StaffRole } from './staff.model.js';
+import type { PerChannel, StaffDoc } from './staff.model.js';
 import { guardedStep, type GuardedStep, type WriteFilters } from './guarded-update.js';
 import { storeCall } from './store-errors.js';
-
-/** Roles whose holders receive tickets automatically or by "take next". */
-export const ASSIGNABLE_ROLES = ['agent', 'area_staff'] as const;
+import type { Presence, StaffRole } from '../domain/staff.js';
 
 function staffObjectId(id: Types.ObjectId | string): Types.ObjectId | null {
   if (typeof id !== 'string') return id;

@@ -1,11 +1,7 @@
 import { Schema, type Connection, type Model, type Types } from 'mongoose';
+import { PRESENCES, STAFF_ROLES, type Presence, type StaffRole } from '../domain/staff.js';
 import { CHANNELS, type Channel } from '../domain/ticket-types.js';
 
-export const STAFF_ROLES = ['agent', 'supervisor', 'admin', 'area_staff'] as const;
-export type StaffRole = (typeof STAFF_ROLES)[number];
-
-export const PRESENCES = ['available', 'busy', 'away', 'offline'] as const;
-export type Presence = (typeof PRESENCES)[number];
 
 export type PerChannel = Record<Channel, number>;
 

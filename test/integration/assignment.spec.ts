@@ -1,14 +1,14 @@
 import { expect } from 'chai';
 import { OWNED_STATUSES, WAITING_STATUSES } from '../../src/domain/ticket-lifecycle.js';
 import { CHANNELS, type Channel } from '../../src/domain/ticket-types.js';
-import type { Actor } from '../../src/services/actor.js';
-import { assignTo, takeNext } from '../../src/services/assignment.service.js';
-import { intake } from '../../src/services/intake.service.js';
-import { setPresence } from '../../src/services/presence.service.js';
-import type { Presence, StaffDoc } from '../../src/store/staff.model.js';
+import type { Actor } from '../../src/services/context/index.js';
+import { assignTo, takeNext } from '../../src/services/assignment/index.js';
+import { setPresence } from '../../src/services/staff/index.js';
+import type { StaffDoc } from '../../src/store/staff.model.js';
 import { startSystem, type RunningSystem } from '../../src/system.js';
-import { contact, seedStaff, settle } from '../support/seed.js';
+import { contact, intakeNow, seedStaff, settle } from '../support/seed.js';
 import { testEnv, testLog, uniqueName } from '../support/services.js';
+import type { Presence } from '../../src/domain/staff.js';
 
 const SYSTEM: Actor = { kind: 'system' };
 
@@ -79,7 +79,7 @@ describe('assignment under concurrency (real FerretDB + Redis + BullMQ workers)'
     })();
     // Every contact arrives, and 60 of them are delivered a second time at the same moment.
     const deliveries = [...contacts, ...contacts.slice(0, 60)];
-    await runLimited(deliveries, 40, (c) => intake(system.ctx, c));
+    await runLimited(deliveries, 40, (c) => intakeNow(system.ctx, c));
     arrivals.done = true;
     await churn;
     // Most agents end available, some away or offline.
@@ -128,8 +128,8 @@ describe('assignment under concurrency (real FerretDB + Redis + BullMQ workers)'
   it('drains the queue at once when an agent becomes available', async () => {
     const { store, queues } = system.ctx;
     // Licencias has no agents yet: its tickets wait.
-    const t1 = await intake(system.ctx, contact({ subject: 'espera 1', hint: { serviceCode: 'licencias.funcionamiento' } }));
-    const t2 = await intake(system.ctx, contact({ subject: 'espera 2', hint: { serviceCode: 'licencias.funcionamiento' } }));
+    const t1 = await intakeNow(system.ctx, contact({ subject: 'espera 1', hint: { serviceCode: 'licencias.funcionamiento' } }));
+    const t2 = await intakeNow(system.ctx, contact({ subject: 'espera 2', hint: { serviceCode: 'licencias.funcionamiento' } }));
     await settle(queues, ['route', 'assign']);
     expect((await store.tickets.get(t1.ticket._id.toString()))?.status).to.equal('en_cola');
     const agent = await seedStaff(store, { units: ['SGLIC'], capacity: { email: 2 } });
@@ -145,10 +145,10 @@ describe('assignment under concurrency (real FerretDB + Redis + BullMQ workers)'
     // Registro Civil, with one agent in manual mode (never picked automatically).
     const agent = await seedStaff(store, { units: ['SGRC'], capacity: { phone: 1, email: 1 }, autoAssign: false });
     const supervisor: Actor = { kind: 'staff', id: 'sup', roles: ['supervisor'], units: ['SGRC'] };
-    const call = (subject: string) => intake(system.ctx, contact({ channel: 'phone', externalId: `CA${subject}`, subject, hint: { serviceCode: 'registro_civil.partidas' } }));
+    const call = (subject: string) => intakeNow(system.ctx, contact({ channel: 'phone', externalId: `CA${subject}`, subject, hint: { serviceCode: 'registro_civil.partidas' } }));
     const a = await call('llamada1');
     const b = await call('llamada2');
-    const mail = await intake(system.ctx, contact({ subject: 'correo', hint: { serviceCode: 'registro_civil.partidas' } }));
+    const mail = await intakeNow(system.ctx, contact({ subject: 'correo', hint: { serviceCode: 'registro_civil.partidas' } }));
     await setPresence(system.ctx, SYSTEM, agent._id.toString(), 'available');
     await settle(queues, ['route', 'assign']);
     expect((await store.tickets.get(a.ticket._id.toString()))?.status, 'manual-mode agent gets nothing automatically').to.equal('en_cola');

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { SignJWT } from 'jose';
 import { Types } from 'mongoose';
 import { DEV_AUTH_SECRET } from '../../src/config/env.js';
-import { LOGIN_THROTTLE, purgeExpiredRefreshTokens, type Session } from '../../src/services/auth.service.js';
+import { LOGIN_THROTTLE, purgeExpiredRefreshTokens, type Session } from '../../src/services/staff/index.js';
 import { startSystem, type RunningSystem } from '../../src/system.js';
 import { testEnv, testLog } from '../support/services.js';
 import { call, errorCode, loginAs, type Answer } from '../support/staff-fixtures.js';

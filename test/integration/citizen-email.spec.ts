@@ -1,14 +1,12 @@
 import { expect } from 'chai';
 import PostalMime, { type Email } from 'postal-mime';
-import { requestAcknowledgement, sendCitizenEmail } from '../../src/services/citizen-email.service.js';
-import { intake } from '../../src/services/intake.service.js';
-import { extendSla } from '../../src/services/sla-extension.service.js';
-import { startSla } from '../../src/services/sla.service.js';
-import { applyTransition, referTicket, replyToCitizen, transitionTicket } from '../../src/services/ticket.service.js';
+import { requestAcknowledgement, sendCitizenEmail } from '../../src/services/citizen-messages/index.js';
+import { extendSla, startSla } from '../../src/services/sla/index.js';
+import { applyTransition, referTicket, replyToCitizen, transitionTicket } from '../../src/services/tickets/index.js';
 import { citizenMessageIdFor } from '../../src/store/citizen-message.repository.js';
 import type { Ticket } from '../../src/store/ticket.repository.js';
 import { startSystem, type RunningSystem } from '../../src/system.js';
-import { contact, seedStaff, seedTicket } from '../support/seed.js';
+import { contact, intakeNow, seedStaff, seedTicket } from '../support/seed.js';
 import { testEnv, testLog, uniqueName } from '../support/services.js';
 import { startSmtpSink, type SinkMessage, type SmtpSink } from '../support/smtp-sink.js';
 import { actorOf } from '../support/staff-fixtures.js';
@@ -56,7 +54,7 @@ describe('email channel, outgoing: acknowledgements, agents\' replies and status
   async function mailedCase(from: string, subject: string): Promise<{ ticket: Ticket; messageId: string }> {
     mails++;
     const messageId = `CAF${String(mails)}xq9=a1@mail.gmail.com`;
-    const { ticket } = await intake(system.ctx, contact({ externalId: `<${messageId}>`, citizen: { email: from }, subject, body: 'Hay un árbol a punto de caer frente a mi casa.' }));
+    const { ticket } = await intakeNow(system.ctx, contact({ externalId: `<${messageId}>`, citizen: { email: from }, subject, body: 'Hay un árbol a punto de caer frente a mi casa.' }));
     return { ticket, messageId };
   }
 
@@ -161,7 +159,7 @@ describe('email channel, outgoing: acknowledgements, agents\' replies and status
     expect(header(mail, 'Auto-Submitted')).to.equal('auto-generated');
     expect(mail.text).to.contain('Poste de alumbrado apagado').and.contain('reabriremos su caso');
 
-    const { ticket: byPhone } = await intake(ctx, contact({ channel: 'phone', externalId: `CA${'7'.repeat(32)}`, citizen: { email: 'ana.torres@yahoo.es' }, subject: 'Llamada telefónica' }));
+    const { ticket: byPhone } = await intakeNow(ctx, contact({ channel: 'phone', externalId: `CA${'7'.repeat(32)}`, citizen: { email: 'ana.torres@yahoo.es' }, subject: 'Llamada telefónica' }));
     const current = await ctx.store.tickets.get(byPhone._id.toString());
     if (current) await applyTransition(ctx, SYSTEM, current, 'cancel', { reason: 'duplicado' });
     await eventually(async () => (await ctx.queues.queue('channel').getJobCounts('waiting', 'active', 'delayed')).waiting === 0, 'the channel queue to drain');

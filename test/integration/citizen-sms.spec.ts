@@ -3,17 +3,15 @@ import twilio from 'twilio';
 import { createTwilioSmsGateway } from '../../channels/phone/sms-gateway.js';
 import { phoneChannelEnv } from '../../src/config/env.js';
 import { isAppError } from '../../src/errors.js';
-import { SYSTEM } from '../../src/services/actor.js';
-import { sendCitizenSms } from '../../src/services/citizen-sms.service.js';
-import type { AppContext } from '../../src/services/context.js';
-import { intake } from '../../src/services/intake.service.js';
-import { handleCallEnded } from '../../src/services/phone-call.service.js';
-import { referTicket, transitionTicket } from '../../src/services/ticket.service.js';
+import { SYSTEM, type AppContext } from '../../src/services/context/index.js';
+import { sendCitizenSms } from '../../src/services/citizen-messages/index.js';
+import { handleCallEnded } from '../../src/services/phone/index.js';
+import { referTicket, transitionTicket } from '../../src/services/tickets/index.js';
 import { citizenMessageIdFor } from '../../src/store/citizen-message.repository.js';
 import { ticketIdFor, type Ticket } from '../../src/store/ticket.repository.js';
 import { startSystem, type RunningSystem } from '../../src/system.js';
 import { startFakeTwilio, twilioTestEnv, type FakeTwilio, type TwilioRequest } from '../support/fake-twilio.js';
-import { contact, settle } from '../support/seed.js';
+import { contact, intakeNow, settle } from '../support/seed.js';
 import { testEnv, testLog, uniqueName } from '../support/services.js';
 import { eventually } from '../support/wait.js';
 
@@ -87,7 +85,7 @@ describe('SMS to citizens through Twilio: tracking code after a call, status cha
 
   /** A case staff took in for a citizen with this phone (channel `manual`), queued at the office. */
   async function caseOf(phone: string, channel: 'manual' | 'email' = 'manual'): Promise<Ticket> {
-    const { ticket } = await intake(ctx, contact({ channel, citizen: { phone, ...(channel === 'email' ? { email: `${phone.replace(/\D/g, '')}@vecino.pe` } : {}) }, subject: 'Consulta por teléfono' }));
+    const { ticket } = await intakeNow(ctx, contact({ channel, citizen: { phone, ...(channel === 'email' ? { email: `${phone.replace(/\D/g, '')}@vecino.pe` } : {}) }, subject: 'Consulta por teléfono' }));
     await settle(ctx.queues, ['route', 'assign']);
     return ticket;
   }
@@ -239,7 +237,7 @@ describe('SMS to citizens through Twilio: tracking code after a call, status cha
     const off = await startSystem(await testEnv(import.meta.filename, { ROLE: 'worker' }), { log: testLog, queuePrefix: uniqueName(import.meta.filename) });
     try {
       expect(off.ctx.sms).to.equal(undefined);
-      const { ticket } = await intake(off.ctx, contact({ channel: 'manual', citizen: { phone: '+51987650050' }, subject: 'Consulta' }));
+      const { ticket } = await intakeNow(off.ctx, contact({ channel: 'manual', citizen: { phone: '+51987650050' }, subject: 'Consulta' }));
       const after = await transitionTicket(off.ctx, SYSTEM, ticket._id.toString(), { action: 'cancel', reason: 'Duplicado' });
       await sendCitizenSms(off.ctx, { ticketId: ticket._id.toString(), reason: 'cancelled', version: after.version }, { final: false });
       await settle(off.ctx.queues, ['channel']);

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
-import { takeNext } from '../../src/services/assignment.service.js';
-import { ensureLiveState } from '../../src/services/live-state.service.js';
-import { setPresence } from '../../src/services/presence.service.js';
+import { takeNext } from '../../src/services/assignment/index.js';
+import { priorityScore } from '../../src/domain/priority.js';
+import { ensureLiveState, followPriority } from '../../src/services/live-state/index.js';
+import { setPresence } from '../../src/services/staff/index.js';
 import { DocumentValidators, openApiProblems, type OpenApiDoc } from '../support/openapi.js';
 import { settle } from '../support/seed.js';
 import { actorOf, call, errorCode } from '../support/staff-fixtures.js';
@@ -65,7 +66,9 @@ describe('counters: calling turns, the display board, counter work on the ticket
     const vpp = turnOf(await hall.take(key, { service: 'orientacion', dni: '40000022' }));
     const elder = turnOf(await hall.take(key, { service: 'orientacion', preferentialReason: 'adulto_mayor' }));
     // What the SLA does to a ticket at risk: one class up, which elsewhere ranks a VPP case with preferential ones.
-    await ctx.live.setPriority(vpp.ticketId, 3);
+    const atRisk = await ctx.store.tickets.get(vpp.ticketId);
+    if (!atRisk) throw new Error('the VPP turn is not stored');
+    await followPriority(ctx, { ...atRisk, slaAtRisk: true, priorityScore: priorityScore({ priorityClass: atRisk.priorityClass, slaAtRisk: true }) });
     // Nor does it put the turn where agents take work from: turns are called from counters only.
     const agent = await hall.clerk(['GDVAC']);
     await setPresence(ctx, { kind: 'system' }, agent.staff._id.toString(), 'available');

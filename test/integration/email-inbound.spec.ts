@@ -3,22 +3,24 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { MailboxPoller, MailboxPollerDeps } from '../../channels/email/imap-poller.js';
+import type { MailboxPoller } from '../../channels/email/imap-poller.js';
 import { readMail } from '../../channels/email/mime-parser.js';
 import { appError } from '../../src/errors.js';
 import type { EmailChannelEnv } from '../../src/config/env.js';
-import { takeInEmail, type EmailIntakeDeps, type InboundEmail } from '../../src/services/email-intake.service.js';
+import { takeInEmail, type EmailIntakeDeps } from '../../src/services/email/index.js';
 import { createAttachmentFiles, type AttachmentFiles } from '../../src/store/attachment-file.repository.js';
 import type { Interaction } from '../../src/store/interaction.repository.js';
-import type { Ticket } from '../../src/store/ticket.repository.js';
-import { ticketIdFor } from '../../src/store/ticket.repository.js';
-import { emailPollerDeps, startEmailPoller, startSystem, type RunningSystem } from '../../src/system.js';
+import { ticketIdFor, type Ticket } from '../../src/store/ticket.repository.js';
+import { startSystem, type RunningSystem } from '../../src/system.js';
+import { mailInbound, startEmailPoller } from '../../src/wiring/email.js';
 import { startDovecot, type TestDovecot } from '../support/dovecot.js';
 import { acknowledgementRecorder, composeMail, emailConfigDir, MAIL_PASSWORD, testEmailEnv, type TestMailbox } from '../support/email-channel.js';
 import { readEmailFixture } from '../support/email-fixtures.js';
 import { seedTicket } from '../support/seed.js';
 import { testEnv, testLog, uniqueName } from '../support/services.js';
 import { eventually } from '../support/wait.js';
+import type { InboundEmail } from '../../src/domain/inbound-email.js';
+import type { MailInbound } from '../../channels/email/email.port.js';
 
 const OFFICE = 'atencionalvecino@munipueblolibre.gob.pe';
 const REPLIES = 'respuestas@munipueblolibre.gob.pe';
@@ -48,7 +50,7 @@ describe('email channel, inbound: real Dovecot, real store and Redis', function 
   let attachmentsDir: string;
   let files: AttachmentFiles;
   let email: EmailChannelEnv;
-  let deps: MailboxPollerDeps;
+  let deps: MailInbound;
   const recorder = acknowledgementRecorder();
   const pollers = new Map<string, MailboxPoller>();
   /** Every mail handed to the core, by mailbox; and a hook a test sets around the core's use-case. */
@@ -86,7 +88,7 @@ describe('email channel, inbound: real Dovecot, real store and Redis', function 
     system = await startSystem(await testEnv(import.meta.filename, { ROLE: 'worker', CONFIG_DIR: configDir }), { log: testLog, queuePrefix: uniqueName(import.meta.filename) });
     // A backstop of 3 s: IDLE is what wakes the pollers (the system test below runs with two minutes).
     email = testEmailEnv(dovecot, attachmentsDir, 3_000);
-    const core = emailPollerDeps(ctx(), intakeDeps());
+    const core = mailInbound(ctx(), intakeDeps());
     deps = {
       ...core,
       takeIn: (mail) => {

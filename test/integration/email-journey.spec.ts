@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import PostalMime, { type Email } from 'postal-mime';
-import { replyToCitizen } from '../../src/services/ticket.service.js';
+import { replyToCitizen } from '../../src/services/tickets/index.js';
 import type { Ticket } from '../../src/store/ticket.repository.js';
 import { startSystem, type RunningSystem } from '../../src/system.js';
 import { startDovecot, type TestDovecot } from '../support/dovecot.js';

@@ -1,13 +1,13 @@
 import { expect } from 'chai';
-import type { NormalizedContact } from '../../channels/types.js';
-import { SYSTEM } from '../../src/services/actor.js';
-import { intake } from '../../src/services/intake.service.js';
-import { setPresence } from '../../src/services/presence.service.js';
+import { SYSTEM } from '../../src/services/context/index.js';
+import { receiveContact } from '../../src/services/intake/index.js';
+import { setPresence } from '../../src/services/staff/index.js';
 import { startSystem, type RunningSystem } from '../../src/system.js';
 import type { Ticket } from '../../src/store/ticket.repository.js';
-import { contact, seedStaff, settle } from '../support/seed.js';
+import { contact, intakeNow, seedStaff, settle } from '../support/seed.js';
 import { testEnv, testLog, uniqueName } from '../support/services.js';
 import { eventually } from '../support/wait.js';
+import type { Contact } from '../../src/domain/contact.js';
 
 describe('intake: every contact becomes one ticket (real FerretDB + Redis)', () => {
   let system: RunningSystem;
@@ -21,7 +21,7 @@ describe('intake: every contact becomes one ticket (real FerretDB + Redis)', () 
   });
 
   it('creates the ticket, the citizen, the first interaction and the audit event, then routes it', async () => {
-    const { ticket, created } = await intake(
+    const { ticket, created } = await intakeNow(
       system.ctx,
       contact({
         channel: 'email',
@@ -55,7 +55,7 @@ describe('intake: every contact becomes one ticket (real FerretDB + Redis)', () 
 
   it('gives one ticket for the same contact delivered many times at once', async () => {
     const same = contact({ channel: 'phone', externalId: 'CA0123456789abcdef', subject: 'Llamada' });
-    const results = await Promise.all(Array.from({ length: 12 }, () => intake(system.ctx, same)));
+    const results = await Promise.all(Array.from({ length: 12 }, () => intakeNow(system.ctx, same)));
     const ids = new Set(results.map((r) => r.ticket._id.toString()));
     expect(ids.size).to.equal(1);
     expect(results.filter((r) => r.created)).to.have.length(1);
@@ -64,28 +64,28 @@ describe('intake: every contact becomes one ticket (real FerretDB + Redis)', () 
   });
 
   it('numbers tickets per year without gaps under concurrency and never reuses a number', async () => {
-    const results = await Promise.all(Array.from({ length: 30 }, (_, i) => intake(system.ctx, contact({ externalId: `seq-${i}`, receivedAt: new Date('2027-03-01T15:00:00Z') }))));
+    const results = await Promise.all(Array.from({ length: 30 }, (_, i) => intakeNow(system.ctx, contact({ externalId: `seq-${i}`, receivedAt: new Date('2027-03-01T15:00:00Z') }))));
     const seqs = results.map((r) => Number(r.ticket.trackingCode.slice(-6))).sort((a, b) => a - b);
     expect(seqs).to.deep.equal(Array.from({ length: 30 }, (_, i) => i + 1));
     expect(results.every((r) => r.ticket.trackingCode.startsWith('PL-2027-'))).to.equal(true);
   });
 
   it('uses the Lima year: 31 Dec 20:00 in Lima is still that year', async () => {
-    const { ticket } = await intake(system.ctx, contact({ externalId: 'new-year', receivedAt: new Date('2029-01-01T01:00:00Z') }));
+    const { ticket } = await intakeNow(system.ctx, contact({ externalId: 'new-year', receivedAt: new Date('2029-01-01T01:00:00Z') }));
     expect(ticket.trackingCode).to.match(/^PL-2028-/);
   });
 
   it('keeps a contact whose DNI is mistyped, without the DNI, and says so in the audit trail', async () => {
-    const { ticket } = await intake(system.ctx, contact({ externalId: 'bad-dni', citizen: { dni: '1234', phone: '+51 999 888 777' } }));
+    const { ticket } = await intakeNow(system.ctx, contact({ externalId: 'bad-dni', citizen: { dni: '1234', phone: '+51 999 888 777' } }));
     expect(ticket.citizenId).to.not.equal(undefined);
     const events = await system.ctx.store.ticketEvents.list(ticket._id.toString());
     expect(events[0]?.data).to.deep.include({ droppedIdentifiers: ['dni'] });
   });
 
   it('finds the same citizen by any identifier and learns new ones', async () => {
-    const first = await intake(system.ctx, contact({ externalId: 'c1', citizen: { dni: '20000002' } }));
-    const second = await intake(system.ctx, contact({ externalId: 'c2', citizen: { dni: '20000002', email: 'nuevo@correo.pe' } }));
-    const third = await intake(system.ctx, contact({ externalId: 'c3', citizen: { email: 'NUEVO@correo.pe' } }));
+    const first = await intakeNow(system.ctx, contact({ externalId: 'c1', citizen: { dni: '20000002' } }));
+    const second = await intakeNow(system.ctx, contact({ externalId: 'c2', citizen: { dni: '20000002', email: 'nuevo@correo.pe' } }));
+    const third = await intakeNow(system.ctx, contact({ externalId: 'c3', citizen: { email: 'NUEVO@correo.pe' } }));
     expect(second.ticket.citizenId?.toString()).to.equal(first.ticket.citizenId?.toString());
     expect(third.ticket.citizenId?.toString()).to.equal(first.ticket.citizenId?.toString());
   });
@@ -93,13 +93,13 @@ describe('intake: every contact becomes one ticket (real FerretDB + Redis)', () 
   it('marks a preferential citizen (Ley 28683) and serves them before citizens queued earlier', async () => {
     const { store } = system.ctx;
     // Registro Civil has nobody on duty yet, so every request waits in its queue.
-    const partida = async (externalId: string, citizen: NormalizedContact['citizen'] = {}) =>
-      (await intake(system.ctx, contact({ externalId, subject: 'Copia de partida de nacimiento', citizen, hint: { serviceCode: 'registro_civil.partidas' } }))).ticket;
+    const partida = async (externalId: string, citizen: Contact['citizen'] = {}) =>
+      (await intakeNow(system.ctx, contact({ externalId, subject: 'Copia de partida de nacimiento', citizen, hint: { serviceCode: 'registro_civil.partidas' } }))).ticket;
     // Stored as queued by intake, then put in the live queue by its route job: waiting only once both are done.
     const queued = (ticket: Ticket) =>
       eventually(async () => {
         const now = await store.tickets.get(ticket._id.toString());
-        return now?.status === 'en_cola' && now.unitCode === 'SGRC' && (await system.ctx.live.position(ticket._id.toString())) !== null && now;
+        return now?.status === 'en_cola' && now.unitCode === 'SGRC' && (await system.ctx.live.routing.position(ticket._id.toString())) !== null && now;
       }, `${ticket.trackingCode} queued in Registro Civil`);
     const earlier = [await partida('pref-before-1'), await partida('pref-before-2')];
     await Promise.all(earlier.map(queued));
@@ -130,7 +130,7 @@ describe('intake: every contact becomes one ticket (real FerretDB + Redis)', () 
     ]) {
       let error: unknown;
       try {
-        await intake(system.ctx, bad as never);
+        await receiveContact(system.ctx, bad as never);
       } catch (err) {
         error = err;
       }

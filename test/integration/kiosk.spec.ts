@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { createRedis } from '../../src/queues/redis-client.js';
 import { dniCheckCharacters } from '../../src/domain/identity-documents.js';
-import { nextTurnNumber } from '../../src/services/kiosk.service.js';
+import { nextTurnNumber } from '../../src/services/counter/kiosk.service.js';
 import { call, errorCode, fieldPaths } from '../support/staff-fixtures.js';
 import { lima, startHall, turnOf, type Hall } from '../support/hall.js';
 import { testLog, testServices } from '../support/services.js';

@@ -1,15 +1,14 @@
 import { expect } from 'chai';
 import { OWNED_STATUSES, WAITING_STATUSES } from '../../src/domain/ticket-lifecycle.js';
 import { CHANNELS } from '../../src/domain/ticket-types.js';
-import { takeNext } from '../../src/services/assignment.service.js';
-import { intake } from '../../src/services/intake.service.js';
-import { reconcileLiveState } from '../../src/services/live-state.service.js';
-import { setPresence } from '../../src/services/presence.service.js';
-import { transitionTicket } from '../../src/services/ticket.service.js';
-import type { Actor } from '../../src/services/actor.js';
+import { takeNext } from '../../src/services/assignment/index.js';
+import { reconcileLiveState } from '../../src/services/assignment/index.js';
+import { setPresence } from '../../src/services/staff/index.js';
+import { transitionTicket } from '../../src/services/tickets/index.js';
+import type { Actor } from '../../src/services/context/index.js';
 import type { StaffDoc } from '../../src/store/staff.model.js';
 import { startSystem, type RunningSystem } from '../../src/system.js';
-import { contact, seedStaff, settle } from '../support/seed.js';
+import { contact, intakeNow, seedStaff, settle } from '../support/seed.js';
 import { createRedis } from '../../src/queues/redis-client.js';
 import { testEnv, testLog, testServices, uniqueName } from '../support/services.js';
 
@@ -62,14 +61,14 @@ describe('live routing state against the store: rebuild, crashed claims, agreeme
     const { store, live } = system.ctx;
     const agent = await seedStaff(store, { units: ['SGRC'], capacity: { email: 2 } });
     await setPresence(system.ctx, SYSTEM, agent._id.toString(), 'busy');
-    const a = await intake(system.ctx, contact({ subject: 'partida 1', hint: { serviceCode: 'registro_civil.partidas' } }));
-    const b = await intake(system.ctx, contact({ subject: 'partida 2', hint: { serviceCode: 'registro_civil.partidas' } }));
+    const a = await intakeNow(system.ctx, contact({ subject: 'partida 1', hint: { serviceCode: 'registro_civil.partidas' } }));
+    const b = await intakeNow(system.ctx, contact({ subject: 'partida 2', hint: { serviceCode: 'registro_civil.partidas' } }));
     await settle(system.ctx.queues, ['route', 'assign']);
     const [ta, tb] = await Promise.all([store.tickets.get(a.ticket._id.toString()), store.tickets.get(b.ticket._id.toString())]);
     if (!ta || !tb) throw new Error('tickets missing');
     // The "worker" claims both in the live state and dies before writing either to the store.
-    expect(await live.take(agent._id.toString(), ['email'], new Date(), '2026-12-01')).to.include({ ticketId: ta._id.toString() });
-    expect(await live.take(agent._id.toString(), ['email'], new Date(), '2026-12-01')).to.include({ ticketId: tb._id.toString() });
+    expect(await live.routing.take(agent._id.toString(), ['email'], new Date(), '2026-12-01')).to.include({ ticketId: ta._id.toString() });
+    expect(await live.routing.take(agent._id.toString(), ['email'], new Date(), '2026-12-01')).to.include({ ticketId: tb._id.toString() });
     // Meanwhile the second one is cancelled in the store: that gives its claim back at once.
     await transitionTicket(system.ctx, { kind: 'system', id: 'test' }, tb._id.toString(), { action: 'cancel', reason: 'duplicado' });
     expect(await live.locate(tb._id.toString())).to.equal(null);
@@ -86,8 +85,8 @@ describe('live routing state against the store: rebuild, crashed claims, agreeme
     const redis = createRedis((await testServices()).redisUrl, 'queue', testLog);
     const agent = await seedStaff(store, { units: ['SGLIC'], capacity: { email: 50 } });
     const normal = [];
-    for (let i = 0; i < 8; i++) normal.push(await intake(system.ctx, contact({ subject: `licencia ${i}`, hint: { serviceCode: 'licencias.funcionamiento' } })));
-    const urgent = await intake(system.ctx, contact({ subject: 'licencia preferente', citizen: { preferential: true }, hint: { serviceCode: 'licencias.funcionamiento' } }));
+    for (let i = 0; i < 8; i++) normal.push(await intakeNow(system.ctx, contact({ subject: `licencia ${i}`, hint: { serviceCode: 'licencias.funcionamiento' } })));
+    const urgent = await intakeNow(system.ctx, contact({ subject: 'licencia preferente', citizen: { preferential: true }, hint: { serviceCode: 'licencias.funcionamiento' } }));
     await settle(queues, ['route', 'assign']);
     // Redis restarts empty: every key of this deployment is gone (live state, queues, locks).
     let cursor = '0';
@@ -100,7 +99,7 @@ describe('live routing state against the store: rebuild, crashed claims, agreeme
     expect(await live.isBuilt()).to.equal(false);
     // More contacts arrive while the state is gone; their route jobs rebuild it on first use.
     const late = [];
-    for (let i = 0; i < 3; i++) late.push(await intake(system.ctx, contact({ subject: `tarde ${i}`, hint: { serviceCode: 'licencias.funcionamiento' } })));
+    for (let i = 0; i < 3; i++) late.push(await intakeNow(system.ctx, contact({ subject: `tarde ${i}`, hint: { serviceCode: 'licencias.funcionamiento' } })));
     await settle(queues, ['route', 'assign']);
     await reconcileLiveState(system.ctx);
     expect(await live.isBuilt()).to.equal(true);
@@ -127,7 +126,7 @@ describe('live routing state against the store: rebuild, crashed claims, agreeme
       const r = random();
       const agent = agents[Math.floor(random() * agents.length)] as StaffDoc;
       if (r < 0.35) {
-        await intake(system.ctx, contact({ channel: random() < 0.5 ? 'email' : 'phone', externalId: `rnd-${String(step)}`, subject: `caso ${String(step)}`, hint: { serviceCode: 'parques.poda_arboles' } }));
+        await intakeNow(system.ctx, contact({ channel: random() < 0.5 ? 'email' : 'phone', externalId: `rnd-${String(step)}`, subject: `caso ${String(step)}`, hint: { serviceCode: 'parques.poda_arboles' } }));
       } else if (r < 0.55) {
         await setPresence(system.ctx, SYSTEM, agent._id.toString(), presences[Math.floor(random() * presences.length)] ?? 'busy');
       } else if (r < 0.7) {

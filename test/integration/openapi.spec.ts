@@ -3,7 +3,7 @@ import express from 'express';
 import { createServer, type Server } from 'node:http';
 import { dniCheckCharacters, isValidRuc } from '../../src/domain/identity-documents.js';
 import { createHttpApp } from '../../src/http/app.js';
-import type { Session } from '../../src/services/auth.service.js';
+import type { Session } from '../../src/services/staff/index.js';
 import { startSystem, type RunningSystem } from '../../src/system.js';
 import {
   documentedOperations,

@@ -14,14 +14,15 @@ import { connectTwiml } from '../../channels/phone/call-control.js';
 import { phoneWebhookGroup } from '../../channels/phone/phone.routes.js';
 import { WAITING_QUEUE } from '../../channels/phone/twiml.js';
 import { createHttpApp } from '../../src/http/app.js';
-import { calendarOf } from '../../src/services/calendar.js';
-import { handleCallEnded } from '../../src/services/phone-call.service.js';
-import { setPresence } from '../../src/services/presence.service.js';
-import { applyTransition } from '../../src/services/ticket.service.js';
+import { calendarOf } from '../../src/services/context/index.js';
+import { handleCallEnded } from '../../src/services/phone/index.js';
+import { setPresence } from '../../src/services/staff/index.js';
+import { applyTransition } from '../../src/services/tickets/index.js';
 import { surveyResponseIdFor } from '../../src/store/survey.repository.js';
 import { ticketIdFor } from '../../src/store/ticket.repository.js';
 import { phoneChannelEnv } from '../../src/config/env.js';
-import { phoneWebhookDeps, startSystem, type RunningSystem } from '../../src/system.js';
+import { startSystem, type RunningSystem } from '../../src/system.js';
+import { phoneWebhookDeps } from '../../src/wiring/phone.js';
 import { jwtVerify } from 'jose';
 import { seedStaff } from '../support/seed.js';
 import { call, loginAs } from '../support/staff-fixtures.js';
@@ -145,7 +146,7 @@ describe('phone channel: Twilio voice webhooks (signed, real HTTP, intake throug
     await post(base, '/voice/menu', { CallSid: sid, From: '+51987654331', Digits: '3' });
     const ticketId = ticketIdFor('phone', sid).toString();
     // The caller waits until the agent becomes available.
-    await eventually(async () => (await ctx.live.position(ticketId)) ?? undefined, 'the caller waiting');
+    await eventually(async () => (await ctx.live.routing.position(ticketId)) ?? undefined, 'the caller waiting');
     await setPresence(ctx, SYSTEM, staffId, 'available');
     const redirect = await eventually(() => twilioApi.requests.find((r) => r.path.endsWith(`/Calls/${sid}.json`)), 'the connect request to Twilio');
     // Recording is off unless the office turns it on (config/ivr.json).
@@ -209,7 +210,7 @@ describe('phone channel: Twilio voice webhooks (signed, real HTTP, intake throug
     const preferential = callSid();
     for (const [sid, from] of [[first, '+51987654351'], [second, '+51987654352'], [vpp, '+51987654350'], [preferential, '+51987654359']] as const) {
       await post(base, '/voice/menu', { CallSid: sid, From: from, Digits: '9' });
-      await eventually(async () => (await ctx.live.position(ticketIdFor('phone', sid).toString())) ?? undefined, 'the caller in the live queue');
+      await eventually(async () => (await ctx.live.routing.position(ticketIdFor('phone', sid).toString())) ?? undefined, 'the caller in the live queue');
     }
     const place = async (sid: string): Promise<{ said: string[]; twiml: Node | undefined }> => {
       const answer = await post(base, '/voice/wait', { CallSid: sid, QueuePosition: '1', QueueTime: '12' });
@@ -244,7 +245,7 @@ describe('phone channel: Twilio voice webhooks (signed, real HTTP, intake throug
     await post(base, '/voice/menu', { CallSid: sid, From: '+51987654360', Digits: '9' });
     await post(base, '/voice/menu', { CallSid: anonymous, From: 'anonymous', Digits: '9' });
     const id = ticketIdFor('phone', sid).toString();
-    for (const call of [sid, anonymous]) await eventually(async () => (await ctx.live.position(ticketIdFor('phone', call).toString())) ?? undefined, 'the caller waiting');
+    for (const call of [sid, anonymous]) await eventually(async () => (await ctx.live.routing.position(ticketIdFor('phone', call).toString())) ?? undefined, 'the caller waiting');
     const waiting = await ctx.store.tickets.get(id);
     const before = await abandoned();
 
@@ -602,7 +603,7 @@ describe('phone channel: Twilio voice webhooks (signed, real HTTP, intake throug
       expect((await post(downBase, '/voice/menu', { CallSid: sid, From: '+51987654390', Digits: '9' })).status).to.equal(200);
       // The running system's workers, with their store, took the contact in.
       const id = ticketIdFor('phone', sid).toString();
-      await eventually(async () => (await ctx.live.position(id)) ?? undefined, 'the queued contact taken in and waiting');
+      await eventually(async () => (await ctx.live.routing.position(id)) ?? undefined, 'the queued contact taken in and waiting');
       // What a waiting caller is told reads the store: 503 well before Twilio's 15 s, so Twilio plays its fallback.
       const startedAt = Date.now();
       const wait = await post(downBase, '/voice/wait', { CallSid: sid });

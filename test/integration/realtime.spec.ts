@@ -1,13 +1,11 @@
 import { expect } from 'chai';
 import { io as connect, type Socket } from 'socket.io-client';
 import type { NotificationPayload, PresencePayload, QueueStatsPayload, SyncAnswer, TicketEventPayload, TurnCalledPayload } from '../../src/realtime/events.js';
-import { startSession } from '../../src/services/auth.service.js';
-import { intake } from '../../src/services/intake.service.js';
-import { notify } from '../../src/services/notification.service.js';
-import { setPresence } from '../../src/services/presence.service.js';
+import { setPresence, startSession } from '../../src/services/staff/index.js';
+import { notify } from '../../src/services/notifications/index.js';
 import type { StaffDoc } from '../../src/store/staff.model.js';
 import { startSystem, type RunningSystem } from '../../src/system.js';
-import { contact, seedStaff, settle } from '../support/seed.js';
+import { contact, intakeNow, seedStaff, settle } from '../support/seed.js';
 import { testEnv, testLog, uniqueName } from '../support/services.js';
 import { eventually } from '../support/wait.js';
 
@@ -121,7 +119,7 @@ describe('live updates over Socket.IO (two API nodes + a worker, real Redis and 
     const since = new Date().toISOString();
     // A network cut shorter than node B's grace period: the agent stays available and gets work meanwhile.
     first.socket.disconnect();
-    const { ticket } = await intake(worker.ctx, contact({ subject: 'Partida mientras estaba desconectado', hint: { serviceCode: 'registro_civil.partidas' } }));
+    const { ticket } = await intakeNow(worker.ctx, contact({ subject: 'Partida mientras estaba desconectado', hint: { serviceCode: 'registro_civil.partidas' } }));
     await settle(worker.ctx.queues, ['route', 'assign']);
     expect((await worker.ctx.store.tickets.get(ticket._id.toString()))?.assigneeId?.toString()).to.equal(agent._id.toString());
     expect(first.ticketEvents.filter((e) => e.ticket.ticketId === ticket._id.toString())).to.deep.equal([]);
@@ -142,7 +140,7 @@ describe('live updates over Socket.IO (two API nodes + a worker, real Redis and 
     const client = await connected(open(nodeA, { token: await token(leaving) }));
     expect(await client.socket.timeout(10_000).emitWithAck('presence:set', { presence: 'volando' })).to.deep.include({ ok: false });
     expect(await client.socket.timeout(10_000).emitWithAck('presence:set', { presence: 'available' })).to.deep.equal({ ok: true });
-    const { ticket } = await intake(worker.ctx, contact({ subject: 'Licencia', hint: { serviceCode: 'licencias.funcionamiento' } }));
+    const { ticket } = await intakeNow(worker.ctx, contact({ subject: 'Licencia', hint: { serviceCode: 'licencias.funcionamiento' } }));
     await settle(worker.ctx.queues, ['route', 'assign']);
     expect((await worker.ctx.store.tickets.get(ticket._id.toString()))?.assigneeId?.toString()).to.equal(leaving._id.toString());
     await setPresence(worker.ctx, SYSTEM, staying._id.toString(), 'available');
@@ -174,7 +172,7 @@ describe('live updates over Socket.IO (two API nodes + a worker, real Redis and 
     expect(seen).to.include({ presence: 'away' });
     expect(seen.units).to.deep.equal(['SGPJ']);
 
-    const { ticket } = await intake(worker.ctx, contact({ subject: 'Poda', hint: { serviceCode: 'parques.poda_arboles' } }));
+    const { ticket } = await intakeNow(worker.ctx, contact({ subject: 'Poda', hint: { serviceCode: 'parques.poda_arboles' } }));
     await notify(worker.ctx, {
       recipientId: supervisor._id,
       kind: 'sla_at_risk',
@@ -232,7 +230,7 @@ describe('live updates over Socket.IO (two API nodes + a worker, real Redis and 
     worker.ctx.realtime.turnCalled({ turn: 'C-042', counter: 'Ventanilla 3', announcement, at: '2026-11-23T15:00:00.000Z', ...({ citizenName: 'Rosa Quispe', dni: '10000001' } as object) });
     await eventually(() => turns.length > 0, 'turn on the display');
     expect(turns).to.deep.equal([{ turn: 'C-042', counter: 'Ventanilla 3', announcement, at: '2026-11-23T15:00:00.000Z' }]);
-    await intake(worker.ctx, contact({ subject: 'No debe verse en pantalla' }));
+    await intakeNow(worker.ctx, contact({ subject: 'No debe verse en pantalla' }));
     await settle(worker.ctx.queues, ['route', 'assign']);
     expect(display.ticketEvents).to.deep.equal([]);
   });
@@ -252,7 +250,7 @@ describe('live updates over Socket.IO (two API nodes + a worker, real Redis and 
       Array.from({ length: 40 }, async () => {
         while (next < burst.length) {
           const c = burst[next++];
-          if (c) await intake(worker.ctx, c);
+          if (c) await intakeNow(worker.ctx, c);
         }
       }),
     );

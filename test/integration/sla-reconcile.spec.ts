@@ -1,8 +1,7 @@
 import { expect } from 'chai';
 import { JOBS, SLA_RECONCILE_EVERY_MS } from '../../src/queues/jobs.js';
-import type { AppContext } from '../../src/services/context.js';
-import { reconcileSla } from '../../src/services/sla-reconcile.service.js';
-import { startSla } from '../../src/services/sla.service.js';
+import type { AppContext } from '../../src/services/context/index.js';
+import { reconcileSla, startSla } from '../../src/services/sla/index.js';
 import type { NewTicket, Ticket } from '../../src/store/ticket.repository.js';
 import { startSystem, type RunningSystem } from '../../src/system.js';
 import { seedTicket } from '../support/seed.js';

@@ -1,6 +1,5 @@
 import { expect } from 'chai';
-import type { Session } from '../../src/services/auth.service.js';
-import { changePassword, createStaff, listStaff, setStaffCapacity, setStaffPresence, updateStaff } from '../../src/services/staff.service.js';
+import { changePassword, createStaff, listStaff, setStaffCapacity, setStaffPresence, updateStaff, type Session } from '../../src/services/staff/index.js';
 import type { Staff, StaffView } from '../../src/store/staff.repository.js';
 import { startSystem, type RunningSystem } from '../../src/system.js';
 import { testEnv, testLog } from '../support/services.js';

@@ -1,11 +1,11 @@
 import { expect } from 'chai';
-import type { Actor } from '../../src/services/actor.js';
-import { intake } from '../../src/services/intake.service.js';
-import { setPresence } from '../../src/services/presence.service.js';
-import { acknowledgeReportBack, getTicketDetail, referTicket, transitionTicket, visibleTicket } from '../../src/services/ticket.service.js';
+import type { Actor } from '../../src/services/context/index.js';
+import { setPresence } from '../../src/services/staff/index.js';
+import { visibleTicket } from '../../src/services/context/index.js';
+import { acknowledgeReportBack, getTicketDetail, referTicket, transitionTicket } from '../../src/services/tickets/index.js';
 import type { StaffDoc } from '../../src/store/staff.model.js';
 import { startSystem, type RunningSystem } from '../../src/system.js';
-import { contact, seedStaff, settle } from '../support/seed.js';
+import { contact, intakeNow, seedStaff, settle } from '../support/seed.js';
 import { testEnv, testLog, uniqueName } from '../support/services.js';
 
 function actorFor(staff: StaffDoc): Actor {
@@ -43,7 +43,7 @@ describe('ticket lifecycle: atomic transitions, referral and report-back, access
   });
 
   async function assignedTicket(externalId: string) {
-    const { ticket } = await intake(system.ctx, contact({ externalId, subject: `Caso ${externalId}` }));
+    const { ticket } = await intakeNow(system.ctx, contact({ externalId, subject: `Caso ${externalId}` }));
     await settle(system.ctx.queues, ['route', 'assign']);
     const current = await system.ctx.store.tickets.get(ticket._id.toString());
     expect(current?.assigneeId?.toString()).to.equal(officeAgent._id.toString());

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
-import { startSession } from '../../src/services/auth.service.js';
-import { listNotifications, markNotificationRead, notify } from '../../src/services/notification.service.js';
-import { supervisedQueueStats } from '../../src/services/realtime.service.js';
-import { assignTicketToStaff } from '../../src/services/ticket.service.js';
+import { startSession } from '../../src/services/staff/index.js';
+import { listNotifications, markNotificationRead, notify } from '../../src/services/notifications/index.js';
+import { supervisedQueueStats } from '../../src/services/figures/index.js';
+import { assignTicketToStaff } from '../../src/services/tickets/index.js';
 import type { StaffDoc } from '../../src/store/staff.model.js';
 import { startSystem, type RunningSystem } from '../../src/system.js';
 import { seedStaff, settle } from '../support/seed.js';

@@ -1,13 +1,16 @@
 import { isOpenStatus } from '../../src/domain/ticket-lifecycle.js';
 import { randomUUID } from 'node:crypto';
-import type { NormalizedContact } from '../../channels/types.js';
-import { hashPassword } from '../../src/services/password-hash.js';
+import { hashPassword } from '../../src/services/staff/index.js';
 import type { Store } from '../../src/store/connection.js';
-import type { PerChannel, StaffDoc, StaffRole } from '../../src/store/staff.model.js';
+import type { PerChannel, StaffDoc } from '../../src/store/staff.model.js';
 import type { NewTicket, Ticket } from '../../src/store/ticket.repository.js';
 import type { QueueName } from '../../src/queues/jobs.js';
 import type { QueueSet } from '../../src/queues/producer.js';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { StaffRole } from '../../src/domain/staff.js';
+import { CHANNEL_INTAKE, type Contact } from '../../src/domain/contact.js';
+import type { AppContext } from '../../src/services/context/index.js';
+import { receiveContact, takeInQueuedContact, type IntakeOptions, type IntakeResult } from '../../src/services/intake/index.js';
 
 export interface StaffSeed {
   username?: string;
@@ -40,7 +43,7 @@ export async function seedStaff(store: Store, input: StaffSeed): Promise<StaffDo
   return disabled;
 }
 
-export function contact(overrides: Partial<NormalizedContact> = {}): NormalizedContact {
+export function contact(overrides: Partial<Contact> = {}): Contact {
   return {
     channel: 'email',
     externalId: `<${randomUUID()}@vecino.pe>`,
@@ -50,6 +53,17 @@ export function contact(overrides: Partial<NormalizedContact> = {}): NormalizedC
     hint: {},
     ...overrides,
   };
+}
+
+/**
+ * Takes a contact in and answers its ticket now, whatever its channel's intake: an inline channel's through
+ * `receiveContact`, a queued channel's (phone) as its `channel.intake` job does once the worker took it out of Redis.
+ */
+export async function intakeNow(ctx: AppContext, c: Contact, options?: IntakeOptions): Promise<IntakeResult> {
+  if (CHANNEL_INTAKE[c.channel] === 'queued') return takeInQueuedContact(ctx, { contact: c });
+  const received = await receiveContact(ctx, c, options);
+  if (!('ticket' in received)) throw new Error(`a ${c.channel} contact was queued`);
+  return received;
 }
 
 /**

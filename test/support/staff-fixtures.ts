@@ -1,5 +1,5 @@
 import { isAppError, type ErrorCode } from '../../src/errors.js';
-import type { Session, StaffActor } from '../../src/services/auth.service.js';
+import type { Session, StaffActor } from '../../src/services/staff/index.js';
 import type { Staff } from '../../src/store/staff.repository.js';
 
 export interface Answer {

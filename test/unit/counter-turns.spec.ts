@@ -1,20 +1,5 @@
 import { expect } from 'chai';
-import {
-  estimateTurnWait,
-  formatTurnNumber,
-  hallQueueOf,
-  localMinutesOfDay,
-  nextTurn,
-  parseTurnNumber,
-  printedLocalTime,
-  publicTurnState,
-  publicTurnStateText,
-  recallRule,
-  serviceOpenness,
-  turnAnnouncement,
-  turnPrintout,
-} from '../../src/domain/counter-turns.js';
-import { priorityScore } from '../../src/domain/priority.js';
+import { estimateTurnWait, formatTurnNumber, hallQueueOf, localMinutesOfDay, parseTurnNumber, printedLocalTime, publicTurnState, publicTurnStateText, recallRule, serviceOpenness, turnAnnouncement, turnPrintout } from '../../src/domain/counter-turns.js';
 
 const LIMA = -300;
 const at = (local: string): Date => new Date(`${local}:00-05:00`);
@@ -37,23 +22,6 @@ describe('counter turns (pure)', () => {
   it('announces a turn as the board reads it out', () => {
     expect(turnAnnouncement('R-042', 'Ventanilla 3')).to.equal('Turno R-042, ventanilla 3');
     expect(turnAnnouncement('VP-007', 'Módulo Vecino Puntual')).to.equal('Turno VP-007, módulo Vecino Puntual');
-  });
-
-  it('calls legal preferential turns first without waiting, then VPP, then by arrival, equal arrivals by id', () => {
-    const t = (id: string, cls: 'preferential' | 'vpp' | 'normal', minute: number) => ({
-      id,
-      priorityScore: priorityScore({ priorityClass: cls, slaAtRisk: false }),
-      arrivedAt: new Date(Date.UTC(2026, 11, 1, 15, minute)),
-    });
-    const waiting = [t('n1', 'normal', 0), t('v1', 'vpp', 5), t('n2', 'normal', 1), t('p1', 'preferential', 30), t('v0', 'vpp', 5)];
-    const order: string[] = [];
-    const left = [...waiting];
-    for (let best = nextTurn(left); best !== undefined; best = nextTurn(left)) {
-      order.push(best.id);
-      left.splice(left.indexOf(best), 1);
-    }
-    expect(order).to.deep.equal(['p1', 'v0', 'v1', 'n1', 'n2']);
-    expect(nextTurn(waiting.slice(0, 0))).to.equal(undefined);
   });
 
   it('estimates the wait from the turns ahead, the open counters and the median of recent attentions', () => {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { hashPassword, verifyPassword } from '../../src/services/password-hash.js';
+import { hashPassword, verifyPassword } from '../../src/services/staff/password-hash.js';
 
 describe('password hashing (scrypt)', () => {
   const password = 'correct horse battery staple';

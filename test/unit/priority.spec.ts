@@ -1,6 +1,5 @@
 import { expect } from 'chai';
-import { compareQueueEntries, priorityClassOf, priorityScore } from '../../src/domain/priority.js';
-import type { QueueEntry } from '../../src/domain/priority.js';
+import { arrivalOf, orderBand, PRIORITY_SCORES, priorityClassOf, priorityScore, queueOrder } from '../../src/domain/priority.js';
 
 describe('priority', () => {
   describe('priorityClassOf', () => {
@@ -26,31 +25,29 @@ describe('priority', () => {
     });
   });
 
-  describe('compareQueueEntries', () => {
+  describe('queueOrder: the key every queue is served by, lowest first', () => {
     const at = (hhmm: string): Date => new Date(`2026-03-02T${hhmm}:00-05:00`);
-    const entry = (id: string, priorityClass: 'preferential' | 'vpp' | 'normal', slaAtRisk: boolean, hhmm: string) =>
-      ({ id, score: priorityScore({ priorityClass, slaAtRisk }), enqueuedAt: at(hhmm) }) satisfies QueueEntry;
+    const key = (priorityClass: 'preferential' | 'vpp' | 'normal', slaAtRisk: boolean, hhmm: string) => queueOrder(priorityScore({ priorityClass, slaAtRisk }), at(hhmm));
 
-    it('serves higher scores first, then the oldest, then by id', () => {
-      const queue: QueueEntry[] = [
-        entry('n-late', 'normal', false, '10:30'),
-        entry('n-risk', 'normal', true, '09:00'),
-        entry('v-new', 'vpp', false, '10:00'),
-        entry('v-old', 'vpp', false, '09:30'),
-        entry('p-new', 'preferential', false, '10:15'),
-        entry('v-risk', 'vpp', true, '09:45'),
-        entry('n-b', 'normal', false, '10:20'),
-        entry('n-a', 'normal', false, '10:20'),
-      ];
-      const order = [...queue].sort(compareQueueEntries).map((e) => e.id);
-      expect(order).to.deep.equal(['v-risk', 'p-new', 'n-risk', 'v-old', 'v-new', 'n-a', 'n-b', 'n-late']);
+    it('puts a higher score before any lower one, whatever the arrivals', () => {
+      expect(key('preferential', false, '17:00')).to.be.below(key('vpp', false, '08:00'));
+      expect(key('vpp', false, '17:00')).to.be.below(key('normal', false, '08:00'));
     });
 
-    it('gives the same order whatever the input order', () => {
-      const a = entry('a', 'normal', false, '09:00');
-      const b = entry('b', 'normal', false, '09:00');
-      expect([a, b].sort(compareQueueEntries)).to.deep.equal([b, a].sort(compareQueueEntries));
-      expect(compareQueueEntries(a, a)).to.equal(0);
+    it('ranks an at-risk ticket with the class above by arrival, without jumping older tickets of that class', () => {
+      expect(key('normal', true, '09:00')).to.be.below(key('vpp', false, '09:30'));
+      expect(key('normal', true, '09:00')).to.be.above(key('vpp', false, '08:30'));
+      expect(key('vpp', true, '09:00')).to.equal(key('preferential', false, '09:00'));
+    });
+
+    it('serves a class by arrival, and gives back the arrival and the band each key was made from', () => {
+      expect(key('normal', false, '09:00')).to.be.below(key('normal', false, '09:01'));
+      for (const score of PRIORITY_SCORES) {
+        const order = queueOrder(score, at('10:15'));
+        expect(arrivalOf(order).getTime()).to.equal(at('10:15').getTime());
+        expect(order).to.be.within(orderBand(score).min, orderBand(score).max);
+      }
+      expect(PRIORITY_SCORES).to.deep.equal([1, 2, 3]);
     });
   });
 });

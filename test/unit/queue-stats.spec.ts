@@ -1,42 +1,29 @@
 import { expect } from 'chai';
-import { ALL_QUEUES, computeQueueFigures, startOfLocalDay } from '../../src/domain/queue-stats.js';
+import { ALL_QUEUES, figuresFromCounters } from '../../src/domain/queue-stats.js';
 
 const at = (iso: string) => new Date(iso);
 
-describe('live queue figures', () => {
+describe('live queue figures from the live state\'s running totals', () => {
   const now = at('2026-11-23T15:00:00Z'); // 10:00 in Lima
 
-  it('counts waiting tickets, the longest wait and today\'s average wait per queue and for the unit', () => {
-    const figures = computeQueueFigures(
+  it('gives each declared queue and any other that holds counters, then the unit, with waits in seconds', () => {
+    const figures = figuresFromCounters(
       ['general', 'triage'],
-      {
-        waiting: [
-          { queue: 'general', enqueuedAt: at('2026-11-23T14:50:00Z'), createdAt: at('2026-11-23T14:49:00Z') },
-          { queue: 'general', enqueuedAt: at('2026-11-23T14:40:00Z'), createdAt: at('2026-11-23T14:39:00Z') },
-          { queue: 'triage', createdAt: at('2026-11-23T14:59:00Z') },
-        ],
-        atRisk: [{ queue: 'general' }],
-        assignedToday: [
-          { queue: 'general', enqueuedAt: at('2026-11-23T14:00:00Z'), createdAt: at('2026-11-23T14:00:00Z'), assignedAt: at('2026-11-23T14:02:00Z') },
-          { queue: 'general', enqueuedAt: at('2026-11-23T14:10:00Z'), createdAt: at('2026-11-23T14:10:00Z'), assignedAt: at('2026-11-23T14:14:00Z') },
-        ],
-        abandonedToday: [{ queue: 'triage' }],
-      },
+      [
+        { queue: 'general', waiting: 2, oldestEnqueuedAt: at('2026-11-23T14:40:00Z'), atRisk: 1, answeredToday: 2, waitMsToday: 360_000, abandonedToday: 0 },
+        { queue: 'reclamaciones', waiting: 0, atRisk: 0, answeredToday: 1, waitMsToday: 60_000, abandonedToday: 1 },
+      ],
       now,
     );
-    expect(figures.map((f) => f.queue)).to.deep.equal(['general', 'triage', ALL_QUEUES]);
+    expect(figures.map((f) => f.queue)).to.deep.equal(['general', 'reclamaciones', 'triage', ALL_QUEUES]);
     expect(figures[0]).to.deep.equal({ queue: 'general', waiting: 2, longestWaitSeconds: 1200, averageWaitTodaySeconds: 180, atRisk: 1, answeredToday: 2, abandonedToday: 0 });
-    expect(figures[1]).to.deep.include({ waiting: 1, longestWaitSeconds: 60, answeredToday: 0, abandonedToday: 1 });
-    expect(figures[2]).to.deep.include({ waiting: 3, longestWaitSeconds: 1200, averageWaitTodaySeconds: 180, atRisk: 1, answeredToday: 2, abandonedToday: 1 });
+    expect(figures[1]).to.deep.include({ waiting: 0, longestWaitSeconds: 0, averageWaitTodaySeconds: 60, abandonedToday: 1 });
+    expect(figures[3]).to.deep.equal({ queue: ALL_QUEUES, waiting: 2, longestWaitSeconds: 1200, averageWaitTodaySeconds: 140, atRisk: 1, answeredToday: 3, abandonedToday: 1 });
   });
 
-  it('reports an empty queue with zeros, not NaN or Infinity', () => {
-    const [general] = computeQueueFigures(['general'], { waiting: [], atRisk: [], assignedToday: [], abandonedToday: [] }, now);
+  it('reports an empty queue with zeros, not NaN or Infinity, and no longest wait once nothing waits', () => {
+    const [general, all] = figuresFromCounters(['general'], [{ queue: 'general', waiting: 0, oldestEnqueuedAt: at('2026-11-23T14:00:00Z'), atRisk: 0, answeredToday: 0, waitMsToday: 0, abandonedToday: 0 }], now);
     expect(general).to.deep.equal({ queue: 'general', waiting: 0, longestWaitSeconds: 0, averageWaitTodaySeconds: 0, atRisk: 0, answeredToday: 0, abandonedToday: 0 });
-  });
-
-  it('starts "today" at midnight in Lima, not in UTC', () => {
-    expect(startOfLocalDay(at('2026-11-24T03:00:00Z'), -300).toISOString()).to.equal('2026-11-23T05:00:00.000Z');
-    expect(startOfLocalDay(at('2026-11-24T05:00:00Z'), -300).toISOString()).to.equal('2026-11-24T05:00:00.000Z');
+    expect(all).to.deep.include({ queue: ALL_QUEUES, waiting: 0, longestWaitSeconds: 0 });
   });
 });
