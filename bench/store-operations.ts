@@ -106,7 +106,7 @@ const round = (ms: number): number => Math.round(ms * 100) / 100;
  * Counts and times the operations `source` starts until `stop()`; only a scan pays for a stack trace. An operation's
  * start and end events carry the same id object, which pairs them.
  */
-export function watchStoreOperations(source: OperationSource, root: string): { stop: () => StoreOperations } {
+export function watchStoreOperations(source: OperationSource, root: string, now: () => number = () => performance.now()): { stop: () => StoreOperations } {
   const shapes = new Map<string, { count: number; timed: number; totalMs: number; maxMs: number }>();
   const running = new Map<unknown, { shape: string; at: number }>();
   const scans = new Map<string, { shape: string; site: string; count: number }>();
@@ -120,7 +120,7 @@ export function watchStoreOperations(source: OperationSource, root: string): { s
     const counts = shapes.get(shape) ?? { count: 0, timed: 0, totalMs: 0, maxMs: 0 };
     counts.count++;
     shapes.set(shape, counts);
-    if (!CURSORS.has(method)) running.set(operation._id, { shape, at: performance.now() });
+    if (!CURSORS.has(method)) running.set(operation._id, { shape, at: now() });
     if (!scan) return;
     const limit = Error.stackTraceLimit;
     Error.stackTraceLimit = 60;
@@ -138,7 +138,7 @@ export function watchStoreOperations(source: OperationSource, root: string): { s
     running.delete(operation._id);
     const counts = shapes.get(run.shape);
     if (counts === undefined) return;
-    const ms = performance.now() - run.at;
+    const ms = now() - run.at;
     counts.timed++;
     counts.totalMs += ms;
     counts.maxMs = Math.max(counts.maxMs, ms);

@@ -30,68 +30,116 @@ export const ERROR_CATALOGUE = {
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
 
+/**
+ * The reasons a client or a worker can act on, each reported under one code (on the wire as `details.reason`; the
+ * status and retryability are the code's). A client that must do something different for one of them (reload the
+ * counter, sign out elsewhere first, ask for the extension earlier) matches the reason, never the message.
+ */
+export const ERROR_REASONS = {
+  // The live state (Redis) is being rebuilt from the store after Redis lost it.
+  live_state_rebuilding: { code: 'SERVICE_UNAVAILABLE', message: 'The live queue is being rebuilt; try again in a moment.' },
+
+  // Agents and their work.
+  offline: { code: 'CONFLICT', message: 'Set your presence before taking work.' },
+  at_capacity: { code: 'CONFLICT', message: 'At full capacity on that channel.' },
+  not_agent: { code: 'FORBIDDEN', message: 'Only staff who take tickets do this.' },
+  agent_offline: { code: 'CONFLICT', message: 'That person is offline.' },
+  disabled: { code: 'CONFLICT', message: 'This account is disabled.' },
+  counter_turn: { code: 'ILLEGAL_TRANSITION', message: 'A turn of the counter hall is called from a counter.' },
+
+  // A job that waits for another one to finish first (it is retried).
+  attempt_under_way: { code: 'CONFLICT', message: 'An attempt to send this message is under way.' },
+  intake_pending: { code: 'CONFLICT', message: 'The ticket of this call is not taken in yet.' },
+  send_pending: { code: 'CONFLICT', message: 'The SMS reported on is not stored as sent yet.' },
+  callback_pending: { code: 'CONFLICT', message: 'The call back this caller asked for is not booked yet.' },
+  ticket_pending: { code: 'CONFLICT', message: 'The ticket of this recording is not stored yet.' },
+
+  // Counters (ventanillas) of the hall.
+  not_signed_in: { code: 'ILLEGAL_TRANSITION', message: 'Sign in to this counter first.' },
+  counter_of_another: { code: 'FORBIDDEN', message: 'Someone else is signed in to this counter.' },
+  counter_taken: { code: 'CONFLICT', message: 'Someone else is signed in to this counter.' },
+  signed_in_elsewhere: { code: 'ILLEGAL_TRANSITION', message: 'You are signed in to another counter: sign out of it first.' },
+  no_current_turn: { code: 'ILLEGAL_TRANSITION', message: 'The counter has no turn now: call the next one.' },
+  counter_paused: { code: 'ILLEGAL_TRANSITION', message: 'The counter is paused: resume it to call turns.' },
+  counter_busy: { code: 'ILLEGAL_TRANSITION', message: 'Finish, redirect, park or close as a no-show the turn at the counter first.' },
+  already_serving: { code: 'ILLEGAL_TRANSITION', message: 'The citizen is already being served.' },
+  recall_limit: { code: 'ILLEGAL_TRANSITION', message: 'Announced as often as the hall allows: close it as a no-show.' },
+  recalls_pending: { code: 'ILLEGAL_TRANSITION', message: 'Announce the turn again first.' },
+  counter_changed: { code: 'CONFLICT', message: 'The counter changed meanwhile; reload it.' },
+  hall_busy: { code: 'CONFLICT', message: 'The hall is busy; call again.' },
+
+  // Kiosks and their turns.
+  missing_key: { code: 'UNAUTHENTICATED', message: 'A kiosk device key is required (X-Kiosk-Key).' },
+  invalid_key: { code: 'UNAUTHENTICATED', message: 'The kiosk device key is not valid.' },
+  revoked: { code: 'UNAUTHENTICATED', message: 'This kiosk device key was revoked.' },
+  device_rate_limit: { code: 'RATE_LIMITED', message: 'Demasiadas solicitudes desde este módulo; intente nuevamente en unos segundos.' },
+  turn_sequence: { code: 'SERVICE_UNAVAILABLE', message: 'The turn numbers are busy; try again.' },
+  request_id_reused: { code: 'DUPLICATE', message: 'This request id already issued a turn for another service.' },
+  dni_length: { code: 'VALIDATION_FAILED', message: 'The DNI must have 8 digits.' },
+  dni_not_digits: { code: 'VALIDATION_FAILED', message: 'The DNI must be digits.' },
+  dni_check_digit: { code: 'VALIDATION_FAILED', message: 'The check character of the DNI is wrong.' },
+  office_closed: { code: 'CLOSED', message: 'The counter hall is closed now.' },
+  last_turn_given: { code: 'CLOSED', message: 'The service gives no more turns today.' },
+
+  // The prórroga (extension) of a request for public information, Ley 27806 (see src/domain/sla-extension.ts).
+  not_extendable: { code: 'ILLEGAL_TRANSITION', message: 'Only the term of an open request for public information, with its SLA started, can be extended.' },
+  clock_paused: { code: 'ILLEGAL_TRANSITION', message: 'The SLA clock is paused while the office waits for the citizen; extend it once it runs again.' },
+  already_extended: { code: 'ILLEGAL_TRANSITION', message: 'The term of this request was already extended; the law allows it once.' },
+  notice_period_over: { code: 'ILLEGAL_TRANSITION', message: 'The citizen had to be told of an extension within the first business days after filing; that period is over.' },
+
+  // Webhooks.
+  invalid_signature: { code: 'FORBIDDEN', message: 'The request does not carry a valid Twilio signature.' },
+} as const satisfies Record<string, { code: ErrorCode; message: string }>;
+
+export type ErrorReason = keyof typeof ERROR_REASONS;
+
+/** What an error is raised as: a code of the catalogue, or a reason (which names its code). */
+export type ErrorKind = ErrorCode | ErrorReason;
+
 /** One problem with one field of the input; `path` is dotted, e.g. `citizen.emails.0`. */
 export interface FieldProblem {
   path: string;
   message: string;
 }
 
-export type ErrorDetails = { fields?: FieldProblem[]; [key: string]: unknown };
+/** What a call site tells of an error besides its kind; a `reason` comes from the catalogue, never from a call site. */
+export type ErrorDetails = { fields?: FieldProblem[]; reason?: never; [key: string]: unknown };
 
-export class AppError<C extends ErrorCode = ErrorCode> extends Error {
-  readonly status: number;
-  /** Whether the same operation may succeed if tried again later; fixed by the code's catalogue entry. */
-  readonly retryable: boolean;
+/** What an error carries besides its code: the call site's details, and the catalogue's reason when raised as one. */
+export type AppErrorDetails = { fields?: FieldProblem[]; reason?: ErrorReason; [key: string]: unknown };
 
-  constructor(
-    readonly code: C,
-    message?: string,
-    readonly details?: ErrorDetails,
-  ) {
-    super(message ?? ERROR_CATALOGUE[code].message);
-    this.name = 'AppError';
-    this.status = ERROR_CATALOGUE[code].status;
-    this.retryable = ERROR_CATALOGUE[code].retryable;
-  }
-}
-
-export function appError(code: ErrorCode, message?: string, details?: ErrorDetails): AppError {
-  return new AppError(code, message, details);
-}
-
-export function isAppError(err: unknown, code?: ErrorCode): err is AppError {
-  return err instanceof AppError && (code === undefined || err.code === code);
-}
-
-type ErrorFactory<C extends ErrorCode> = (message?: string, details?: ErrorDetails) => AppError<C>;
-
-/** `ILLEGAL_TRANSITION` → `illegalTransition`. */
-type FactoryName<C extends string> = C extends `${infer Head}_${infer Tail}` ? `${Lowercase<Head>}${Capitalize<FactoryName<Tail>>}` : Lowercase<C>;
-
-function factory<C extends ErrorCode>(code: C): ErrorFactory<C> {
-  return (message, details) => new AppError(code, message, details);
+function isReason(kind: ErrorKind): kind is ErrorReason {
+  return Object.hasOwn(ERROR_REASONS, kind);
 }
 
 /**
- * One factory per catalogue entry, e.g. `throw errors.conflict('The queue is busy; try again.')`. The type
- * demands exactly one per code, under its own name, so a new catalogue entry cannot be forgotten here.
+ * An error of the catalogue, and the one way to raise one: `throw new AppError('at_capacity')`, or with a message of
+ * the call site's and details, `throw new AppError('NOT_FOUND', 'No such ticket.')`.
  */
-export const errors = {
-  validationFailed: factory('VALIDATION_FAILED'),
-  malformedJson: factory('MALFORMED_JSON'),
-  unsupportedMediaType: factory('UNSUPPORTED_MEDIA_TYPE'),
-  payloadTooLarge: factory('PAYLOAD_TOO_LARGE'),
-  unauthenticated: factory('UNAUTHENTICATED'),
-  forbidden: factory('FORBIDDEN'),
-  notFound: factory('NOT_FOUND'),
-  routeNotFound: factory('ROUTE_NOT_FOUND'),
-  methodNotAllowed: factory('METHOD_NOT_ALLOWED'),
-  duplicate: factory('DUPLICATE'),
-  conflict: factory('CONFLICT'),
-  illegalTransition: factory('ILLEGAL_TRANSITION'),
-  closed: factory('CLOSED'),
-  rateLimited: factory('RATE_LIMITED'),
-  serviceUnavailable: factory('SERVICE_UNAVAILABLE'),
-  messageRefused: factory('MESSAGE_REFUSED'),
-  internal: factory('INTERNAL'),
-} as const satisfies { [C in ErrorCode as FactoryName<C>]: ErrorFactory<C> };
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  /** The catalogue's reason, when the error was raised as one (also `details.reason` on the wire). */
+  readonly reason: ErrorReason | undefined;
+  readonly status: number;
+  /** Whether the same operation may succeed if tried again later; fixed by the code's catalogue entry. */
+  readonly retryable: boolean;
+  readonly details: AppErrorDetails | undefined;
+
+  constructor(kind: ErrorKind, message?: string, details?: ErrorDetails) {
+    const reason = isReason(kind) ? kind : undefined;
+    const code = isReason(kind) ? ERROR_REASONS[kind].code : kind;
+    super(message ?? (reason === undefined ? ERROR_CATALOGUE[code].message : ERROR_REASONS[reason].message));
+    this.name = 'AppError';
+    this.code = code;
+    this.reason = reason;
+    this.status = ERROR_CATALOGUE[code].status;
+    this.retryable = ERROR_CATALOGUE[code].retryable;
+    this.details = reason === undefined ? details : { ...details, reason };
+  }
+}
+
+/** Whether `err` is an error of the catalogue, and, when `kind` is given, raised as that code or that reason. */
+export function isAppError(err: unknown, kind?: ErrorKind): err is AppError {
+  if (!(err instanceof AppError)) return false;
+  return kind === undefined || err.code === kind || err.reason === kind;
+}

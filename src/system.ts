@@ -17,7 +17,7 @@ import { createQueues } from './queues/producer.js';
 import { createRedis, pingRedis } from './queues/redis-client.js';
 import { createWorkerHeartbeats } from './queues/worker-heartbeats.js';
 import { createRealtimePublisher } from './realtime/publisher.js';
-import { attachSocketServer, type SocketServer } from './realtime/socket-server.js';
+import { attachSocketServer, type SocketServer } from './http/socket-server.js';
 import type { AppContext } from './services/context/index.js';
 import { ensureLiveState } from './services/live-state/index.js';
 import { ensureBootstrapAdmin } from './services/staff/index.js';
@@ -34,8 +34,10 @@ export interface SystemOptions {
   /** Key prefix of every queue and lock in Redis (tests use a unique one). */
   queuePrefix?: string;
   handlers?: HandlerRegistry;
-  /** The clock of the counter channel (turn numbers per Lima day, opening hours); tests move it. */
+  /** The system's clock (`ctx.clock`: sessions and tokens); real time unless a test moves it. */
   clock?: () => Date;
+  /** The clock of the counter channel (turn numbers per Lima day, opening hours); the system's unless a test moves it apart. */
+  counterClock?: () => Date;
 }
 
 export interface RunningSystem {
@@ -119,6 +121,7 @@ export async function startSystem(env: Env, options: SystemOptions = {}): Promis
       heartbeats: createWorkerHeartbeats(redis, prefix),
       realtime,
       instanceId: `${hostname()}:${process.pid}`,
+      clock: options.clock ?? (() => new Date()),
       ...(phone !== undefined ? { phone: createTwilioCallControl(phone, { ...(phone.apiBaseUrl !== undefined ? { apiBaseUrl: phone.apiBaseUrl } : {}), recordCalls: catalogue.ivr.recording.enabled }) } : {}),
       ...(phone?.smsFrom !== undefined ? { sms: createTwilioSmsGateway(phone, phone.smsFrom) } : {}),
       ...(email !== undefined ? { email } : {}),
@@ -146,7 +149,7 @@ export async function startSystem(env: Env, options: SystemOptions = {}): Promis
         log,
         ctx,
         readiness: { checks: { store: () => store.ping(), redis: () => pingRedis(probe) } },
-        channelGroups: [...channelRouteGroups(ctx), ...kioskChannelGroups(ctx, options.clock ?? (() => new Date()))],
+        channelGroups: [...channelRouteGroups(ctx), ...kioskChannelGroups(ctx, options.counterClock ?? ctx.clock)],
       });
       const server = createServer(app);
       httpServer = server;

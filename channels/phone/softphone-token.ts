@@ -26,7 +26,7 @@ export interface SoftphoneToken {
  */
 export function issueSoftphoneToken(actor: StaffActor, phone: PhoneChannelEnv): SoftphoneToken {
   if (!actor.roles.some((role) => (ASSIGNABLE_ROLES as readonly string[]).includes(role))) {
-    throw new AppError('FORBIDDEN', 'Only staff who take calls get a softphone.', { reason: 'not_agent' });
+    throw new AppError('not_agent', 'Only staff who take calls get a softphone.');
   }
   const token = new AccessToken(phone.accountSid, phone.apiKeySid, phone.apiKeySecret, {
     identity: actor.id,

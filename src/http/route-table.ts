@@ -236,7 +236,7 @@ export function signedByTwilio(route: ApiRoute, verify: (req: Request) => boolea
     ...route,
     access: { kind: 'twilio' },
     run: (req, res, actor) => {
-      if (!verify(req)) throw new AppError('FORBIDDEN', 'The request does not carry a valid Twilio signature.', { reason: 'invalid_signature' });
+      if (!verify(req)) throw new AppError('invalid_signature');
       return route.run(req, res, actor);
     },
   };

@@ -3,7 +3,7 @@ import { PREFERENTIAL_REASONS, TURN_OUTCOMES, TURN_STAGES } from '../domain/coun
 import { PRIORITY_CLASSES } from '../domain/priority.js';
 import { TICKET_STATUSES } from '../domain/ticket-lifecycle.js';
 import { CHANNELS, TICKET_TYPES, type Channel } from '../domain/ticket-types.js';
-import { ERROR_CATALOGUE, type ErrorCode } from '../errors.js';
+import { ERROR_CATALOGUE, ERROR_REASONS, type ErrorCode, type ErrorReason } from '../errors.js';
 import { DELIVERY_STATUSES, DIRECTIONS, INTERACTION_KINDS } from '../store/interaction.model.js';
 import { NOTIFICATION_KINDS } from '../store/notification.model.js';
 import { ACTOR_KINDS } from '../store/ticket-event.model.js';
@@ -360,17 +360,21 @@ export function errorView(status: number | '5XX'): z.ZodType {
   const key = String(status);
   const known = errorViews.get(key);
   if (known) return known;
-  const [first, ...rest] = codesOf(status);
+  const codes = codesOf(status);
+  const [first, ...rest] = codes;
   if (first === undefined) throw new Error(`no catalogue code answers ${key}`);
+  // Object.keys widens to string; the keys are the catalogue's reasons.
+  const [firstReason, ...otherReasons] = (Object.keys(ERROR_REASONS) as ErrorReason[]).filter((reason) => codes.includes(ERROR_REASONS[reason].code));
+  const details =
+    firstReason === undefined
+      ? z.record(z.string(), z.unknown())
+      : z.looseObject({ reason: z.enum([firstReason, ...otherReasons]).optional().meta({ description: 'What a client can act on, from the error catalogue (src/errors.ts).' }) });
   const schema = z
     .object({
       error: z.object({
         code: z.enum([first, ...rest]),
         message: z.string(),
-        details: z
-          .record(z.string(), z.unknown())
-          .optional()
-          .meta({ description: '`fields: [{path, message}]` for VALIDATION_FAILED; other codes say what they carry.' }),
+        details: details.optional().meta({ description: '`fields: [{path, message}]` for VALIDATION_FAILED; `reason` where the catalogue names one; other codes say what they carry.' }),
       }),
     })
     .meta({ id: `Error${key}` });

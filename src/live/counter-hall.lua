@@ -40,8 +40,7 @@ end
 -- before everyone else). strict = '1' refuses while the state is being rebuilt (a rebuild passes '0').
 ops.wait = function()
   if ARGV[10] == '1' then
-    local err = requireBuilt()
-    if err then return err end
+    if not built() then return NOT_BUILT end
   end
   local id = ARGV[2]
   local tkey = ticketKey(id)
@@ -60,8 +59,7 @@ end
 -- (Ley 28683 preferential, then VPP, then general; within a class, arrival), then the smaller id. Two counters calling
 -- at once never get the same turn: this runs atomically. Returns {ticket, service}, or a refusal.
 ops.call = function()
-  local err = requireBuilt()
-  if err then return err end
+  if not built() then return NOT_BUILT end
   local code, sid, now, day = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
   local c = seatedAt(code, sid)
   if not c then return 'not_seated' end

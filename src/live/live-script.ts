@@ -60,15 +60,8 @@ export function liveBase(prefix: string): string {
   return `{${prefix}:live}`;
 }
 
-/**
- * The reply error a script gives while the state is not built (`requireBuilt` in live.lua). Redis reply errors carry
- * their code as the first word, as Redis's own do (`NOSCRIPT`, `WRONGTYPE`); this is the one place that reads it.
- */
-const NOT_BUILT = 'NOTBUILT';
-
-function isNotBuilt(err: unknown): boolean {
-  return err instanceof Error && err.message.split(' ', 1)[0] === NOT_BUILT;
-}
+/** What an operation that needs the whole state answers while it is not built (`NOT_BUILT` in live.lua). */
+const NOT_BUILT = 'not_built';
 
 /** The live state's scripts, by the command each is defined as on a connection, and the module each adds. */
 const SCRIPTS = { liveShared: undefined, liveRouting: 'routing-state.lua', liveHall: 'counter-hall.lua' } as const;
@@ -82,12 +75,14 @@ export function liveScript(redis: Redis, prefix: string, name: ScriptName): Live
   if (!(name in redis)) redis.defineCommand(name, { numberOfKeys: 1, lua: [COMMON, module === undefined ? '' : readFileSync(join(import.meta.dirname, module), 'utf8'), DISPATCH].join('\n') });
   const client = redis as LiveRedis;
   return async (...args) => {
+    let reply: Reply;
     try {
-      return await client[name](base, ...args);
+      reply = await client[name](base, ...args);
     } catch (err) {
-      if (isNotBuilt(err)) throw new AppError('SERVICE_UNAVAILABLE', 'The live queue is being rebuilt; try again in a moment.', { reason: 'live_state_rebuilding' });
       throw new AppError('SERVICE_UNAVAILABLE', 'The live queue is not answering.', { cause: err instanceof Error ? err.message : String(err) });
     }
+    if (reply === NOT_BUILT) throw new AppError('live_state_rebuilding');
+    return reply;
   };
 }
 

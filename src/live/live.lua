@@ -47,12 +47,10 @@ local function ticketKey(id) return B .. ':t:' .. id end
 -- Whether a record is a turn of the counter hall (the counter-hall script's) rather than a ticket routed to agents.
 local function isTurn(t) return t.k ~= nil and t.k ~= '' end
 
-local function requireBuilt()
-  if redis.call('EXISTS', B .. ':built') == 0 then
-    return redis.error_reply('NOTBUILT live routing state is being rebuilt')
-  end
-  return nil
-end
+-- What an operation that needs the whole state answers while it is not built (Redis lost it; a rebuild from the store
+-- is due or under way): the repositories turn it into a retryable error the use cases know to wait for.
+local NOT_BUILT = 'not_built'
+local function built() return redis.call('EXISTS', B .. ':built') == 1 end
 
 local function dayCount(day, unit, field, by)
   if day == nil or day == '' then return end

@@ -124,8 +124,7 @@ end
 -- room, agents take the best tickets for them until this one is taken or nobody has room.
 -- Returns the claims made ({ticket, agent, channel, ...}); {} when it waits; 'assigned' if it was already taken.
 ops.place = function()
-  local err = requireBuilt()
-  if err then return err end
+  if not built() then return NOT_BUILT end
   local id = ARGV[2]
   local tkey = ticketKey(id)
   local st = redis.call('HGET', tkey, 'st')
@@ -156,8 +155,7 @@ end
 
 -- drain staff channelsCsv now day: an agent gained room.
 ops.drain = function()
-  local err = requireBuilt()
-  if err then return err end
+  if not built() then return NOT_BUILT end
   local out = {}
   drain(ARGV[2], split(ARGV[3]), ARGV[4], ARGV[5], out)
   return out
@@ -165,8 +163,7 @@ end
 
 -- take staff channelsCsv now day: "take next", whatever the agent's presence short of offline.
 ops.take = function()
-  local err = requireBuilt()
-  if err then return err end
+  if not built() then return NOT_BUILT end
   local sid = ARGV[2]
   local a = hgetall(B .. ':a:' .. sid)
   if not a or a.x ~= '1' then return 'not_agent' end
@@ -185,8 +182,7 @@ end
 
 -- assign ticket staff now day: a supervisor hands a waiting ticket to a named agent.
 ops.assign = function()
-  local err = requireBuilt()
-  if err then return err end
+  if not built() then return NOT_BUILT end
   local id, sid = ARGV[2], ARGV[3]
   local t = hgetall(ticketKey(id))
   if not t or t.st ~= 'w' or isTurn(t) then return 'not_waiting' end

@@ -140,7 +140,7 @@ describe('assignment under concurrency (real FerretDB + Redis + BullMQ workers)'
     expect(mine.every((t) => t.status === 'asignado')).to.equal(true);
   });
 
-  it('never lets a manual assignment exceed capacity, and take-next respects it too', async () => {
+  it('refuses a manual assignment and a take-next beyond capacity as at_capacity, and the agent holds no more than it', async () => {
     const { store, queues } = system.ctx;
     // Registro Civil, with one agent in manual mode (never picked automatically).
     const agent = await seedStaff(store, { units: ['SGRC'], capacity: { phone: 1, email: 1 }, autoAssign: false });
@@ -161,7 +161,8 @@ describe('assignment under concurrency (real FerretDB + Redis + BullMQ workers)'
     } catch (err) {
       error = err;
     }
-    expect(error).to.have.property('code', 'CONFLICT');
+    expect(error).to.include({ code: 'CONFLICT', reason: 'at_capacity' });
+    expect((await store.tickets.get(b.ticket._id.toString()))?.status, 'the refused ticket still waits').to.equal('en_cola');
 
     const me: Actor = { kind: 'staff', id: agent._id.toString(), roles: ['agent'], units: ['SGRC'] };
     let full: unknown;
@@ -170,7 +171,7 @@ describe('assignment under concurrency (real FerretDB + Redis + BullMQ workers)'
     } catch (err) {
       full = err;
     }
-    expect(full).to.have.property('code', 'CONFLICT');
+    expect(full).to.include({ code: 'CONFLICT', reason: 'at_capacity' });
     const next = await takeNext(system.ctx, me, 'email');
     expect(next?._id.toString()).to.equal(mail.ticket._id.toString());
     expect(await takeNext(system.ctx, me, 'manual')).to.equal(null);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MailboxPoller } from '../../channels/email/imap-poller.js';
 import { readMail } from '../../channels/email/mime-parser.js';
-import { appError } from '../../src/errors.js';
+import { AppError } from '../../src/errors.js';
 import type { EmailChannelEnv } from '../../src/config/env.js';
 import { takeInEmail, type EmailIntakeDeps } from '../../src/services/email/index.js';
 import { createAttachmentFiles, type AttachmentFiles } from '../../src/store/attachment-file.repository.js';
@@ -371,7 +371,7 @@ describe('email channel, inbound: real Dovecot, real store and Redis', function 
         if (ids.includes(messageId)) order.push(messageId);
         if (messageId === ids[2] && !refused) {
           refused = true;
-          throw appError('SERVICE_UNAVAILABLE', 'simulated: the store stopped answering for a moment');
+          throw new AppError('SERVICE_UNAVAILABLE', 'simulated: the store stopped answering for a moment');
         }
         return takeIn();
       };

@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import { Types } from 'mongoose';
+import { randomUUID } from 'node:crypto';
 import { io as connect, type Socket } from 'socket.io-client';
 import type { NotificationPayload, PresencePayload, QueueStatsPayload, SyncAnswer, TicketEventPayload, TurnCalledPayload } from '../../src/realtime/events.js';
 import { setPresence, startSession } from '../../src/services/staff/index.js';
@@ -17,6 +19,8 @@ interface Client {
   socket: Socket;
   ticketEvents: TicketEventPayload[];
   stats: QueueStatsPayload[];
+  notifications: NotificationPayload[];
+  turns: TurnCalledPayload[];
   disconnects: string[];
 }
 
@@ -33,9 +37,11 @@ describe('live updates over Socket.IO (two API nodes + a worker, real Redis and 
 
   function open(node: RunningSystem, auth: Record<string, unknown>, path = ''): Client {
     const socket = connect(`${node.url ?? ''}${path}`, { auth, transports: ['websocket'], reconnection: false, forceNew: true });
-    const client: Client = { socket, ticketEvents: [], stats: [], disconnects: [] };
+    const client: Client = { socket, ticketEvents: [], stats: [], notifications: [], turns: [], disconnects: [] };
     socket.on('ticket:event', (e: TicketEventPayload) => client.ticketEvents.push(e));
     socket.on('queue:stats', (s: QueueStatsPayload) => client.stats.push(s));
+    socket.on('notification:new', (n: NotificationPayload) => client.notifications.push(n));
+    socket.on('turn:called', (t: TurnCalledPayload) => client.turns.push(t));
     socket.on('disconnect', (reason) => client.disconnects.push(reason));
     clients.push(client);
     return client;
@@ -51,6 +57,22 @@ describe('live updates over Socket.IO (two API nodes + a worker, real Redis and 
     const id = client.socket.id;
     client.socket.disconnect();
     await eventually(() => id !== undefined && node.sockets?.io.of('/').sockets.has(id) === false, 'the node to see the connection drop');
+  }
+
+  /**
+   * Waits until a client has been sent everything published before now, so that a check that something did not reach
+   * it cannot pass early: a marker, published after it the same way (the worker's emitter, Redis, the client's node),
+   * reaches the client, and one socket delivers in order. A staff client gets a notification; the display a call.
+   */
+  async function caughtUp(client: Client, staff?: StaffDoc): Promise<void> {
+    const marker = `marca ${randomUUID()}`;
+    if (staff) {
+      await notify(worker.ctx, { recipientId: staff._id, kind: 'report_back', ticketId: new Types.ObjectId(), trackingCode: '-', message: marker, dedupeKey: marker });
+      await eventually(() => client.notifications.some((n) => n.message === marker), 'the marker sent after what is ruled out');
+    } else {
+      worker.ctx.realtime.turnCalled({ turn: 'Z-999', counter: 'Ventanilla 1', announcement: marker, at: new Date().toISOString() });
+      await eventually(() => client.turns.some((t) => t.announcement === marker), 'the marker sent after what is ruled out');
+    }
   }
 
   async function presenceOf(staff: StaffDoc): Promise<string | undefined> {
@@ -109,6 +131,7 @@ describe('live updates over Socket.IO (two API nodes + a worker, real Redis and 
     expect(routed?.ticket).to.include({ unitCode: 'GDVAC', status: 'en_cola' });
     expect(Object.keys(routed?.ticket ?? {})).not.to.include.members(['subject', 'citizenId']);
     await settle(worker.ctx.queues, ['route', 'assign']);
+    await caughtUp(rentasClient, rentas);
     expect(rentasClient.ticketEvents.filter((e) => e.ticket.ticketId === ticketId)).to.deep.equal([]);
   });
 
@@ -183,6 +206,7 @@ describe('live updates over Socket.IO (two API nodes + a worker, real Redis and 
     });
     await eventually(() => notifications.length > 0, 'notification pushed');
     expect(notifications[0]).to.include({ kind: 'sla_at_risk', trackingCode: ticket.trackingCode });
+    await caughtUp(outsider, otherSupervisor);
     expect(outsiderPresences.filter((p) => p.staffId === agent._id.toString())).to.deep.equal([]);
   });
 
@@ -222,17 +246,17 @@ describe('live updates over Socket.IO (two API nodes + a worker, real Redis and 
   });
 
   it('shows a public display only turn numbers and counter names', async () => {
-    const display = open(nodeB, {}, '/display');
-    const turns: TurnCalledPayload[] = [];
-    display.socket.on('turn:called', (t: TurnCalledPayload) => turns.push(t));
-    await connected(display);
+    const display = await connected(open(nodeB, {}, '/display'));
+    const { turns } = display;
     const announcement = 'Turno C-042, ventanilla 3';
     worker.ctx.realtime.turnCalled({ turn: 'C-042', counter: 'Ventanilla 3', announcement, at: '2026-11-23T15:00:00.000Z', ...({ citizenName: 'Rosa Quispe', dni: '10000001' } as object) });
     await eventually(() => turns.length > 0, 'turn on the display');
     expect(turns).to.deep.equal([{ turn: 'C-042', counter: 'Ventanilla 3', announcement, at: '2026-11-23T15:00:00.000Z' }]);
     await intakeNow(worker.ctx, contact({ subject: 'No debe verse en pantalla' }));
     await settle(worker.ctx.queues, ['route', 'assign']);
+    await caughtUp(display);
     expect(display.ticketEvents).to.deep.equal([]);
+    expect(display.stats).to.deep.equal([]);
   });
 
   it('pushes throttled live queue figures to supervisors under a burst of 1,000 tickets, and serves them over REST', async () => {
@@ -267,6 +291,7 @@ describe('live updates over Socket.IO (two API nodes + a worker, real Redis and 
     // One push per second at most (plus the second the burst ended in and the last one).
     expect(pushes, `${pushes} pushes for 1,000 tickets in ${seconds.toFixed(1)} s`).to.be.at.most(Math.ceil(seconds) + 3);
     expect(pushes).to.be.greaterThan(0);
+    await caughtUp(agentView, agent);
     expect(agentView.stats, 'an agent is not sent supervisor figures').to.deep.equal([]);
     expect(total(rest)).to.have.keys(['queue', 'waiting', 'longestWaitSeconds', 'averageWaitTodaySeconds', 'atRisk', 'answeredToday', 'abandonedToday']);
     expect(rest.agents).to.have.keys(['available', 'busy', 'away', 'offline']);

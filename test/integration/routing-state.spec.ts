@@ -194,7 +194,8 @@ describe('live routing state (real Redis, Lua claims)', () => {
       () => null,
       (e: unknown) => e,
     );
-    expect(err).to.have.property('code', 'SERVICE_UNAVAILABLE');
+    expect(err).to.include({ code: 'SERVICE_UNAVAILABLE', reason: 'live_state_rebuilding', retryable: true });
+    expect(await fresh.hall.call('V1', 'clerk', t0, DAY).catch((e: unknown) => e)).to.include({ reason: 'live_state_rebuilding' });
     expect(await fresh.isBuilt()).to.equal(false);
   });
 

@@ -2,7 +2,6 @@ import { expect } from 'chai';
 import { copyFile, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { TicketStatus } from '../../src/domain/ticket-lifecycle.js';
 import { JOBS, type JobPayload } from '../../src/queues/jobs.js';
 import type { AppContext } from '../../src/services/context/index.js';
@@ -423,8 +422,14 @@ describe('SLA in business time: delayed checks, pauses, warnings and breaches (r
       expect((await slaJobsOf(c, id)).find((j) => j.kind === 'first_response')?.state).to.equal('active');
 
       // The pause must remove the running first-response job; it can only do so once the job is done.
-      const pausing = transition(c, id, 'en_atencion', 'esperando_vecino').then(() => Date.now());
-      await sleep(300);
+      let pauseDone = false;
+      const pausing = transition(c, id, 'en_atencion', 'esperando_vecino').then(() => {
+        pauseDone = true;
+        return Date.now();
+      });
+      // Once the pause is stored, all the transition has left to do is the job's removal, which must wait for the check.
+      await eventually(async () => (await current(c, id)).sla?.pauses.some((pause) => pause.to === undefined) === true, 'the pause to be stored');
+      expect(pauseDone, 'the pause waits for the running check').to.equal(false);
       release();
       const pausedDoneAt = await pausing;
       expect(pausedDoneAt).to.be.at.least(handlerFinishedAt);

@@ -69,7 +69,7 @@ export async function startHall(testFile: string, env: Record<string, string> = 
   const system = await startSystem(await testEnv(testFile, { ROLE: 'all', CONFIG_DIR: configDir, ...env }), {
     log: testLog,
     queuePrefix: uniqueName(testFile),
-    clock: () => new Date(clock.ms),
+    counterClock: () => new Date(clock.ms),
   });
   const url = system.url ?? '';
   const adminStaff = await seedStaff(system.ctx.store, { roles: ['admin'], units: ['GDVAC'] });

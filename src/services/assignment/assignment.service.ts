@@ -132,13 +132,13 @@ export async function takeNext(ctx: AppContext, actor: Actor, channel?: Channel)
     const now = new Date();
     const claim = await withLive(ctx, () => ctx.live.routing.take(actor.id, channel ? [channel] : CHANNELS, now, dayOf(ctx, now)));
     if (claim === 'empty') return null;
-    if (claim === 'offline') throw new AppError('CONFLICT', 'Set your presence before taking work.', { reason: 'offline' });
-    if (claim === 'at_capacity') throw new AppError('CONFLICT', 'You are at full capacity on that channel.', { reason: 'at_capacity' });
+    if (claim === 'offline') throw new AppError('offline');
+    if (claim === 'at_capacity') throw new AppError('at_capacity', 'You are at full capacity on that channel.');
     if (claim === 'not_agent') {
       // The live state may not know this person yet (never present since it was built): learn them from the store.
       const staff = await ctx.store.staffPresence.getStaff(actor.id);
-      if (!staff || !liveAgentOf(staff).takesWork) throw new AppError('FORBIDDEN', 'You do not take tickets.', { reason: 'not_agent' });
-      if (staff.presence === 'offline') throw new AppError('CONFLICT', 'Set your presence before taking work.', { reason: 'offline' });
+      if (!staff || !liveAgentOf(staff).takesWork) throw new AppError('not_agent', 'You do not take tickets.');
+      if (staff.presence === 'offline') throw new AppError('offline');
       await ctx.live.routing.upsertAgent(liveAgentOf(staff));
       continue;
     }
@@ -152,7 +152,7 @@ export async function takeNext(ctx: AppContext, actor: Actor, channel?: Channel)
 export async function assignTo(ctx: AppContext, actor: Actor, seen: Ticket, staffId: string): Promise<Ticket> {
   const ticket = (await ctx.store.tickets.get(seen._id.toString())) ?? seen;
   if (!WAITING_STATUSES.includes(ticket.status)) throw new AppError('ILLEGAL_TRANSITION', 'Only a waiting ticket can be assigned.');
-  if (hallQueueOf(ticket.turn) !== undefined) throw new AppError('ILLEGAL_TRANSITION', 'A turn of the counter hall is called from a counter.', { reason: 'counter_turn' });
+  if (hallQueueOf(ticket.turn) !== undefined) throw new AppError('counter_turn');
   const agent = await ctx.store.staffPresence.getStaff(staffId);
   if (!agent || agent.disabled || !agent.units.includes(ticket.unitCode)) {
     throw new AppError('VALIDATION_FAILED', 'That person does not work in the unit of this ticket.', { fields: [{ path: 'staffId', message: 'not a member of the ticket unit' }] });
@@ -166,8 +166,8 @@ export async function assignTo(ctx: AppContext, actor: Actor, seen: Ticket, staf
   }
   if (claim === 'not_waiting') throw new AppError('ILLEGAL_TRANSITION', 'Only a waiting ticket can be assigned.');
   if (claim === 'not_member') throw new AppError('VALIDATION_FAILED', 'That person does not take tickets of this unit.', { fields: [{ path: 'staffId', message: 'not an agent of the ticket unit' }] });
-  if (claim === 'offline') throw new AppError('CONFLICT', 'That person is offline.', { reason: 'agent_offline' });
-  if (claim === 'at_capacity') throw new AppError('CONFLICT', 'That person is at full capacity.', { reason: 'at_capacity' });
+  if (claim === 'offline') throw new AppError('agent_offline');
+  if (claim === 'at_capacity') throw new AppError('at_capacity', 'That person is at full capacity.');
   const done = await completeClaim(ctx, claim, actor);
   if (!done) throw new AppError('CONFLICT');
   return done;

@@ -89,7 +89,7 @@ async function resume(ctx: AppContext, ticket: Ticket, message: CitizenMessage, 
   if (message.attempts > 0) {
     const startedAt = message.attemptStartedAt?.getTime() ?? 0;
     if (message.attemptEndedAt === undefined && Date.now() - startedAt < ATTEMPT_LEASE_MS) {
-      throw new AppError('CONFLICT', 'An attempt to send this message is under way.', { reason: 'attempt_under_way' });
+      throw new AppError('attempt_under_way');
     }
     const found = transport.findLost ? await transport.findLost(message) : null;
     if (found !== null) {
@@ -102,7 +102,7 @@ async function resume(ctx: AppContext, ticket: Ticket, message: CitizenMessage, 
       ? { set: { attempts: current.attempts + 1, attemptStartedAt: new Date() }, unset: ['attemptEndedAt'] }
       : null,
   );
-  if (claimed === null) throw new AppError('CONFLICT', 'Another run is sending this message.', { reason: 'attempt_under_way' });
+  if (claimed === null) throw new AppError('attempt_under_way', 'Another run is sending this message.');
   await attempt(ctx, ticket, claimed, transport, final);
 }
 

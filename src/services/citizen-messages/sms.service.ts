@@ -61,7 +61,7 @@ export async function sendCitizenSms(ctx: AppContext, job: SmsJob, attempt: { fi
   if (!ticket) {
     // A call can end before its contact is taken in (a voicemail hangs up as soon as it is saved).
     if (await ctx.queues.isPending('channel', intakeJobId(job.ticketId))) {
-      throw new AppError('CONFLICT', 'The ticket of this call is not taken in yet.', { reason: 'intake_pending' });
+      throw new AppError('intake_pending');
     }
     return;
   }
@@ -129,7 +129,7 @@ export async function recordSmsReport(ctx: AppContext, report: JobPayload<'chann
   const message = await ctx.store.citizenMessages.get(report.messageId);
   if (!message) return;
   // Twilio can report before its answer to the send is stored.
-  if (message.status === 'sending') throw new AppError('CONFLICT', 'The SMS reported on is not stored as sent yet.', { reason: 'send_pending' });
+  if (message.status === 'sending') throw new AppError('send_pending');
   if (message.status !== 'sent' || message.providerId !== report.messageSid) return;
   const ticket = await ctx.store.tickets.get(message.ticketId.toString());
   if (!ticket) return;

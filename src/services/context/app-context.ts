@@ -27,6 +27,11 @@ export interface AppContext {
   readonly live: LiveState;
   /** Live pushes to Socket.IO clients, from any process. */
   readonly realtime: RealtimePublisher;
+  /**
+   * The time, as the use cases that read it themselves ask for it (sessions and their tokens): real time in every
+   * process; tests move it instead of waiting.
+   */
+  readonly clock: () => Date;
   /** Identifies this process in heartbeats and logs: `<hostname>:<pid>`. */
   readonly instanceId: string;
   /** The phone channel's call control; absent when the phone channel is off. */

@@ -124,8 +124,8 @@ function counterOf(ctx: AppContext, code: string): HallCounter {
 async function ownCounter(ctx: AppContext, actor: StaffActor, code: string): Promise<{ counter: HallCounter; live: LiveCounter }> {
   const counter = counterOf(ctx, code);
   const [live] = await ctx.live.hall.counters([counter.code]);
-  if (!live?.staffId) throw new AppError('ILLEGAL_TRANSITION', 'Sign in to this counter first.', { reason: 'not_signed_in' });
-  if (live.staffId !== actor.id) throw new AppError('FORBIDDEN', 'Someone else is signed in to this counter.', { reason: 'counter_of_another' });
+  if (!live?.staffId) throw new AppError('not_signed_in');
+  if (live.staffId !== actor.id) throw new AppError('counter_of_another');
   return { counter, live };
 }
 
@@ -136,7 +136,7 @@ async function currentTurn(ctx: AppContext, actor: StaffActor, code: string): Pr
   const { counter, live } = await ownCounter(ctx, actor, code);
   const ticket = live.current === undefined ? null : await ctx.store.tickets.get(live.current);
   if (!ticket?.turn || ticket.assigneeId?.toString() !== actor.id || !OWNED_STATUSES.includes(ticket.status)) {
-    throw new AppError('ILLEGAL_TRANSITION', 'The counter has no turn now: call the next one.', { reason: 'no_current_turn' });
+    throw new AppError('no_current_turn');
   }
   return { counter, live, ticket, turn: ticket.turn };
 }
@@ -178,8 +178,8 @@ async function changeTurn(ctx: AppContext, ticket: Ticket, actor: StaffActor, ch
 export async function signIn(ctx: AppContext, actor: StaffActor, code: string, now = new Date()): Promise<CounterView> {
   const counter = counterOf(ctx, code);
   const seat = await ctx.live.hall.seat(counter.code, actor.id, counter.services, false);
-  if (seat === 'taken') throw new AppError('CONFLICT', 'Someone else is signed in to this counter.', { reason: 'counter_taken' });
-  if (seat === 'seated_elsewhere') throw new AppError('ILLEGAL_TRANSITION', 'You are signed in to another counter: sign out of it first.', { reason: 'signed_in_elsewhere', counter: await ctx.live.hall.seatOf(actor.id) });
+  if (seat === 'taken') throw new AppError('counter_taken');
+  if (seat === 'seated_elsewhere') throw new AppError('signed_in_elsewhere', undefined, { counter: await ctx.live.hall.seatOf(actor.id) });
   const session = await ctx.store.counterSessions.get(counter.code);
   if (session?.staffId !== actor.id) await ctx.store.counterSessions.save({ _id: counter.code, staffId: actor.id, signedInAt: now, paused: false });
   ctx.log.info({ counter: counter.code, staffId: actor.id }, 'signed in to a counter');
@@ -195,7 +195,7 @@ export async function signOut(ctx: AppContext, actor: StaffActor, code: string, 
   const counter = counterOf(ctx, code);
   const [live] = await ctx.live.hall.counters([counter.code]);
   if (!live?.staffId) return counterView(ctx, counter.code, now);
-  if (live.staffId !== actor.id && !isSupervisorOf(actor, ctx.catalogue.attentionOffice.code)) throw new AppError('FORBIDDEN', 'Someone else is signed in to this counter.', { reason: 'counter_of_another' });
+  if (live.staffId !== actor.id && !isSupervisorOf(actor, ctx.catalogue.attentionOffice.code)) throw new AppError('counter_of_another');
   const seated = live.staffId;
   for (const id of [live.current, ...live.parked].filter((t): t is string => t !== undefined)) {
     const ticket = await ctx.store.tickets.get(id);
@@ -204,7 +204,7 @@ export async function signOut(ctx: AppContext, actor: StaffActor, code: string, 
     await applyTransition(ctx, counterActor(counter, actor), ticket, 'unassign', { reason: 'counter_closed', change: { set: { turn: back } } });
   }
   const unseated = await ctx.live.hall.unseat(counter.code, seated);
-  if (unseated === 'busy') throw new AppError('CONFLICT', 'The counter took a turn meanwhile; sign out again.', { reason: 'counter_busy' });
+  if (unseated === 'busy') throw new AppError('counter_changed', 'The counter took a turn meanwhile; sign out again.');
   await ctx.store.counterSessions.remove(counter.code);
   ctx.log.info({ counter: counter.code, staffId: seated, by: actor.id }, 'signed out of a counter');
   await requestQueueStats(ctx, ctx.catalogue.attentionOffice.code);
@@ -214,7 +214,7 @@ export async function signOut(ctx: AppContext, actor: StaffActor, code: string, 
 /** The counter stops calling turns (a break) or calls them again; the turn it serves is not affected. */
 export async function setPaused(ctx: AppContext, actor: StaffActor, code: string, paused: boolean, reason?: string, now = new Date()): Promise<CounterView> {
   const { counter } = await ownCounter(ctx, actor, code);
-  if ((await ctx.live.hall.pause(counter.code, actor.id, paused)) !== 'ok') throw new AppError('CONFLICT', 'You were signed out of this counter meanwhile.', { reason: 'not_signed_in' });
+  if ((await ctx.live.hall.pause(counter.code, actor.id, paused)) !== 'ok') throw new AppError('counter_changed', 'You were signed out of this counter meanwhile.');
   const session = await ctx.store.counterSessions.get(counter.code);
   await ctx.store.counterSessions.save({
     _id: counter.code,
@@ -249,10 +249,10 @@ export async function callNext(ctx: AppContext, actor: StaffActor, code: string,
     if (claim === 'empty') return null;
     if (claim === 'not_seated') {
       await ownCounter(ctx, actor, counter.code);
-      throw new AppError('CONFLICT', 'You were signed out of this counter meanwhile.', { reason: 'not_signed_in' });
+      throw new AppError('counter_changed', 'You were signed out of this counter meanwhile.');
     }
-    if (claim === 'paused') throw new AppError('ILLEGAL_TRANSITION', 'The counter is paused: resume it to call turns.', { reason: 'counter_paused' });
-    if (claim === 'busy') throw new AppError('ILLEGAL_TRANSITION', 'Finish, redirect, park or close as a no-show the turn at the counter first.', { reason: 'counter_busy' });
+    if (claim === 'paused') throw new AppError('counter_paused');
+    if (claim === 'busy') throw new AppError('counter_busy');
     const called = (turn: TicketTurn): TicketTurn => ({
       ...turn,
       stage: 'called',
@@ -284,16 +284,16 @@ export async function callNext(ctx: AppContext, actor: StaffActor, code: string,
     await requestQueueStats(ctx, ctx.catalogue.attentionOffice.code);
     return turnView(ctx, after, turn, 'called');
   }
-  throw new AppError('CONFLICT', 'The hall is busy; call again.', { reason: 'hall_busy' });
+  throw new AppError('hall_busy');
 }
 
 /** The citizen called has not come: the board announces the turn again, up to the hall's number of recalls. */
 export async function recall(ctx: AppContext, actor: StaffActor, code: string, now = new Date()): Promise<CounterTurnView> {
   const { counter, ticket, turn } = await currentTurn(ctx, actor, code);
-  if (turn.stage !== 'called') throw new AppError('ILLEGAL_TRANSITION', 'The citizen is already being served.', { reason: 'already_serving' });
+  if (turn.stage !== 'called') throw new AppError('already_serving');
   const max = ctx.catalogue.kiosk.hall.recallsBeforeNoShow;
   if (!recallRule(turn.recalls, max).mayRecall) {
-    throw new AppError('ILLEGAL_TRANSITION', `Announced ${String(max + 1)} times: close it as a no-show.`, { reason: 'recall_limit', recalls: turn.recalls, recallsBeforeNoShow: max });
+    throw new AppError('recall_limit', `Announced ${String(max + 1)} times: close it as a no-show.`, { recalls: turn.recalls, recallsBeforeNoShow: max });
   }
   const after = await changeTurn(ctx, ticket, actor, (t) => ({ ...t, recalls: t.recalls + 1, lastCalledAt: now }));
   const recalled = after.turn ?? turn;
@@ -305,10 +305,10 @@ export async function recall(ctx: AppContext, actor: StaffActor, code: string, n
 /** The citizen did not come after the recalls the hall requires: the turn closes as a no-show. */
 export async function noShow(ctx: AppContext, actor: StaffActor, code: string, now = new Date()): Promise<CounterTurnView> {
   const { counter, ticket, turn } = await currentTurn(ctx, actor, code);
-  if (turn.stage !== 'called') throw new AppError('ILLEGAL_TRANSITION', 'The citizen is being served: finish the turn instead.', { reason: 'already_serving' });
+  if (turn.stage !== 'called') throw new AppError('already_serving', 'The citizen is being served: finish the turn instead.');
   const required = ctx.catalogue.kiosk.hall.recallsBeforeNoShow;
   if (!recallRule(turn.recalls, required).mayMarkNoShow) {
-    throw new AppError('ILLEGAL_TRANSITION', `Announce the turn again first (${String(turn.recalls)} of ${String(required)} recalls).`, { reason: 'recalls_pending', recalls: turn.recalls, recallsBeforeNoShow: required });
+    throw new AppError('recalls_pending', `Announce the turn again first (${String(turn.recalls)} of ${String(required)} recalls).`, { recalls: turn.recalls, recallsBeforeNoShow: required });
   }
   const done = leaveCounter(turn, now, { stage: 'done', outcome: 'no_show', finishedAt: now, serviceSeconds: turn.serviceSeconds });
   const after = await applyTransition(ctx, counterActor(counter, actor), ticket, 'cancel', { reason: 'no_show', change: { set: { turn: done } } });
@@ -331,7 +331,7 @@ async function startTurn(ctx: AppContext, actor: StaffActor, held: HeldTurn, now
       ? await applyTransition(ctx, actor, ticket, 'start', { change: { set: { turn: serving } } })
       : await changeTurn(ctx, ticket, actor, (t) => ({ ...t, stage: 'serving', startedAt: t.startedAt ?? now }));
   if ((await ctx.live.hall.stage(counter.code, actor.id, ticket._id.toString(), 'serving')) !== 'ok') {
-    throw new AppError('CONFLICT', 'The counter changed meanwhile; reload it.', { reason: 'counter_changed' });
+    throw new AppError('counter_changed');
   }
   return after;
 }
@@ -415,7 +415,7 @@ export async function redirect(ctx: AppContext, actor: StaffActor, code: string,
 /** The citizen steps aside (fills a form): the counter is free to call the next turn, and calls this one back later. */
 export async function park(ctx: AppContext, actor: StaffActor, code: string, note?: string, now = new Date()): Promise<CounterTurnView> {
   const { counter, ticket, turn } = await currentTurn(ctx, actor, code);
-  if ((await ctx.live.hall.stage(counter.code, actor.id, ticket._id.toString(), 'parked')) !== 'ok') throw new AppError('CONFLICT', 'The counter changed meanwhile; reload it.', { reason: 'counter_changed' });
+  if ((await ctx.live.hall.stage(counter.code, actor.id, ticket._id.toString(), 'parked')) !== 'ok') throw new AppError('counter_changed');
   const after = await changeTurn(ctx, ticket, actor, (t) => leaveCounter(t, now, { stage: 'parked', parkedAt: now }));
   await recordEvent(ctx, after, actor, 'turn_parked', { data: { turn: turn.number, counter: counter.code, ...(note ? { note } : {}) } });
   return turnView(ctx, after, after.turn ?? turn, 'parked');
@@ -428,8 +428,8 @@ export async function recallParked(ctx: AppContext, actor: StaffActor, code: str
   const ticket = await ctx.store.tickets.get(ticketId);
   if (!ticket?.turn || ticket.assigneeId?.toString() !== actor.id) throw new AppError('NOT_FOUND', 'No such turn parked at this counter.');
   const staged = await ctx.live.hall.stage(counter.code, actor.id, ticketId, 'called');
-  if (staged === 'busy') throw new AppError('ILLEGAL_TRANSITION', 'Finish, redirect or park the turn at the counter first.', { reason: 'counter_busy' });
-  if (staged !== 'ok') throw new AppError('CONFLICT', 'The counter changed meanwhile; reload it.', { reason: 'counter_changed' });
+  if (staged === 'busy') throw new AppError('counter_busy', 'Finish, redirect or park the turn at the counter first.');
+  if (staged !== 'ok') throw new AppError('counter_changed');
   const after = await changeTurn(ctx, ticket, actor, (t) => ({ ...t, stage: 'called', recalls: 0, lastCalledAt: now, atCounterSince: now }));
   const turn = after.turn ?? ticket.turn;
   await recordEvent(ctx, after, actor, 'turn_called', { data: { turn: turn.number, service: turn.service, counter: counter.code, staffId: actor.id, fromParked: true } });

@@ -81,19 +81,19 @@ export async function revokeDevice(ctx: AppContext, actor: Actor, deviceId: stri
  * requests in the window, RATE_LIMITED with the seconds until it ends.
  */
 export async function authenticateDevice(ctx: AppContext, key: string | undefined, now = new Date()): Promise<KioskCaller> {
-  if (key === undefined || key.trim() === '') throw new AppError('UNAUTHENTICATED', 'A kiosk device key is required (X-Kiosk-Key).', { reason: 'missing_key' });
+  if (key === undefined || key.trim() === '') throw new AppError('missing_key');
   const match = KEY_FORMAT.exec(key.trim());
   const device = match?.[1] !== undefined ? await ctx.store.kioskDevices.get(match[1]) : null;
   const given = Buffer.from(hashSecret(match?.[2] ?? ''), 'hex');
   const stored = Buffer.from(device?.keyHash ?? '', 'hex');
   if (!device || stored.length !== given.length || !timingSafeEqual(stored, given)) {
-    throw new AppError('UNAUTHENTICATED', 'The kiosk device key is not valid.', { reason: 'invalid_key' });
+    throw new AppError('invalid_key');
   }
-  if (device.revokedAt) throw new AppError('UNAUTHENTICATED', 'This kiosk device key was revoked.', { reason: 'revoked' });
+  if (device.revokedAt) throw new AppError('revoked');
   const deviceId = device._id.toString();
   const { allowed, retryAfterSeconds } = await ctx.live.hall.admit(deviceId, ctx.env.KIOSK_RATE_LIMIT_PER_MINUTE, RATE_WINDOW_SECONDS, now);
   if (!allowed) {
-    throw new AppError('RATE_LIMITED', 'Demasiadas solicitudes desde este módulo; intente nuevamente en unos segundos.', { reason: 'device_rate_limit', retryAfterSeconds });
+    throw new AppError('device_rate_limit', undefined, { retryAfterSeconds });
   }
   return { kind: 'kiosk', deviceId, name: device.name };
 }

@@ -40,7 +40,7 @@ export async function nextTurnNumber(ctx: AppContext, prefix: string, day: strin
     if (step.kind === 'seed') await ctx.live.hall.turnSeed(day, prefix, await ctx.store.hall.turnCeiling(key));
     else await ctx.live.hall.turnRaise(day, prefix, await ctx.store.hall.raiseTurnCeiling(key, step.ceiling, TURN_BLOCK));
   }
-  throw new AppError('SERVICE_UNAVAILABLE', 'The turn numbers are busy; try again.', { reason: 'turn_sequence' });
+  throw new AppError('turn_sequence');
 }
 
 // ─── the services at the counters ──────────────────────────────────────────────────────────────────────────────
@@ -191,7 +191,7 @@ async function earlierTurn(ctx: AppContext, externalId: string, service: string)
   const ticket = await ctx.store.tickets.findByChannelKey('kiosk', externalId);
   if (!ticket?.turn) return null;
   const asked = ticket.turn.redirectedFrom[0] ?? ticket.turn.service;
-  if (asked !== service) throw new AppError('DUPLICATE', 'This request id already issued a turn for another service.', { reason: 'request_id_reused', service: asked });
+  if (asked !== service) throw new AppError('request_id_reused', undefined, { service: asked });
   return { ticket, turn: ticket.turn };
 }
 
@@ -205,14 +205,14 @@ export async function takeTurn(ctx: AppContext, kiosk: KioskCaller, input: TakeT
   const service = ctx.catalogue.kiosk.serviceByCode(input.service);
   if (!service) throw new AppError('VALIDATION_FAILED', 'Servicio no reconocido.', { fields: [{ path: 'service', message: `unknown kiosk service "${input.service}"` }] });
   const dni = input.dni === undefined ? undefined : parseDni(input.dni);
-  if (dni && !dni.ok) throw new AppError('VALIDATION_FAILED', DNI_MESSAGES_ES[dni.reason], { fields: [{ path: 'dni', message: DNI_MESSAGES_ES[dni.reason] }], reason: `dni_${dni.reason}` });
+  if (dni && !dni.ok) throw new AppError(`dni_${dni.reason}`, DNI_MESSAGES_ES[dni.reason], { fields: [{ path: 'dni', message: DNI_MESSAGES_ES[dni.reason] }] });
   const externalId = `${kiosk.deviceId}:${input.requestId}`;
   const earlier = await earlierTurn(ctx, externalId, service.code);
   if (earlier) return { created: false, turn: await issuedTurn(ctx, earlier.ticket, earlier.turn) };
 
   const calendar = calendarOf(ctx);
   const openness = serviceOpenness(calendar.isOpen(now), service, now, ctx.catalogue.calendar.utcOffsetMinutes);
-  if (!openness.open) throw new AppError('CLOSED', openness.message, { reason: openness.reason, service: service.code });
+  if (!openness.open) throw new AppError(openness.reason, openness.message, { service: service.code });
 
   const day = calendar.toLocalDate(now);
   const number = formatTurnNumber(service.prefix, await nextTurnNumber(ctx, service.prefix, day));

@@ -43,7 +43,7 @@ export async function openTickets(ctx: AppContext): Promise<Ticket[]> {
  */
 export async function rebuildLiveState(ctx: AppContext): Promise<{ agents: number; waiting: number; held: number }> {
   const owner = `${ctx.instanceId}:${String(Date.now())}`;
-  if (!(await ctx.live.tryRebuildLock(owner, REBUILD_LOCK_MS))) throw new AppError('SERVICE_UNAVAILABLE', 'The live queue is being rebuilt; try again in a moment.', { reason: 'live_state_rebuilding' });
+  if (!(await ctx.live.tryRebuildLock(owner, REBUILD_LOCK_MS))) throw new AppError('live_state_rebuilding');
   const started = Date.now();
   try {
     await ctx.live.clear();
@@ -86,9 +86,9 @@ export async function ensureLiveState(ctx: AppContext, waitMs = 30_000): Promise
       await rebuildLiveState(ctx);
       return;
     } catch (err) {
-      if (!(err instanceof AppError) || err.details?.reason !== 'live_state_rebuilding') throw err;
+      if (!isAppError(err, 'live_state_rebuilding')) throw err;
     }
-    if (Date.now() > deadline) throw new AppError('SERVICE_UNAVAILABLE', 'The live queue is being rebuilt; try again in a moment.', { reason: 'live_state_rebuilding' });
+    if (Date.now() > deadline) throw new AppError('live_state_rebuilding');
     await sleep(100);
   }
 }
@@ -101,7 +101,7 @@ export async function withLive<T>(ctx: AppContext, op: () => Promise<T>): Promis
   try {
     return await op();
   } catch (err) {
-    if (!isAppError(err, 'SERVICE_UNAVAILABLE') || err.details?.reason !== 'live_state_rebuilding') throw err;
+    if (!isAppError(err, 'live_state_rebuilding')) throw err;
     await ensureLiveState(ctx);
     return op();
   }

@@ -79,7 +79,7 @@ async function noteAbandonment(ctx: AppContext, payload: JobPayload<'channel.cal
   // The caller hung up after asking to be called back: not abandoned. Its booking may still be on its way.
   if (ticket.callbackRequestedAt !== undefined) return;
   if (await ctx.queues.isPending('channel', callbackJobId(ticket._id.toString()))) {
-    throw new AppError('CONFLICT', 'The call back this caller asked for is not booked yet.', { reason: 'callback_pending' });
+    throw new AppError('callback_pending');
   }
   if (ticket.citizenId === undefined) {
     await applyTransition(ctx, PHONE, ticket, 'cancel', { reason: 'call_abandoned_without_number' });
@@ -199,7 +199,7 @@ export async function submitRecording(ctx: AppContext, recording: Omit<JobPayloa
  */
 export async function recordCallRecording(ctx: AppContext, payload: JobPayload<'channel.recording'>): Promise<void> {
   const ticket = await ctx.store.tickets.get(payload.ticketId);
-  if (!ticket) throw new AppError('CONFLICT', 'The ticket of this recording is not stored yet.', { reason: 'ticket_pending' });
+  if (!ticket) throw new AppError('ticket_pending');
   const data = { recordingSid: payload.recordingSid, ...(payload.staffId !== undefined ? { staffId: payload.staffId } : {}) };
   if (payload.status === 'completed') {
     await recordEvent(ctx, ticket, PHONE, 'call_recorded', { data: { ...data, ...(payload.url !== undefined ? { url: payload.url } : {}), ...(payload.seconds !== undefined ? { seconds: payload.seconds } : {}) } });

@@ -1,8 +1,8 @@
 import { priorityScore } from '../../domain/priority.js';
-import { decideExtension, extensionNotice, withExtension, type ExtensionDecision, type ExtensionRefusal, type SlaExtension } from '../../domain/sla-extension.js';
+import { decideExtension, extensionNotice, withExtension, type ExtensionDecision, type SlaExtension } from '../../domain/sla-extension.js';
 import { formatLocalDateTime, planSlaDueDates } from '../../domain/sla-policy.js';
 import type { Channel } from '../../domain/ticket-types.js';
-import { AppError } from '../../errors.js';
+import { AppError, ERROR_REASONS } from '../../errors.js';
 import type { Interaction } from '../../store/interaction.repository.js';
 import type { InteractionKind } from '../../store/interaction.model.js';
 import { onceEventId } from '../../store/ticket-sla.repository.js';
@@ -55,20 +55,10 @@ function isSameExtension(extension: SlaExtension | undefined, request: SlaExtens
   return extension?.by === request.by && extension.businessDays === request.businessDays && extension.reason === request.reason;
 }
 
-const REFUSAL_MESSAGES = {
-  not_extendable: 'Only the term of an open request for public information, with its SLA started, can be extended.',
-  clock_paused: 'The SLA clock is paused while the office waits for the citizen; extend it once it runs again.',
-  already_extended: 'The term of this request was already extended; the law allows it once.',
-  notice_period_over: 'The citizen had to be told of an extension within the first business days after filing; that period is over.',
-} as const satisfies Record<ExtensionRefusal, string>;
-
 function refusal(ctx: AppContext, decision: ExtensionDecision & { ok: false }): AppError {
   const deadline = decision.noticeDeadline;
   const ended = decision.reason === 'notice_period_over' && deadline ? ` It ended ${formatLocalDateTime(deadline, ctx.catalogue.calendar.utcOffsetMinutes)} (Lima).` : '';
-  return new AppError('ILLEGAL_TRANSITION', `${REFUSAL_MESSAGES[decision.reason]}${ended}`, {
-    reason: decision.reason,
-    ...(deadline ? { noticeDeadline: deadline.toISOString() } : {}),
-  });
+  return new AppError(decision.reason, `${ERROR_REASONS[decision.reason].message}${ended}`, deadline ? { noticeDeadline: deadline.toISOString() } : {});
 }
 
 function extend(ctx: AppContext, ticket: SlaTicket, request: SlaExtensionRequest): SlaChange | undefined {

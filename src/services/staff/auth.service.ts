@@ -89,7 +89,7 @@ export async function login(ctx: AppContext, input: LoginInput, client: ClientIn
  */
 export async function refresh(ctx: AppContext, token: string): Promise<Session> {
   const stored = await findRefreshToken(ctx, token);
-  const now = new Date();
+  const now = ctx.clock();
   const ended = async (reason: string): Promise<never> => {
     await ctx.store.refreshTokens.revokeFamily(stored.familyId, now);
     ctx.log.warn({ staffId: stored.staffId.toString(), familyId: stored.familyId, reason }, 'refresh refused: session revoked');
@@ -111,14 +111,14 @@ export async function refresh(ctx: AppContext, token: string): Promise<Session> 
 /** Ends the session the refresh token belongs to. Ending an already ended session is not an error. */
 export async function logout(ctx: AppContext, token: string): Promise<void> {
   const stored = await findRefreshToken(ctx, token);
-  await ctx.store.refreshTokens.revokeFamily(stored.familyId, new Date());
+  await ctx.store.refreshTokens.revokeFamily(stored.familyId, ctx.clock());
 }
 
 /** Ends every session of the actor: live access tokens stop working at once, refresh tokens are revoked. */
 export async function logoutAll(ctx: AppContext, actor: StaffActor): Promise<void> {
   const staff = await ctx.store.staff.bumpTokenVersion(actor.id);
   if (staff === null) throw unauthenticated();
-  await ctx.store.refreshTokens.revokeAllOfStaff(staff._id, new Date());
+  await ctx.store.refreshTokens.revokeAllOfStaff(staff._id, ctx.clock());
   ctx.realtime.disconnectUser(actor.id);
 }
 
@@ -137,6 +137,6 @@ export async function authenticate(ctx: AppContext, token: string): Promise<Staf
 }
 
 /** Deletes expired refresh tokens (FerretDB has no TTL indexes). Meant to run on a schedule; returns how many. */
-export async function purgeExpiredRefreshTokens(ctx: AppContext, now: Date = new Date()): Promise<number> {
+export async function purgeExpiredRefreshTokens(ctx: AppContext, now: Date = ctx.clock()): Promise<number> {
   return ctx.store.refreshTokens.deleteExpired(now);
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { AppError } from '../../errors.js';
+import { isAppError } from '../../errors.js';
 import type { AppContext } from '../context/index.js';
 import { hashPassword } from './password-hash.js';
 
@@ -33,7 +33,7 @@ export async function ensureBootstrapAdmin(ctx: AppContext): Promise<void> {
     });
   } catch (err) {
     // Another process starting at the same time created it first.
-    if (err instanceof AppError && err.code === 'DUPLICATE') return;
+    if (isAppError(err, 'DUPLICATE')) return;
     throw err;
   }
   if (generated) {

@@ -32,7 +32,7 @@ function reached(actor: Actor, step: GuardedStep<StaffDoc>): StaffDoc {
 export async function setPresence(ctx: AppContext, actor: Actor, staffId: string, presence: Presence): Promise<StaffDoc> {
   const step = await ctx.store.staffPresence.setPresence(staffId, presence, new Date(), (s) => mayReach(actor, s) && !s.disabled);
   const before = reached(actor, step);
-  if (before.disabled) throw new AppError('CONFLICT', 'This account is disabled.', { reason: 'disabled' });
+  if (before.disabled) throw new AppError('disabled');
   const after = step.after;
   if (!after) throw new AppError('NOT_FOUND', 'No such staff member.');
   await syncAgent(ctx, after);

@@ -49,7 +49,7 @@ function signingKey(ctx: AppContext): Uint8Array {
 export async function issueTokens(ctx: AppContext, staff: Staff, familyId: string, parentId: string | null): Promise<TokenPair | null> {
   const accessTtl = ctx.env.AUTH_ACCESS_TTL_SECONDS;
   const refreshTtl = ctx.env.AUTH_REFRESH_TTL_SECONDS;
-  const now = Math.floor(Date.now() / 1000);
+  const now = Math.floor(ctx.clock().getTime() / 1000);
   const accessToken = await new SignJWT({ roles: staff.roles, units: staff.units, tv: staff.tokenVersion })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(staff._id.toString())
@@ -104,6 +104,7 @@ export async function verifyAccessToken(ctx: AppContext, token: string): Promise
       issuer: ISSUER,
       audience: AUDIENCE,
       requiredClaims: ['sub', 'exp', 'iat', 'tv'],
+      currentDate: ctx.clock(),
     }));
   } catch (err) {
     const expired = err instanceof Error && 'code' in err && err.code === 'ERR_JWT_EXPIRED';

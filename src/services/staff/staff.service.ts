@@ -152,7 +152,7 @@ export async function changePassword(
   }
   const updated = await ctx.store.staff.setPasswordHash(id, await hashPassword(input.newPassword));
   if (updated === null) throw notFound();
-  await ctx.store.refreshTokens.revokeAllOfStaff(updated._id, new Date());
+  await ctx.store.refreshTokens.revokeAllOfStaff(updated._id, ctx.clock());
   ctx.realtime.disconnectUser(id);
   ctx.log.info({ staffId: id, by: actor.id }, 'password changed');
   return self ? startSession(ctx, updated) : null;

@@ -8,8 +8,8 @@ import { createRedis } from '../queues/redis-client.js';
 import { authenticate, goOfflineAfterConnectionLoss, setStaffPresence, type StaffActor } from '../services/staff/index.js';
 import type { AppContext } from '../services/context/index.js';
 import { syncSince } from '../services/tickets/index.js';
-import { DISPLAY_NAMESPACE, rooms, type AckAnswer, type DisplayEvents, type StaffClientEvents, type StaffEvents } from './events.js';
-import { socketKey } from './publisher.js';
+import { DISPLAY_NAMESPACE, rooms, type AckAnswer, type DisplayEvents, type StaffClientEvents, type StaffEvents } from '../realtime/events.js';
+import { socketKey } from '../realtime/publisher.js';
 import { PRESENCES } from '../domain/staff.js';
 
 interface SocketData {
