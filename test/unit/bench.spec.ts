@@ -357,7 +357,7 @@ describe('bench: store operations that read a whole collection on FerretDB v1', 
     expect(siteOf('Error\n    at x (node:internal/a:1:1)', '/repo')).to.equal('outside this repository');
   });
 
-  it('counts and times what a connection runs while watched, and says where a scan came from', async () => {
+  it('counts and times what a connection runs while watched, and says where a scan came from', () => {
     const connection = new EventEmitter();
     const clock = { ms: 1_000 };
     const watch = watchStoreOperations(connection, import.meta.dirname.replace(/\/test\/unit$/, ''), () => clock.ms);
