@@ -1,5 +1,5 @@
 // @ts-check
-// The graph-level rules of the layout (README, "Layout"; docs/architecture.md): imports run one way, with no circle, and
+// The graph-level rules of the layout (docs/architecture.md): imports run one way, with no circle, and
 // a capability of src/services is reached only through its public face. `npm run lint` runs them after ESLint (whose
 // rules are per import); test/unit/dependency-rules.spec.ts proves each rule reports what it forbids.
 

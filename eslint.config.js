@@ -2,7 +2,7 @@
 import tseslint from 'typescript-eslint';
 import mochaPlugin from 'eslint-plugin-mocha';
 
-// ─── layering (README, "Layout"); test/unit/lint-layering.spec.ts proves each rule reports ──────────────────────
+// ─── layering (docs/architecture.md); test/unit/lint-layering.spec.ts proves each rule reports ─────────────────────
 
 const ENV_MESSAGE = 'Read configuration from the validated env (src/config/env.ts), handed in through the context; process.env is read only in src/config and src/embedded.';
 

@@ -65,8 +65,9 @@ function channelRouteGroups(ctx: AppContext): RouteGroup[] {
 }
 
 /**
- * The composition root. Starts what `env.ROLE` asks for, in dependency order, and stops it in reverse:
- * HTTP stops accepting first, workers finish their current jobs, then connections and embedded services close.
+ * The composition root. Starts what `env.ROLE` asks for, in dependency order, and stops it in reverse: the mailbox
+ * pollers finish the mail they are taking in, workers finish their current jobs, HTTP and Socket.IO stop accepting
+ * and close, then connections and embedded services close.
  */
 export async function startSystem(env: Env, options: SystemOptions = {}): Promise<RunningSystem> {
   const log = options.log ?? createLogger(env.LOG_LEVEL, { role: env.ROLE });

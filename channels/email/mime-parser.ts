@@ -14,7 +14,7 @@ import type { DeliveryReport, InboundAttachment, InboundEmail } from '../../src/
  * here by hand: the headers, and the body as text, and the core keeps the source beside it.
  */
 
-/** The contract's limits (`normalizedContactSchema` in src/services/intake.service.ts). */
+/** The contract's limits (`contactSchema` in src/domain/contact.ts). */
 const BODY_MAX = 20_000;
 const HINT_TEXT_MAX = 5_000;
 /** A Message-ID longer than this is hashed into the contact's key (which is at most 512 characters). */

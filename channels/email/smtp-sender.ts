@@ -29,7 +29,7 @@ function bracketed(id: string): string {
 /**
  * The office's outgoing mail through the city's SMTP relay: one pooled nodemailer transport for the process, so a
  * burst of notices reuses a few connections. Transport only: what to send, to whom and when is decided in
- * `src/services/citizen-email.service.ts`.
+ * the citizen-messages capability (`src/services/citizen-messages/`).
  */
 export function createSmtpEmailGateway(smtp: SmtpEnv): EmailGateway {
   const transport = nodemailer.createTransport({

@@ -168,7 +168,7 @@ const envSchema = z
     IMAP_POLL_SECONDS: z.coerce.number().min(0.2).max(3_600).default(60),
     /**
      * Folder where email attachments are kept, named by the SHA-256 of their bytes (default `<DATA_DIR>/attachments`).
-     * With several worker or API machines it must be shared storage (NFS, a mounted volume): see README, "Email channel".
+     * With several worker or API machines it must be shared storage (NFS, a mounted volume): see docs/email.md, "Attachments".
      */
     EMAIL_ATTACHMENTS_DIR: z.string().min(1).optional(),
     /**

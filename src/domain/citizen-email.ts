@@ -1,6 +1,6 @@
 /**
  * What the office mails a citizen, and how each mail threads in the citizen's client: the rules of
- * `citizen-email.service.ts`, without I/O.
+ * the citizen-messages capability (src/services/citizen-messages), without I/O.
  */
 import { stripSubjectPrefixes } from './email-threading.js';
 import type { TemplateId } from './message-templates.js';

@@ -1,5 +1,5 @@
 /**
- * When a citizen gets a text message, and where it goes: the rules of `citizen-messages.service.ts`, without I/O.
+ * When a citizen gets a text message, and where it goes: the rules of the citizen-messages capability (src/services/citizen-messages), without I/O.
  */
 import type { TemplateId } from './message-templates.js';
 import type { TicketAction, TicketStatus } from './ticket-lifecycle.js';

@@ -1,6 +1,7 @@
 /**
  * The counter hall (plataforma): turns taken at a kiosk and called to a counter (ventanilla). What is decided
- * here is pure: how a turn is numbered and announced, who is served first, how long a citizen is told to wait,
+ * here is pure: how a turn is numbered and announced (who is called first is the calling order of priority.ts,
+ * `queueOrder`, given a turn's class alone), how long a citizen is told to wait,
  * whether a service hands out turns now, and what a turn's state reads as to the citizen. Everything a citizen
  * reads or hears is Spanish (es-PE).
  */

@@ -100,7 +100,7 @@ export const MESSAGE_TEMPLATES = {
     required: ['trackingCode'],
     subject: false,
   },
-  // Text messages to citizens (citizen-messages.service.ts): the tracking code and nothing personal beyond it.
+  // Text messages to citizens (src/services/citizen-messages): the tracking code and nothing personal beyond it.
   // {officePhone} is the municipality's number (TWILIO_CALLER_ID) written as Peruvians dial it.
   'sms.call_registered': smsSpec(['trackingCode', 'officePhone'], ['trackingCode']),
   'sms.callback_booked': smsSpec(['trackingCode', 'officePhone'], ['trackingCode']),
@@ -109,7 +109,7 @@ export const MESSAGE_TEMPLATES = {
   'sms.resolved': smsSpec(['trackingCode', 'officePhone'], ['trackingCode']),
   'sms.reopened': smsSpec(['trackingCode', 'officePhone'], ['trackingCode']),
   'sms.cancelled': smsSpec(['trackingCode', 'officePhone'], ['trackingCode']),
-  // Mails to citizens (citizen-email.service.ts). The subject carries the tracking code: the case's threading key.
+  // Mails to citizens (src/services/citizen-messages). The subject carries the tracking code: the case's threading key.
   // {subject} is the case's subject as the citizen wrote it; {unitName} the unit's name.
   'email.acknowledgement': { placeholders: ['trackingCode', 'subject'], required: ['trackingCode'], subject: true },
   // An agent's answer by mail: {reply} is what the agent wrote, {agentName} who wrote it.

@@ -179,7 +179,7 @@ export async function startFerretDb(options: FerretDbOptions): Promise<RunningFe
       options.logFile,
       // Go collects garbage when the heap doubles by default; FerretDB allocates a document tree per row read,
       // so the collector ran often. At 400 an `_id` operation costs 25-30% less CPU (measured with 100,000
-      // tickets, README), and FerretDB stayed under 100 MB resident through the whole bench.
+      // tickets, docs/store.md), and FerretDB stayed under 100 MB resident through the whole bench.
       { ...process.env, GOGC: process.env.GOGC ?? '400' },
     ),
   );

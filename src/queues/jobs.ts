@@ -14,7 +14,10 @@ export type QueueName = (typeof QUEUE_NAMES)[number];
  * never whole documents. Workers refuse a payload that does not match (permanently: retrying cannot fix it).
  */
 export const JOBS = {
-  /** Workers record that they are alive; `/ready` and supervisors read it. Repeats every 30 s. */
+  /**
+   * The worker that runs it records that it is alive (`worker-heartbeats.ts`), for operators; nothing in the system
+   * reads it yet. One shared schedule, so each run records the one worker that took it. Repeats every 30 s.
+   */
   'system.heartbeat': {
     queue: 'system',
     payload: z.object({}).strict(),
@@ -117,7 +120,7 @@ export const JOBS = {
     payload: z.object({ callSid }).strict(),
   },
   /**
-   * Tell a citizen by SMS (citizen-messages.service.ts): the tracking code once their call ended (`call`), or a status
+   * Tell a citizen by SMS (src/services/citizen-messages): the tracking code once their call ended (`call`), or a status
    * change they care about (`version`: the ticket's version after it; `unitCode`: the unit a referral went to).
    * jobId = `sms-<ticketId>-<reason>[-<version>]`, which also names the message's record: sent once, whatever repeats.
    */
@@ -128,7 +131,7 @@ export const JOBS = {
       .strict(),
   },
   /**
-   * A mail to a citizen (`citizen-email.service.ts`): the acknowledgement of a new case, an agent's reply or a legal
+   * A mail to a citizen (src/services/citizen-messages): the acknowledgement of a new case, an agent's reply or a legal
    * notice (`interactionId`), or a status change (`version`, `unitCode` as for SMS). `inReplyTo` and `references` thread an
    * acknowledgement under the citizen's own message. jobId = the message's key, `email-<ticketId>-<reason>[-<n>]`.
    */
@@ -181,7 +184,7 @@ export const JOBS = {
     payload: z.object({ staffId: objectId }).strict(),
   },
   /**
-   * Repairs the live routing state against the store (live-state.service.ts). `full: false` only settles stale
+   * Repairs the live routing state against the store (the assignment capability's reconcile). `full: false` only settles stale
    * claims and rebuilds a state Redis lost; `full: true` also compares every open ticket.
    */
   'system.live-reconcile': {

@@ -14,7 +14,7 @@ import type { SmsGateway } from '../../domain/outbound.js';
 /*
  * Text messages to citizens through the phone channel (`ctx.sms`, Twilio): the tracking code once a call ended, and
  * the status changes a citizen cares about (`statusNoticeReason`), to the citizen's Peruvian mobile, in es-PE
- * (`config/templates.json`). Which channel tells a citizen of a change is decided in `citizen-messages.service.ts`.
+ * (`config/templates.json`). Which channel tells a citizen of a change is decided in `status-notice.service.ts`.
  *
  * Each message is one BullMQ job (`channel.sms`, retried with backoff) and one record (`citizen_messages`), both named
  * by the same key, so a repeated webhook, a job queued twice or a job run again after success sends nothing more

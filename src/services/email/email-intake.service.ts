@@ -60,7 +60,7 @@ export async function acknowledgeMail(ctx: AppContext, ticket: Ticket, mail: Inb
 const EMAIL: Actor = { kind: 'system', id: 'email' };
 /** How far a chain of follow-ups is followed (each hop is one `_id` read). */
 const MAX_FOLLOW_UP_HOPS = 5;
-/** The contract's limits (`normalizedContactSchema`, the interaction model). */
+/** The contract's limits (`contactSchema` in src/domain/contact.ts, the interaction model). */
 const SUBJECT_MAX = 300;
 const DESCRIPTION_MAX = 20_000;
 const INTERACTION_BODY_MAX = 100_000;
