@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { io, type Socket } from 'socket.io-client';
+import type { StaffRole } from '../src/domain/staff.js';
 import type { StaffClientEvents, StaffEvents, TicketEventPayload } from '../src/realtime/events.js';
 import { hashPassword } from '../src/services/staff/index.js';
 import type { PerChannel } from '../src/store/staff.model.js';
@@ -7,7 +8,6 @@ import { stringAt } from './http.js';
 import { TooSlow } from './phase.js';
 import { nowMs } from './stats.js';
 import type { SystemUnderTest } from './system-under-test.js';
-import type { StaffRole } from '../src/domain/staff.js';
 
 type StaffSocket = Socket<StaffEvents, StaffClientEvents>;
 

@@ -1,13 +1,14 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { MailInbound } from '../channels/email/email.port.js';
 import { loadCatalogue } from '../src/config/catalogue.js';
 import type { EmailChannelEnv } from '../src/config/env.js';
 import { ourMessageId } from '../src/domain/citizen-email.js';
-import { emailIntakeDeps, mailInbound, startEmailPoller } from '../src/wiring/email.js';
 import type { AppContext } from '../src/services/context/index.js';
 import type { TicketDoc } from '../src/store/ticket.model.js';
 import { ticketIdFor } from '../src/store/ticket.repository.js';
+import { emailIntakeDeps, mailInbound, startEmailPoller } from '../src/wiring/email.js';
 import { startDovecot } from '../test/support/dovecot.js';
 import { MAIL_PASSWORD } from '../test/support/email-channel.js';
 import { startSmtpSink, type SmtpSink } from '../test/support/smtp-sink.js';
@@ -21,7 +22,6 @@ import { nowMs, perSecond, summarize, type LatencySummary } from './stats.js';
 import { watchStoreOperations, type StoreOperations } from './store-operations.js';
 import { REPO_ROOT, type SystemUnderTest, type WarningSource } from './system-under-test.js';
 import { clearWaiting } from './take-next.js';
-import type { MailInbound } from '../channels/email/email.port.js';
 
 /*
  * The email channel's intake at scale: a real Dovecot mailbox holding a day's worth of varied mail, read by the

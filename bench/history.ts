@@ -1,9 +1,9 @@
-import { isOpenStatus, type TicketStatus } from '../src/domain/ticket-lifecycle.js';
 import { randomUUID } from 'node:crypto';
 import type { Service } from '../src/config/catalogue.js';
 import { createBusinessCalendar, type BusinessCalendar } from '../src/domain/business-calendar.js';
 import { priorityScore, type PriorityClass } from '../src/domain/priority.js';
 import { planSlaDueDates, selectSlaPolicy } from '../src/domain/sla-policy.js';
+import { isOpenStatus, type TicketStatus } from '../src/domain/ticket-lifecycle.js';
 import type { Channel } from '../src/domain/ticket-types.js';
 import { formatTrackingCode } from '../src/domain/tracking-code.js';
 import type { AppContext } from '../src/services/context/index.js';

@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { Types } from 'mongoose';
+import { randomBytes } from 'node:crypto';
 import { copyFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,9 +10,9 @@ import { priorityScore, type PriorityClass } from '../src/domain/priority.js';
 import { routeContact } from '../src/domain/routing.js';
 import { formatTrackingCode } from '../src/domain/tracking-code.js';
 import type { AppContext } from '../src/services/context/index.js';
-import { startSession } from '../src/services/staff/index.js';
 import { issueDeviceKey } from '../src/services/counter/index.js';
 import { rebuildLiveState } from '../src/services/live-state/index.js';
+import { startSession } from '../src/services/staff/index.js';
 import type { TicketDoc } from '../src/store/ticket.model.js';
 import { ticketIdFor } from '../src/store/ticket.repository.js';
 import { CpuMeter, type CpuShare } from './cpu.js';

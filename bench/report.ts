@@ -1,12 +1,12 @@
 import type { BenchOptions } from './args.js';
 import type { Ceiling } from './ceilings.js';
-import { fmt, latencyCell, ms, scanSummary, statusNote, type HistoryRun, type TargetCheck } from './report-cells.js';
 import { emailGrowth, emailRows, emailTargets } from './email-report.js';
+import type { KioskResult } from './kiosk.js';
 import type { ConnectResult, PhoneResult, WebhookKind, WebhookResult } from './phone.js';
 import type { ArrivalResult, SustainedSearch } from './pipeline.js';
+import { fmt, latencyCell, ms, scanSummary, statusNote, type HistoryRun, type TargetCheck } from './report-cells.js';
 import type { LatencySummary } from './stats.js';
 import type { StoreOperations } from './store-operations.js';
-import type { KioskResult } from './kiosk.js';
 
 export interface BenchResults {
   schema: 1;

@@ -8,25 +8,25 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { Logger } from 'pino';
+import { loadCatalogue } from '../src/config/catalogue.js';
 import { AgentPool, EventTracker, type HarnessAgent } from './agents.js';
 import { parseBenchArgs, USAGE, UsageError, type BenchOptions } from './args.js';
 import { measureCeilings, type CeilingPlan } from './ceilings.js';
-import { preloadHistory, reserveCodes } from './history.js';
-import { Budget, pause, runPhase, type PhaseContext, type PhaseOutcome, type PhaseReturn } from './phase.js';
-import { chooseDestinations, runArrivals, searchSustainedRate, SETTLE_MS, type ArrivalResult } from './pipeline.js';
-import { measurePhone, startPhoneHarness } from './phone.js';
-import { measureEmail, startEmailHarness } from './email.js';
 import { emailFailures } from './email-report.js';
+import { measureEmail, startEmailHarness } from './email.js';
+import { preloadHistory, reserveCodes } from './history.js';
+import { benchClock, benchConfig, measureKiosk, SERVICES } from './kiosk.js';
+import { Budget, pause, runPhase, type PhaseContext, type PhaseOutcome, type PhaseReturn } from './phase.js';
+import { measurePhone, startPhoneHarness } from './phone.js';
+import { chooseDestinations, runArrivals, searchSustainedRate, SETTLE_MS, type ArrivalResult } from './pipeline.js';
 import { profiled } from './profile.js';
-import { profileStore } from './store-profile.js';
 import { Progress } from './progress.js';
-import { nowMs } from './stats.js';
+import type { HistoryRun } from './report-cells.js';
 import { checkTargets, pipelineShare, renderTable, type BenchResults } from './report.js';
+import { nowMs } from './stats.js';
+import { profileStore } from './store-profile.js';
 import { createBenchLogger, LogTally, REPO_ROOT, startServices, startSystemUnderTest, type SystemUnderTest } from './system-under-test.js';
 import { measureTakeNext } from './take-next.js';
-import { benchClock, benchConfig, measureKiosk, SERVICES } from './kiosk.js';
-import { loadCatalogue } from '../src/config/catalogue.js';
-import type { HistoryRun } from './report-cells.js';
 
 const run = promisify(execFile);
 
@@ -95,7 +95,7 @@ async function runHistory(history: number, later: readonly number[], rc: RunCont
   let sut: SystemUnderTest;
   try {
     // The kiosks are not rate-limited here: one kiosk takes every measured turn.
-    sut = await startSystemUnderTest(bench, label, log, process.env, { ...phone.env, ...mail.env, CONFIG_DIR: rc.configDir, KIOSK_RATE_LIMIT_PER_MINUTE: '10000' }, { clock: rc.clock });
+    sut = await startSystemUnderTest(bench, label, log, process.env, { ...phone.env, ...mail.env, CONFIG_DIR: rc.configDir, KIOSK_RATE_LIMIT_PER_MINUTE: '10000' }, { counterClock: rc.clock });
   } catch (err) {
     await stopPhone();
     await bench.stop();

@@ -144,7 +144,7 @@ export interface SystemUnderTest {
 /**
  * Starts a system on a fresh database. `channels` adds the settings of channels the harness plays the vendor of (the
  * phone channel's Twilio variables, pointing its REST API at the harness's fake Twilio) and the hall's configuration;
- * `options.clock` is the counter channel's clock.
+ * `options.counterClock` is the counter channel's clock (the system's own stays real time).
  */
 export async function startSystemUnderTest(
   services: BenchServices,
@@ -152,7 +152,7 @@ export async function startSystemUnderTest(
   log: Logger,
   env: NodeJS.ProcessEnv,
   channels: Record<string, string> = {},
-  options: { clock?: () => Date } = {},
+  options: { counterClock?: () => Date } = {},
 ): Promise<SystemUnderTest> {
   const name = `bench_${label}_${randomBytes(4).toString('hex')}`;
   const systemEnv = loadEnv({
@@ -172,7 +172,7 @@ export async function startSystemUnderTest(
     PRESENCE_GRACE_MS: String(3_600_000),
     ...channels,
   });
-  const system = await startSystem(systemEnv, { log, queuePrefix: name, ...(options.clock ? { clock: options.clock } : {}) });
+  const system = await startSystem(systemEnv, { log, queuePrefix: name, ...(options.counterClock ? { counterClock: options.counterClock } : {}) });
   if (system.url === undefined) {
     await system.stop();
     throw new Error('the system under test serves no HTTP');

@@ -1,8 +1,8 @@
-import { rebuildLiveState } from '../src/services/live-state/index.js';
 import type { AppContext } from '../src/services/context/index.js';
+import { rebuildLiveState } from '../src/services/live-state/index.js';
+import type { TicketDoc } from '../src/store/ticket.model.js';
 import type { AgentPool, HarnessAgent } from './agents.js';
 import { CpuMeter, type CpuShare } from './cpu.js';
-import type { TicketDoc } from '../src/store/ticket.model.js';
 import { insertWaiting, type InsertReport, type ReservedCodes, type WaitingReport } from './history.js';
 import { stringAt } from './http.js';
 import { pause, type PhaseContext } from './phase.js';

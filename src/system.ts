@@ -10,6 +10,7 @@ import { emailChannelEnv, phoneChannelEnv, smtpEnv, type Env } from './config/en
 import { startEmbedded, type EmbeddedServices } from './embedded/index.js';
 import { createHttpApp } from './http/app.js';
 import type { RouteGroup } from './http/route-table.js';
+import { attachSocketServer, type SocketServer } from './http/socket-server.js';
 import { createLiveState } from './live/index.js';
 import { createLogger, type Logger } from './logging.js';
 import { HEARTBEAT_EVERY_MS, LIVE_FULL_RECONCILE_EVERY_MS, LIVE_RECONCILE_EVERY_MS, MAINTENANCE_EVERY_MS, SLA_RECONCILE_EVERY_MS } from './queues/jobs.js';
@@ -17,7 +18,6 @@ import { createQueues } from './queues/producer.js';
 import { createRedis, pingRedis } from './queues/redis-client.js';
 import { createWorkerHeartbeats } from './queues/worker-heartbeats.js';
 import { createRealtimePublisher } from './realtime/publisher.js';
-import { attachSocketServer, type SocketServer } from './http/socket-server.js';
 import type { AppContext } from './services/context/index.js';
 import { ensureLiveState } from './services/live-state/index.js';
 import { ensureBootstrapAdmin } from './services/staff/index.js';

@@ -1,6 +1,6 @@
-import { bookCallback, connectAssignedCall, handleCallEnded, handleDialResult, recordCallRecording, recordOutgoingCall, recordSurveyAnswer } from '../src/services/phone/index.js';
-import { takeInQueuedContact } from '../src/services/intake/index.js';
 import { recordSmsReport, sendCitizenEmail, sendCitizenSms } from '../src/services/citizen-messages/index.js';
+import { takeInQueuedContact } from '../src/services/intake/index.js';
+import { bookCallback, connectAssignedCall, handleCallEnded, handleDialResult, recordCallRecording, recordOutgoingCall, recordSurveyAnswer } from '../src/services/phone/index.js';
 import type { QueueHandlers } from './handler.js';
 
 /** Whether BullMQ will not run this job again should this attempt fail. */

@@ -1,5 +1,5 @@
-import { purgeExpiredRefreshTokens } from '../src/services/staff/index.js';
 import { reconcileLiveState, settleLiveState } from '../src/services/assignment/index.js';
+import { purgeExpiredRefreshTokens } from '../src/services/staff/index.js';
 import type { QueueHandlers } from './handler.js';
 
 /** Handlers of the `system` queue. */

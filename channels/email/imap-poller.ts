@@ -1,5 +1,5 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ImapFlow, type FetchMessageObject, type ImapFlowOptions } from 'imapflow';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { isAppError } from '../../src/errors.js';
 import type { Logger } from '../../src/logging.js';
 import type { MailInbound } from './email.port.js';

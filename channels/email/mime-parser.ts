@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import PostalMime, { addressParser, decodeWords, type Address, type Email } from 'postal-mime';
 import { addressedTo, parseMessageIds } from '../../src/domain/email-threading.js';
+import type { DeliveryReport, InboundAttachment, InboundEmail } from '../../src/domain/inbound-email.js';
 import { clampText } from '../../src/domain/text.js';
 import { htmlToText, repairWindows1252 } from './mail-text.js';
-import type { DeliveryReport, InboundAttachment, InboundEmail } from '../../src/domain/inbound-email.js';
 
 /*
  * Turns a message as fetched from IMAP into the core's `InboundEmail`. Parsing is postal-mime: it takes the raw bytes

@@ -1,7 +1,7 @@
 import nodemailer from 'nodemailer';
 import type { SmtpEnv } from '../../src/config/env.js';
-import { AppError } from '../../src/errors.js';
 import type { EmailGateway, OutgoingEmail } from '../../src/domain/outbound.js';
+import { AppError } from '../../src/errors.js';
 
 /** How long one SMTP conversation may take before the attempt counts as failed (and is retried by its job). */
 const SMTP_TIMEOUT_MS = 30_000;

@@ -1,11 +1,11 @@
 import { z } from 'zod';
+import type { StaffRole } from '../../src/domain/staff.js';
 import { staffRoute, type RouteGroup } from '../../src/http/route-table.js';
 import { text } from '../../src/http/schemas.js';
-import type { StaffActor } from '../../src/services/staff/index.js';
 import type { CounterTurnView } from '../../src/services/counter/index.js';
+import type { StaffActor } from '../../src/services/staff/index.js';
 import type { KioskChannelDeps } from './kiosk.port.js';
 import { counterTurnAnswer, counterView } from './kiosk.schemas.js';
-import type { StaffRole } from '../../src/domain/staff.js';
 
 /*
  * The counters' endpoints (`/api/v1/counters/:code/...`): staff sign in to a counter and work its turns. Each acts on

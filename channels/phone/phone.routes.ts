@@ -1,12 +1,12 @@
 import type { Request } from 'express';
 import { z } from 'zod';
-import { GENERAL_ATTENTION_KEY, menuAt, resolveIvrInput, resolveSurveyAnswer, type IvrConfig } from '../../src/domain/ivr.js';
 import type { PhoneChannelEnv } from '../../src/config/env.js';
+import { GENERAL_ATTENTION_KEY, menuAt, resolveIvrInput, resolveSurveyAnswer, type IvrConfig } from '../../src/domain/ivr.js';
+import { ASSIGNABLE_ROLES } from '../../src/domain/staff.js';
 import { publicRoute, signedByTwilio, staffRoute, type RouteGroup } from '../../src/http/route-table.js';
 import type { PhoneInbound } from './phone.port.js';
 import { issueSoftphoneToken } from './softphone-token.js';
 import { backInQueueTwiml, callbackBookedTwiml, closedTwiml, hangupTwiml, menuTwiml, outgoingTwiml, queuedTwiml, recordingNoticeTwiml, surveyThanksTwiml, surveyTwiml, voicemailSavedTwiml, waitTwiml } from './twiml.js';
-import { ASSIGNABLE_ROLES } from '../../src/domain/staff.js';
 
 /*
  * Twilio's voice webhooks (set in the Twilio console: the number's "A call comes in" → POST

@@ -1,8 +1,8 @@
 import twilio from 'twilio';
 import type { PhoneChannelEnv, SmsFrom } from '../../src/config/env.js';
+import type { SmsGateway } from '../../src/domain/outbound.js';
 import { AppError } from '../../src/errors.js';
 import { RebasedRequestClient } from './call-control.js';
-import type { SmsGateway } from '../../src/domain/outbound.js';
 
 /** Where Twilio reports how an SMS fared (`sms.routes.ts`); the query names our record of the message. */
 export const SMS_WEBHOOKS = '/webhooks/twilio/sms';

@@ -1,8 +1,8 @@
 import twilio from 'twilio';
 import type { PhoneChannelEnv } from '../../src/config/env.js';
+import { ASSIGNABLE_ROLES } from '../../src/domain/staff.js';
 import { AppError } from '../../src/errors.js';
 import type { StaffActor } from '../../src/services/staff/index.js';
-import { ASSIGNABLE_ROLES } from '../../src/domain/staff.js';
 
 const { AccessToken } = twilio.jwt;
 

@@ -2,9 +2,9 @@
  * What the office mails a citizen, and how each mail threads in the citizen's client: the rules of
  * the citizen-messages capability (src/services/citizen-messages), without I/O.
  */
+import type { StatusNoticeReason } from './citizen-sms.js';
 import { stripSubjectPrefixes } from './email-threading.js';
 import type { TemplateId } from './message-templates.js';
-import type { StatusNoticeReason } from './citizen-sms.js';
 import type { Channel } from './ticket-types.js';
 
 /**

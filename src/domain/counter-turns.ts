@@ -35,7 +35,6 @@ export const PRIORITY_NOTES_ES: Readonly<Record<PriorityClass, string>> = {
 
 /** A service's turn prefix: one to three capital letters (`R`, `L`, `RC`). */
 export const TURN_PREFIX = /^[A-Z]{1,3}$/;
-const TURN_NUMBER = /^([A-Z]{1,3})-(\d{3}|[1-9]\d{3,})$/;
 
 /**
  * `R-042`: the prefix of the service, a hyphen, and the day's sequence of that prefix padded to three digits (it
@@ -49,12 +48,6 @@ export function formatTurnNumber(prefix: string, seq: number): string {
   return `${prefix}-${String(seq).padStart(3, '0')}`;
 }
 
-/** Reads a turn number as {@link formatTurnNumber} writes it; undefined for anything else. */
-export function parseTurnNumber(text: string): { prefix: string; seq: number } | undefined {
-  const match = TURN_NUMBER.exec(text.trim().toUpperCase());
-  if (!match) return undefined;
-  return { prefix: match[1] ?? '', seq: Number(match[2]) };
-}
 
 // ─── announcement ──────────────────────────────────────────────────────────────────────────────────────────────
 

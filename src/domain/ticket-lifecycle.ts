@@ -78,16 +78,6 @@ export const STATUS_LABELS_ES: Readonly<Record<TicketStatus, string>> = {
 
 const CLOSED_STATUSES: ReadonlySet<TicketStatus> = new Set(['resuelto', 'cerrado', 'anulado']);
 
-/** Narrows an untrusted string (a request body, a stored document) to a status. */
-export function isTicketStatus(value: string): value is TicketStatus {
-  return (TICKET_STATUSES as readonly string[]).includes(value);
-}
-
-/** Narrows an untrusted string to an action. */
-export function isTicketAction(value: string): value is TicketAction {
-  return (TICKET_ACTIONS as readonly string[]).includes(value);
-}
-
 /** Where `action` takes a ticket in status `from`, or `illegal_transition` when the table forbids it. */
 export function nextStatus(from: TicketStatus, action: TicketAction): TransitionResult {
   const to = TRANSITIONS[from][action];

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { access, chmod, cp, mkdir, readFile, rename, rm, writeFile, mkdtemp } from 'node:fs/promises';
 import { constants } from 'node:fs';
+import { access, chmod, cp, mkdir, readFile, rename, rm, writeFile, mkdtemp } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { Logger } from '../logging.js';

@@ -1,5 +1,5 @@
-import { authenticate } from '../services/staff/index.js';
 import type { AppContext } from '../services/context/index.js';
+import { authenticate } from '../services/staff/index.js';
 import type { Authenticator } from './auth.middleware.js';
 import { authRoutes } from './auth.routes.js';
 import { notificationRoutes } from './notifications.routes.js';

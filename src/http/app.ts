@@ -1,9 +1,9 @@
 import express, { type Express, type RequestHandler } from 'express';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../logging.js';
-import { errorHandler, notFoundHandler } from './errors.middleware.js';
 import type { AppContext } from '../services/context/index.js';
 import { API_PREFIX, apiRouteGroups, staffAuthenticator } from './api.router.js';
+import { errorHandler, notFoundHandler } from './errors.middleware.js';
 import { healthRoutes, type ReadinessProbe } from './health.routes.js';
 import { withOpenApiDocument } from './openapi.js';
 import { mountRoutes, type RouteGroup } from './route-table.js';

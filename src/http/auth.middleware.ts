@@ -1,7 +1,7 @@
 import type { Request } from 'express';
+import type { StaffRole } from '../domain/staff.js';
 import { AppError } from '../errors.js';
 import type { StaffActor } from '../services/staff/index.js';
-import type { StaffRole } from '../domain/staff.js';
 
 /** Turns an access token into the staff member it was issued to; throws UNAUTHENTICATED otherwise. */
 export type Authenticator = (token: string) => Promise<StaffActor>;

@@ -1,8 +1,8 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { isAppError } from '../errors.js';
-import { login, logout, logoutAll, PASSWORD_MAX_LENGTH, refresh, type ClientInfo } from '../services/staff/index.js';
 import type { AppContext } from '../services/context/index.js';
+import { login, logout, logoutAll, PASSWORD_MAX_LENGTH, refresh, type ClientInfo } from '../services/staff/index.js';
 import { publicRoute, staffRoute, type ApiRoute } from './route-table.js';
 import { sessionView } from './schemas.js';
 

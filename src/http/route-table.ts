@@ -1,10 +1,10 @@
 import type { Request, RequestHandler, Response, Router } from 'express';
 import type { z } from 'zod';
+import type { StaffRole } from '../domain/staff.js';
 import { AppError, type ERROR_CATALOGUE } from '../errors.js';
 import type { StaffActor } from '../services/staff/index.js';
 import { authorise, type Authenticator } from './auth.middleware.js';
 import { parseInput } from './validation.js';
-import type { StaffRole } from '../domain/staff.js';
 
 /*
  * One declaration per endpoint: method, path, who may call it, the zod schemas of its path parameters,

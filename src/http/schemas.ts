@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import { PREFERENTIAL_REASONS, TURN_OUTCOMES, TURN_STAGES } from '../domain/counter-turns.js';
 import { PRIORITY_CLASSES } from '../domain/priority.js';
+import { PRESENCES, STAFF_ROLES, type Presence } from '../domain/staff.js';
 import { TICKET_STATUSES } from '../domain/ticket-lifecycle.js';
 import { CHANNELS, TICKET_TYPES, type Channel } from '../domain/ticket-types.js';
 import { ERROR_CATALOGUE, ERROR_REASONS, type ErrorCode, type ErrorReason } from '../errors.js';
 import { DELIVERY_STATUSES, DIRECTIONS, INTERACTION_KINDS } from '../store/interaction.model.js';
 import { NOTIFICATION_KINDS } from '../store/notification.model.js';
 import { ACTOR_KINDS } from '../store/ticket-event.model.js';
-import { PRESENCES, STAFF_ROLES, type Presence } from '../domain/staff.js';
 
 /*
  * Schemas shared by the route tables: request building blocks, and the answers as they travel (ids and dates

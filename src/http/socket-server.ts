@@ -1,16 +1,16 @@
-import type { Server as HttpServer } from 'node:http';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { decodeJwt } from 'jose';
+import type { Server as HttpServer } from 'node:http';
 import { Server, type Socket } from 'socket.io';
 import { z } from 'zod';
+import { PRESENCES } from '../domain/staff.js';
 import { isAppError } from '../errors.js';
 import { createRedis } from '../queues/redis-client.js';
-import { authenticate, goOfflineAfterConnectionLoss, setStaffPresence, type StaffActor } from '../services/staff/index.js';
-import type { AppContext } from '../services/context/index.js';
-import { syncSince } from '../services/tickets/index.js';
 import { DISPLAY_NAMESPACE, rooms, type AckAnswer, type DisplayEvents, type StaffClientEvents, type StaffEvents } from '../realtime/events.js';
 import { socketKey } from '../realtime/publisher.js';
-import { PRESENCES } from '../domain/staff.js';
+import type { AppContext } from '../services/context/index.js';
+import { authenticate, goOfflineAfterConnectionLoss, setStaffPresence, type StaffActor } from '../services/staff/index.js';
+import { syncSince } from '../services/tickets/index.js';
 
 interface SocketData {
   actor: StaffActor;

@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { changePassword, createStaff, getVisibleStaff, listStaff, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, setStaffCapacity, setStaffPresence, updateStaff } from '../services/staff/index.js';
+import { PRESENCES, STAFF_ROLES } from '../domain/staff.js';
 import type { AppContext } from '../services/context/index.js';
+import { changePassword, createStaff, getVisibleStaff, listStaff, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, setStaffCapacity, setStaffPresence, updateStaff } from '../services/staff/index.js';
 import { toView } from '../store/staff.repository.js';
 import { clientInfo, withRetryAfter } from './auth.routes.js';
 import { staffRoute, type ApiRoute } from './route-table.js';
 import { emailAddress, idParams, queryInteger, sessionView, staffView, text, unitCodeOf } from './schemas.js';
-import { PRESENCES, STAFF_ROLES } from '../domain/staff.js';
 
 const username = z
   .string()

@@ -1,6 +1,6 @@
+import type { Redis } from 'ioredis';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Redis } from 'ioredis';
 import { queueOrder } from '../domain/priority.js';
 import { CHANNELS, type Channel } from '../domain/ticket-types.js';
 import { AppError } from '../errors.js';

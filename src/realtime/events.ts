@@ -1,9 +1,9 @@
 import type { HallFigures } from '../domain/counter-turns.js';
 import type { PriorityClass } from '../domain/priority.js';
 import type { QueueFigures } from '../domain/queue-stats.js';
+import type { Presence } from '../domain/staff.js';
 import type { TicketStatus } from '../domain/ticket-lifecycle.js';
 import type { Channel, TicketType } from '../domain/ticket-types.js';
-import type { Presence } from '../domain/staff.js';
 
 /**
  * What staff clients receive, by event name. Payloads carry ids and the few fields a list row needs; a client

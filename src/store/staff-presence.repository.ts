@@ -1,10 +1,10 @@
 import { Types } from 'mongoose';
+import type { Presence, StaffRole } from '../domain/staff.js';
 import type { DocumentLocks } from './document-lock.js';
+import { guardedStep, type GuardedStep, type WriteFilters } from './guarded-update.js';
 import type { Models } from './models.js';
 import type { PerChannel, StaffDoc } from './staff.model.js';
-import { guardedStep, type GuardedStep, type WriteFilters } from './guarded-update.js';
 import { storeCall } from './store-errors.js';
-import type { Presence, StaffRole } from '../domain/staff.js';
 
 function staffObjectId(id: Types.ObjectId | string): Types.ObjectId | null {
   if (typeof id !== 'string') return id;

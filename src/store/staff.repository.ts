@@ -1,11 +1,11 @@
 import { Types } from 'mongoose';
+import type { StaffRole } from '../domain/staff.js';
 import { AppError } from '../errors.js';
 import type { DocumentLocks } from './document-lock.js';
 import { guardedStep, type GuardedChange, type WriteFilters } from './guarded-update.js';
 import type { Models } from './models.js';
 import { DEFAULT_CAPACITY, type PerChannel, type StaffDoc } from './staff.model.js';
 import { isDuplicateKeyError, storeCall, toAppError } from './store-errors.js';
-import type { StaffRole } from '../domain/staff.js';
 
 export type Staff = StaffDoc;
 

@@ -1,5 +1,5 @@
-import type { KioskInbound } from '../../channels/kiosk/kiosk.port.js';
 import { counterRouteGroup } from '../../channels/kiosk/counter.routes.js';
+import type { KioskInbound } from '../../channels/kiosk/kiosk.port.js';
 import { kioskRouteGroups } from '../../channels/kiosk/kiosk.routes.js';
 import { API_PREFIX } from '../http/api.router.js';
 import type { RouteGroup } from '../http/route-table.js';

@@ -1,14 +1,14 @@
 import { expect } from 'chai';
+import type { Presence } from '../../src/domain/staff.js';
 import { OWNED_STATUSES, WAITING_STATUSES } from '../../src/domain/ticket-lifecycle.js';
 import { CHANNELS, type Channel } from '../../src/domain/ticket-types.js';
-import type { Actor } from '../../src/services/context/index.js';
 import { assignTo, takeNext } from '../../src/services/assignment/index.js';
+import type { Actor } from '../../src/services/context/index.js';
 import { setPresence } from '../../src/services/staff/index.js';
 import type { StaffDoc } from '../../src/store/staff.model.js';
 import { startSystem, type RunningSystem } from '../../src/system.js';
 import { contact, intakeNow, seedStaff, settle } from '../support/seed.js';
 import { testEnv, testLog, uniqueName } from '../support/services.js';
-import type { Presence } from '../../src/domain/staff.js';
 
 const SYSTEM: Actor = { kind: 'system' };
 

@@ -4,9 +4,9 @@ import { Types } from 'mongoose';
 import { DEV_AUTH_SECRET } from '../../src/config/env.js';
 import { LOGIN_THROTTLE, purgeExpiredRefreshTokens, type Session } from '../../src/services/staff/index.js';
 import { startSystem, type RunningSystem } from '../../src/system.js';
+import { seedStaff } from '../support/seed.js';
 import { testEnv, testLog } from '../support/services.js';
 import { call, errorCode, loginAs, type Answer } from '../support/staff-fixtures.js';
-import { seedStaff } from '../support/seed.js';
 
 const PASSWORD = 'una-clave-bastante-larga';
 const ADMIN_PASSWORD = 'clave-del-administrador-2026';

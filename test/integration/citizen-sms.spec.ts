@@ -3,8 +3,8 @@ import twilio from 'twilio';
 import { createTwilioSmsGateway } from '../../channels/phone/sms-gateway.js';
 import { phoneChannelEnv } from '../../src/config/env.js';
 import { isAppError } from '../../src/errors.js';
-import { SYSTEM, type AppContext } from '../../src/services/context/index.js';
 import { sendCitizenSms } from '../../src/services/citizen-messages/index.js';
+import type { Actor, AppContext } from '../../src/services/context/index.js';
 import { handleCallEnded } from '../../src/services/phone/index.js';
 import { referTicket, transitionTicket } from '../../src/services/tickets/index.js';
 import { citizenMessageIdFor } from '../../src/store/citizen-message.repository.js';
@@ -25,6 +25,8 @@ function callSid(): string {
   calls++;
   return `CA${String(calls).padStart(4, '0')}${'e'.repeat(28)}`;
 }
+
+const SYSTEM: Actor = { kind: 'system' };
 
 describe('SMS to citizens through Twilio: tracking code after a call, status changes (real services, fake Twilio REST)', () => {
   let system: RunningSystem;

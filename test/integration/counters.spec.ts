@@ -1,12 +1,12 @@
 import { expect } from 'chai';
-import { takeNext } from '../../src/services/assignment/index.js';
 import { priorityScore } from '../../src/domain/priority.js';
+import { takeNext } from '../../src/services/assignment/index.js';
 import { ensureLiveState, followPriority } from '../../src/services/live-state/index.js';
 import { setPresence } from '../../src/services/staff/index.js';
+import { counterTurn, lima, startHall, turnOf, type Hall } from '../support/hall.js';
 import { DocumentValidators, openApiProblems, type OpenApiDoc } from '../support/openapi.js';
 import { settle } from '../support/seed.js';
 import { actorOf, call, errorCode } from '../support/staff-fixtures.js';
-import { counterTurn, lima, startHall, turnOf, type Hall } from '../support/hall.js';
 import { eventually } from '../support/wait.js';
 
 /** The error details of a refused counter action. */

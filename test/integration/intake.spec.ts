@@ -1,13 +1,15 @@
 import { expect } from 'chai';
-import { SYSTEM } from '../../src/services/context/index.js';
+import type { Contact } from '../../src/domain/contact.js';
+import type { Actor } from '../../src/services/context/index.js';
 import { receiveContact } from '../../src/services/intake/index.js';
 import { setPresence } from '../../src/services/staff/index.js';
-import { startSystem, type RunningSystem } from '../../src/system.js';
 import type { Ticket } from '../../src/store/ticket.repository.js';
+import { startSystem, type RunningSystem } from '../../src/system.js';
 import { contact, intakeNow, seedStaff, settle } from '../support/seed.js';
 import { testEnv, testLog, uniqueName } from '../support/services.js';
 import { eventually } from '../support/wait.js';
-import type { Contact } from '../../src/domain/contact.js';
+
+const SYSTEM: Actor = { kind: 'system' };
 
 describe('intake: every contact becomes one ticket (real FerretDB + Redis)', () => {
   let system: RunningSystem;

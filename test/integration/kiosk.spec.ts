@@ -1,10 +1,10 @@
 import { expect } from 'chai';
-import { createRedis } from '../../src/queues/redis-client.js';
 import { dniCheckCharacters } from '../../src/domain/identity-documents.js';
+import { createRedis } from '../../src/queues/redis-client.js';
 import { nextTurnNumber } from '../../src/services/counter/kiosk.service.js';
-import { call, errorCode, fieldPaths } from '../support/staff-fixtures.js';
 import { lima, startHall, turnOf, type Hall } from '../support/hall.js';
 import { testLog, testServices } from '../support/services.js';
+import { call, errorCode, fieldPaths } from '../support/staff-fixtures.js';
 
 describe('kiosk: services, turns, device keys (real HTTP, FerretDB, Redis)', function () {
   this.timeout(300_000);

@@ -1,15 +1,15 @@
 import { expect } from 'chai';
 import { OWNED_STATUSES, WAITING_STATUSES } from '../../src/domain/ticket-lifecycle.js';
 import { CHANNELS } from '../../src/domain/ticket-types.js';
+import { createRedis } from '../../src/queues/redis-client.js';
 import { takeNext } from '../../src/services/assignment/index.js';
 import { reconcileLiveState } from '../../src/services/assignment/index.js';
+import type { Actor } from '../../src/services/context/index.js';
 import { setPresence } from '../../src/services/staff/index.js';
 import { transitionTicket } from '../../src/services/tickets/index.js';
-import type { Actor } from '../../src/services/context/index.js';
 import type { StaffDoc } from '../../src/store/staff.model.js';
 import { startSystem, type RunningSystem } from '../../src/system.js';
 import { contact, intakeNow, seedStaff, settle } from '../support/seed.js';
-import { createRedis } from '../../src/queues/redis-client.js';
 import { testEnv, testLog, testServices, uniqueName } from '../support/services.js';
 
 const SYSTEM: Actor = { kind: 'system', id: 'test' };

@@ -1,9 +1,9 @@
-import { expect } from 'chai';
 import { QueueEvents, type Job } from 'bullmq';
+import { expect } from 'chai';
 import { AppError } from '../../src/errors.js';
 import { JOBS, type QueueName } from '../../src/queues/jobs.js';
-import { SYSTEM, type Actor, type AppContext } from '../../src/services/context/index.js';
 import { assignTo } from '../../src/services/assignment/index.js';
+import type { Actor, AppContext } from '../../src/services/context/index.js';
 import { setPresence } from '../../src/services/staff/index.js';
 import type { TicketRepository } from '../../src/store/ticket.repository.js';
 import { startSystem, type RunningSystem } from '../../src/system.js';
@@ -34,6 +34,8 @@ function withSlaRival(ctx: AppContext): AppContext {
 }
 
 const SUPERVISOR: Actor = { kind: 'staff', id: 'supervisor', roles: ['supervisor'], units: ['SGRC'] };
+
+const SYSTEM: Actor = { kind: 'system' };
 
 describe('queues and the worker registry on real Redis', () => {
   let system: RunningSystem;

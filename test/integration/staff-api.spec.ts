@@ -2,9 +2,9 @@ import { expect } from 'chai';
 import { changePassword, createStaff, listStaff, setStaffCapacity, setStaffPresence, updateStaff, type Session } from '../../src/services/staff/index.js';
 import type { Staff, StaffView } from '../../src/store/staff.repository.js';
 import { startSystem, type RunningSystem } from '../../src/system.js';
+import { seedStaff } from '../support/seed.js';
 import { testEnv, testLog } from '../support/services.js';
 import { actorOf, call, errorCode, fieldPaths, loginAs, refusal, type Answer } from '../support/staff-fixtures.js';
-import { seedStaff } from '../support/seed.js';
 
 const PASSWORD = 'una-clave-bastante-larga';
 

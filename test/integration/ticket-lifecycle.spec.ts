@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { Actor } from '../../src/services/context/index.js';
-import { setPresence } from '../../src/services/staff/index.js';
 import { visibleTicket } from '../../src/services/context/index.js';
+import { setPresence } from '../../src/services/staff/index.js';
 import { acknowledgeReportBack, getTicketDetail, referTicket, transitionTicket } from '../../src/services/tickets/index.js';
 import type { StaffDoc } from '../../src/store/staff.model.js';
 import { startSystem, type RunningSystem } from '../../src/system.js';

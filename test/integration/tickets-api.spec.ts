@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { startSession } from '../../src/services/staff/index.js';
-import { listNotifications, markNotificationRead, notify } from '../../src/services/notifications/index.js';
 import { supervisedQueueStats } from '../../src/services/figures/index.js';
+import { listNotifications, markNotificationRead, notify } from '../../src/services/notifications/index.js';
+import { startSession } from '../../src/services/staff/index.js';
 import { assignTicketToStaff } from '../../src/services/tickets/index.js';
 import type { StaffDoc } from '../../src/store/staff.model.js';
 import { startSystem, type RunningSystem } from '../../src/system.js';

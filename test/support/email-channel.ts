@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 import type Mail from 'nodemailer/lib/mailer/index.js';
 import type { EmailChannelEnv } from '../../src/config/env.js';
+import type { InboundEmail } from '../../src/domain/inbound-email.js';
 import type { Ticket } from '../../src/store/ticket.repository.js';
 import type { TestDovecot } from './dovecot.js';
-import type { InboundEmail } from '../../src/domain/inbound-email.js';
 
 /** The password of every test mailbox (a throw-away server). */
 export const MAIL_PASSWORD = 'clave-de-prueba-123';

@@ -1,16 +1,16 @@
-import { isOpenStatus } from '../../src/domain/ticket-lifecycle.js';
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CHANNEL_INTAKE, type Contact } from '../../src/domain/contact.js';
+import type { StaffRole } from '../../src/domain/staff.js';
+import { isOpenStatus } from '../../src/domain/ticket-lifecycle.js';
+import type { QueueName } from '../../src/queues/jobs.js';
+import type { QueueSet } from '../../src/queues/producer.js';
+import type { AppContext } from '../../src/services/context/index.js';
+import { receiveContact, takeInQueuedContact, type IntakeOptions, type IntakeResult } from '../../src/services/intake/index.js';
 import { hashPassword } from '../../src/services/staff/index.js';
 import type { Store } from '../../src/store/connection.js';
 import type { PerChannel, StaffDoc } from '../../src/store/staff.model.js';
 import type { NewTicket, Ticket } from '../../src/store/ticket.repository.js';
-import type { QueueName } from '../../src/queues/jobs.js';
-import type { QueueSet } from '../../src/queues/producer.js';
-import { setTimeout as sleep } from 'node:timers/promises';
-import type { StaffRole } from '../../src/domain/staff.js';
-import { CHANNEL_INTAKE, type Contact } from '../../src/domain/contact.js';
-import type { AppContext } from '../../src/services/context/index.js';
-import { receiveContact, takeInQueuedContact, type IntakeOptions, type IntakeResult } from '../../src/services/intake/index.js';
 
 export interface StaffSeed {
   username?: string;

@@ -1,23 +1,23 @@
 import { expect } from 'chai';
 import { EventEmitter } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { decodeWords } from 'postal-mime';
 import { parseBenchArgs, UsageError, type BenchOptions } from '../../bench/args.js';
+import { closedCasesFor, compareOutcomes, encodeWords, EXPECTED_OUTCOME, mailCounts, planMailbox, renderMail, SHAPE_MIX, threadHeaders, type ClosedCase, type EarlierCase, type PlannedMail } from '../../bench/email-mail.js';
+import { emailFailures, emailTargets } from '../../bench/email-report.js';
+import type { EmailResult } from '../../bench/email.js';
+import { benchConfig, type KioskResult } from '../../bench/kiosk.js';
 import { CALL_SCRIPT, connectRedirects, matchConnects, planWebhooks, type PhoneResult } from '../../bench/phone.js';
 import type { ArrivalResult } from '../../bench/pipeline.js';
+import { type HistoryRun, scanSummary, type TargetCheck } from '../../bench/report-cells.js';
 import { checkTargets } from '../../bench/report.js';
 import { summarize, type LatencySummary } from '../../bench/stats.js';
 import { operationShape, siteOf, watchStoreOperations, type StoreOperations } from '../../bench/store-operations.js';
 import { parsePprofTop } from '../../bench/store-profile.js';
 import type { TakeNextResult } from '../../bench/take-next.js';
-import { benchConfig, type KioskResult } from '../../bench/kiosk.js';
-import { loadCatalogue } from '../../src/config/catalogue.js';
-import { fileURLToPath } from 'node:url';
-import { decodeWords } from 'postal-mime';
-import type { EmailResult } from '../../bench/email.js';
-import { closedCasesFor, compareOutcomes, encodeWords, EXPECTED_OUTCOME, mailCounts, planMailbox, renderMail, SHAPE_MIX, threadHeaders, type ClosedCase, type EarlierCase, type PlannedMail } from '../../bench/email-mail.js';
-import { emailFailures, emailTargets } from '../../bench/email-report.js';
 import { readMail } from '../../channels/email/mime-parser.js';
+import { loadCatalogue } from '../../src/config/catalogue.js';
 import { classifyMailOrigin } from '../../src/domain/automatic-mail.js';
-import { type HistoryRun, scanSummary, type TargetCheck } from '../../bench/report-cells.js';
 
 describe('bench: command line', () => {
   it('defaults to the issue\'s run: 1,000 and 100,000 closed tickets, 100/s for 60 s, 14 minutes', () => {

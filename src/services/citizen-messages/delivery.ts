@@ -1,6 +1,6 @@
 import { AppError, isAppError } from '../../errors.js';
-import { citizenMessageIdFor, type CitizenMessage, type NewCitizenMessage } from '../../store/citizen-message.repository.js';
 import type { CitizenMessageDoc } from '../../store/citizen-message.model.js';
+import { citizenMessageIdFor, type CitizenMessage, type NewCitizenMessage } from '../../store/citizen-message.repository.js';
 import type { Ticket } from '../../store/ticket.repository.js';
 import type { Actor, AppContext } from '../context/index.js';
 import { recordEventOnce } from '../timeline/index.js';

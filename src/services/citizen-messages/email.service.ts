@@ -1,13 +1,13 @@
 import { bareSubject, EMAIL_TEMPLATES, ourMessageId, referencesFor, type EmailReason } from '../../domain/citizen-email.js';
 import { parseMessageIds } from '../../domain/email-threading.js';
 import { renderMessage } from '../../domain/message-templates.js';
+import type { EmailGateway } from '../../domain/outbound.js';
 import type { JobPayload } from '../../queues/jobs.js';
 import type { NewCitizenMessage } from '../../store/citizen-message.repository.js';
 import type { Interaction } from '../../store/interaction.repository.js';
 import type { Ticket } from '../../store/ticket.repository.js';
 import type { Actor, AppContext } from '../context/index.js';
 import { deliverMessage, type MessageTransport } from './delivery.js';
-import type { EmailGateway } from '../../domain/outbound.js';
 
 /*
  * Mail from the office to citizens (`ctx.email`, the email channel's SMTP sender): the acknowledgement of a case a

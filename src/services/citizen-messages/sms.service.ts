@@ -1,15 +1,15 @@
 import { phoneChannelEnv } from '../../config/env.js';
 import { afterCallTemplate, nationalPhone, smsNumberOf, STATUS_SMS_TEMPLATES, type SmsTemplateId } from '../../domain/citizen-sms.js';
 import { renderMessage } from '../../domain/message-templates.js';
+import type { SmsGateway } from '../../domain/outbound.js';
 import { smsLength, toGsm7 } from '../../domain/sms-text.js';
 import { AppError } from '../../errors.js';
 import { intakeJobId, SMS_JOB_OPTIONS, type JobPayload } from '../../queues/jobs.js';
 import type { NewCitizenMessage } from '../../store/citizen-message.repository.js';
 import { ticketIdFor, type Ticket } from '../../store/ticket.repository.js';
 import type { Actor, AppContext } from '../context/index.js';
-import { deliverMessage, type MessageTransport } from './delivery.js';
 import { recordEvent } from '../timeline/index.js';
-import type { SmsGateway } from '../../domain/outbound.js';
+import { deliverMessage, type MessageTransport } from './delivery.js';
 
 /*
  * Text messages to citizens through the phone channel (`ctx.sms`, Twilio): the tracking code once a call ended, and

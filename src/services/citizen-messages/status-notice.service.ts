@@ -2,9 +2,9 @@ import { mailsStatusChanges } from '../../domain/citizen-email.js';
 import { statusNoticeReason, textsStatusChanges } from '../../domain/citizen-sms.js';
 import type { TicketAction } from '../../domain/ticket-lifecycle.js';
 import type { Ticket } from '../../store/ticket.repository.js';
+import type { AppContext } from '../context/index.js';
 import { enqueueEmail } from './email.service.js';
 import { enqueueSms } from './sms.service.js';
-import type { AppContext } from '../context/index.js';
 
 /**
  * A ticket's status changed (`applyTransition`, with the ticket as stored after it): when it is a change a citizen is

@@ -6,8 +6,6 @@ export type Actor =
   | { kind: 'system'; id?: string }
   | { kind: 'citizen'; id?: string };
 
-export const SYSTEM: Actor = { kind: 'system' };
-
 export function isAdmin(actor: Actor): boolean {
   return actor.kind === 'staff' && actor.roles.includes('admin');
 }

@@ -1,5 +1,6 @@
 import type { Catalogue } from '../../config/catalogue.js';
 import type { Env } from '../../config/env.js';
+import type { EmailGateway, PhoneCallControl, SmsGateway } from '../../domain/outbound.js';
 import type { LiveState } from '../../live/index.js';
 import type { Logger } from '../../logging.js';
 import type { QueueSet } from '../../queues/producer.js';
@@ -7,7 +8,6 @@ import type { WorkerHeartbeats } from '../../queues/worker-heartbeats.js';
 import type { RealtimePublisher } from '../../realtime/publisher.js';
 import type { Store } from '../../store/connection.js';
 import type { LoginThrottleRepository } from '../../store/login-throttle.repository.js';
-import type { EmailGateway, PhoneCallControl, SmsGateway } from '../../domain/outbound.js';
 
 /** What use-cases are handed at the composition root: the same in API and worker processes. */
 export interface AppContext {

@@ -3,7 +3,7 @@
  * office and channels), who is acting and what they may see, and the deadline a channel's vendor waits for.
  */
 export { type AppContext } from './app-context.js';
-export { canSeeUnits, isAdmin, isSupervisorOf, SYSTEM, type Actor } from './actor.js';
+export { canSeeUnits, isAdmin, isSupervisorOf, type Actor } from './actor.js';
 export { calendarOf } from './calendar.js';
 export { WEBHOOK_DEADLINE_MS, withinDeadline } from './deadline.js';
 export { canSeeTicket, unitsOf, visibleTicket } from './ticket-access.js';

@@ -6,14 +6,14 @@ import { AppError } from '../../errors.js';
 import type { CounterStage, LiveCounter } from '../../live/counter-hall.repository.js';
 import type { TicketDoc, TicketTurn } from '../../store/ticket.model.js';
 import type { Ticket } from '../../store/ticket.repository.js';
-import { calendarOf, isSupervisorOf, type Actor, type AppContext } from '../context/index.js';
 import { queueTicket } from '../assignment/index.js';
-import { withLive } from '../live-state/index.js';
-import type { StaffActor } from '../staff/index.js';
+import { calendarOf, isSupervisorOf, type Actor, type AppContext } from '../context/index.js';
 import { requestQueueStats, serviceQueues } from '../figures/index.js';
+import { withLive } from '../live-state/index.js';
 import { placeContact } from '../routing/index.js';
-import { recordEvent, recordEvents } from '../timeline/index.js';
+import type { StaffActor } from '../staff/index.js';
 import { applyTransition } from '../tickets/index.js';
+import { recordEvent, recordEvents } from '../timeline/index.js';
 
 /*
  * The counters (ventanillas) of the hall. A staff member signs in to a counter and calls the next turn: the live

@@ -9,10 +9,10 @@ import type { TicketTurn } from '../../store/ticket.model.js';
 import type { Ticket } from '../../store/ticket.repository.js';
 import { queueTicket } from '../assignment/index.js';
 import { calendarOf, type AppContext } from '../context/index.js';
-import { receiveContact } from '../intake/index.js';
-import type { KioskCaller } from './kiosk-device.service.js';
-import { placeContact } from '../routing/index.js';
 import { requestQueueStats } from '../figures/index.js';
+import { receiveContact } from '../intake/index.js';
+import { placeContact } from '../routing/index.js';
+import type { KioskCaller } from './kiosk-device.service.js';
 
 /*
  * The kiosk's use-cases: the services offered at the counters (open now or not), taking a turn, and the public

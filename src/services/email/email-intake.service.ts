@@ -1,6 +1,7 @@
 import type { MailboxesCatalogue } from '../../config/catalogue.js';
 import { classifyMailOrigin, type MailOriginVerdict } from '../../domain/automatic-mail.js';
 import { baseAddress, parseMessageIds, stripSubjectPrefixes, threadKeys, type ThreadKeys } from '../../domain/email-threading.js';
+import type { InboundAttachment, InboundEmail } from '../../domain/inbound-email.js';
 import { replyEffect, type ReplyEffect } from '../../domain/mail-reply.js';
 import { renderMessage } from '../../domain/message-templates.js';
 import { clampText } from '../../domain/text.js';
@@ -9,12 +10,11 @@ import type { AttachmentFiles } from '../../store/attachment-file.repository.js'
 import type { AttachmentMeta } from '../../store/interaction.model.js';
 import type { MailThreadKeyKind } from '../../store/mail-thread.model.js';
 import type { Ticket } from '../../store/ticket.repository.js';
-import type { Actor, AppContext } from '../context/index.js';
 import { requestAcknowledgement } from '../citizen-messages/index.js';
+import type { Actor, AppContext } from '../context/index.js';
 import { receiveContact } from '../intake/index.js';
-import { recordEvent } from '../timeline/index.js';
 import { applyTransition } from '../tickets/index.js';
-import type { InboundAttachment, InboundEmail } from '../../domain/inbound-email.js';
+import { recordEvent } from '../timeline/index.js';
 
 /*
  * The email channel's use-case: one mail read from a mailbox becomes a new case, joins the case it answers, reopens

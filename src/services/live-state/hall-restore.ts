@@ -2,8 +2,8 @@ import { hallQueueOf } from '../../domain/counter-turns.js';
 import { OWNED_STATUSES, WAITING_STATUSES } from '../../domain/ticket-lifecycle.js';
 import type { CounterStage } from '../../live/counter-hall.repository.js';
 import type { Ticket } from '../../store/ticket.repository.js';
-import { hallEntryOf } from './entries.js';
 import type { AppContext } from '../context/index.js';
+import { hallEntryOf } from './entries.js';
 
 /*
  * The counter hall's part of rebuilding the live state from the store (rebuild.service.ts): counters get their

@@ -1,9 +1,9 @@
+import { hallQueueOf } from '../../domain/counter-turns.js';
 import type { RemovedEntry } from '../../live/live-script.js';
 import type { Ticket } from '../../store/ticket.repository.js';
 import type { AppContext } from '../context/index.js';
 import { routingEntryOf } from './entries.js';
 import { restoreTurn } from './hall-restore.js';
-import { hallQueueOf } from '../../domain/counter-turns.js';
 
 /*
  * Where a ticket sits in the live state follows what it is: a turn of the counter hall is the hall's (its service's

@@ -4,14 +4,14 @@ import { WAITING_STATUSES } from '../../domain/ticket-lifecycle.js';
 import { AppError } from '../../errors.js';
 import type { JobPayload } from '../../queues/jobs.js';
 import { ticketIdFor, type Ticket } from '../../store/ticket.repository.js';
-import { calendarOf, type Actor, type AppContext } from '../context/index.js';
 import { queueTicket, returnToQueue } from '../assignment/index.js';
-import { leaveLive } from '../live-state/index.js';
 import { requestCallSms } from '../citizen-messages/index.js';
+import { calendarOf, type Actor, type AppContext } from '../context/index.js';
+import { leaveLive } from '../live-state/index.js';
 import { notify } from '../notifications/index.js';
 import { setPresence } from '../staff/index.js';
-import { recordEvent } from '../timeline/index.js';
 import { applyTransition } from '../tickets/index.js';
+import { recordEvent } from '../timeline/index.js';
 
 /*
  * The phone channel's use-cases after a caller is queued: putting an assigned call through to its agent, how ringing

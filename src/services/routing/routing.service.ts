@@ -4,8 +4,8 @@ import { nextStatus, WAITING_STATUSES } from '../../domain/ticket-lifecycle.js';
 import type { Channel, TicketType } from '../../domain/ticket-types.js';
 import type { RoutingHint } from '../../store/ticket.model.js';
 import type { Ticket } from '../../store/ticket.repository.js';
-import type { Actor, AppContext } from '../context/index.js';
 import { queueTicket } from '../assignment/index.js';
+import type { Actor, AppContext } from '../context/index.js';
 import { scheduleNewSlaChecks, startSla } from '../sla/index.js';
 import { recordEvent } from '../timeline/index.js';
 

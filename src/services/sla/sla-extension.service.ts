@@ -3,13 +3,13 @@ import { decideExtension, extensionNotice, withExtension, type ExtensionDecision
 import { formatLocalDateTime, planSlaDueDates } from '../../domain/sla-policy.js';
 import type { Channel } from '../../domain/ticket-types.js';
 import { AppError, ERROR_REASONS } from '../../errors.js';
-import type { Interaction } from '../../store/interaction.repository.js';
 import type { InteractionKind } from '../../store/interaction.model.js';
+import type { Interaction } from '../../store/interaction.repository.js';
 import { onceEventId } from '../../store/ticket-sla.repository.js';
 import type { TicketSla } from '../../store/ticket.model.js';
 import type { Ticket } from '../../store/ticket.repository.js';
-import { calendarOf, isSupervisorOf, visibleTicket, type Actor, type AppContext } from '../context/index.js';
 import { requestNoticeEmail } from '../citizen-messages/index.js';
+import { calendarOf, isSupervisorOf, visibleTicket, type Actor, type AppContext } from '../context/index.js';
 import { announceTicketEvent } from '../timeline/index.js';
 import { changeSla, policyFor, syncSlaJobs, type SlaChange, type SlaTicket } from './sla.service.js';
 

@@ -1,7 +1,7 @@
 import { WAITING_STATUSES } from '../../domain/ticket-lifecycle.js';
 import { isAppError } from '../../errors.js';
-import type { AppContext } from '../context/index.js';
 import { queueTicket } from '../assignment/index.js';
+import type { AppContext } from '../context/index.js';
 import { startSla, syncSlaJobs } from './sla.service.js';
 
 // Tickets read per store round trip; each then costs a few Redis calls, so a page is quick.

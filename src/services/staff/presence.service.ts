@@ -1,10 +1,10 @@
+import type { Presence } from '../../domain/staff.js';
 import { AppError } from '../../errors.js';
 import type { GuardedStep } from '../../store/guarded-update.js';
 import type { PerChannel, StaffDoc } from '../../store/staff.model.js';
-import { isAdmin, type Actor, type AppContext } from '../context/index.js';
 import { heldTickets, returnToQueue, syncAgent } from '../assignment/index.js';
+import { isAdmin, type Actor, type AppContext } from '../context/index.js';
 import { requestQueueStats } from '../figures/index.js';
-import type { Presence } from '../../domain/staff.js';
 
 function mayManage(actor: Actor, staff: StaffDoc): boolean {
   if (actor.kind === 'system') return true;

@@ -3,14 +3,14 @@
  * `<id>.<secret>` of which only a hash of the secret is stored. Minting and checking them; when to rotate or revoke
  * is decided by the auth use-cases.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { SignJWT, jwtVerify } from 'jose';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
+import { STAFF_ROLES } from '../../domain/staff.js';
 import { AppError } from '../../errors.js';
 import type { RefreshToken } from '../../store/refresh-token.repository.js';
 import type { Staff } from '../../store/staff.repository.js';
 import type { AppContext } from '../context/index.js';
-import { STAFF_ROLES } from '../../domain/staff.js';
 
 const ISSUER = 'municipal-contact-center';
 const AUDIENCE = 'staff-api';

@@ -1,12 +1,12 @@
+import type { Presence, StaffRole } from '../../domain/staff.js';
 import { AppError, type FieldProblem } from '../../errors.js';
 import type { PerChannel } from '../../store/staff.model.js';
 import type { Staff, StaffProfilePatch } from '../../store/staff.repository.js';
+import { syncAgent } from '../assignment/index.js';
 import { isAdmin, type AppContext } from '../context/index.js';
 import { checkPassword, startSession, type ClientInfo, type Session, type StaffActor } from './auth.service.js';
-import { syncAgent } from '../assignment/index.js';
 import { hashPassword } from './password-hash.js';
 import { setCapacity, setPresence } from './presence.service.js';
-import type { Presence, StaffRole } from '../../domain/staff.js';
 
 /**
  * Who may see whom: admins everyone; anyone themselves; supervisors the staff of their units. Everyone else is

@@ -7,11 +7,11 @@ import type { Interaction } from '../../store/interaction.repository.js';
 import type { TicketEvent } from '../../store/ticket-event.repository.js';
 import type { TicketDoc } from '../../store/ticket.model.js';
 import type { Ticket, TicketChange, TicketSearch } from '../../store/ticket.repository.js';
-import { isSupervisorOf, visibleTicket, type Actor, type AppContext } from '../context/index.js';
 import { assignTo, followTicket } from '../assignment/index.js';
 import { requestReplyEmail, tellCitizenOfChange } from '../citizen-messages/index.js';
-import { recordFirstResponse, slaOnTransition } from '../sla/index.js';
+import { isSupervisorOf, visibleTicket, type Actor, type AppContext } from '../context/index.js';
 import { notify } from '../notifications/index.js';
+import { recordFirstResponse, slaOnTransition } from '../sla/index.js';
 import { recordEvent } from '../timeline/index.js';
 
 function isAssignee(actor: Actor, ticket: Ticket): boolean {
