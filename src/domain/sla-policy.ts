@@ -128,16 +128,21 @@ export function checkDueAt(sla: SlaClockState, kind: SlaCheckKind): Date | undef
   }
 }
 
-/** Whether the outcome a check of `kind` records is already on the ticket. */
-export function checkOutcomeRecorded(sla: SlaClockState, kind: SlaCheckKind): boolean {
+/** When the outcome a check of `kind` records (the warning, the breach) was recorded on the ticket, if it was. */
+export function checkOutcomeAt(sla: SlaClockState, kind: SlaCheckKind): Date | undefined {
   switch (kind) {
     case 'first_response':
-      return sla.firstResponseBreachedAt !== undefined;
+      return sla.firstResponseBreachedAt;
     case 'at_risk':
-      return sla.atRiskNotifiedAt !== undefined;
+      return sla.atRiskNotifiedAt;
     case 'resolution':
-      return sla.breachedAt !== undefined;
+      return sla.breachedAt;
   }
+}
+
+/** Whether the outcome a check of `kind` records is already on the ticket. */
+export function checkOutcomeRecorded(sla: SlaClockState, kind: SlaCheckKind): boolean {
+  return checkOutcomeAt(sla, kind) !== undefined;
 }
 
 /**

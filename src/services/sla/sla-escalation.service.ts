@@ -5,11 +5,10 @@
  */
 import { renderMessage, type TemplateId } from '../../domain/message-templates.js';
 import { priorityScore } from '../../domain/priority.js';
-import { formatLocalDateTime, isCheckDue, isCheckRecorded, type SlaCheckKind } from '../../domain/sla-policy.js';
+import { checkOutcomeAt, formatLocalDateTime, isCheckDue, isCheckRecorded, type SlaCheckKind } from '../../domain/sla-policy.js';
 import type { JobPayload } from '../../queues/jobs.js';
 import type { NotificationKind } from '../../store/notification.model.js';
 import { onceEventId } from '../../store/ticket-sla.repository.js';
-import type { TicketSla } from '../../store/ticket.model.js';
 import type { Ticket } from '../../store/ticket.repository.js';
 import type { AppContext } from '../context/index.js';
 import { followPriority } from '../live-state/index.js';
@@ -55,17 +54,6 @@ async function recordOutcome(ctx: AppContext, ticket: SlaTicket, kind: SlaCheckK
   }
 }
 
-function outcomeAt(sla: TicketSla, kind: SlaCheckKind): Date | undefined {
-  switch (kind) {
-    case 'at_risk':
-      return sla.atRiskNotifiedAt;
-    case 'first_response':
-      return sla.firstResponseBreachedAt;
-    case 'resolution':
-      return sla.breachedAt;
-  }
-}
-
 function alertFor(ctx: AppContext, ticket: SlaTicket, kind: SlaCheckKind, dueAt: Date): string {
   const when = (instant: Date): string => formatLocalDateTime(instant, ctx.catalogue.calendar.utcOffsetMinutes);
   // An at-risk check runs before the case falls due: its message tells when the case falls due, not when it ran.
@@ -82,7 +70,7 @@ async function escalate(ctx: AppContext, ticket: SlaTicket, kind: SlaCheckKind, 
   const ticketId = ticket._id.toString();
   const due = dueAt.toISOString();
   const type = EVENT_TYPE[kind];
-  const eventAt = outcomeAt(ticket.sla, kind) ?? new Date();
+  const eventAt = checkOutcomeAt(ticket.sla, kind) ?? new Date();
   const onceKey = `${type}:${ticketId}:${due}`;
   const appended = await ctx.store.ticketSla.appendEventOnce(
     {
