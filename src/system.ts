@@ -13,13 +13,14 @@ import type { RouteGroup } from './http/route-table.js';
 import { attachSocketServer, type SocketServer } from './http/socket-server.js';
 import { createLiveState } from './live/index.js';
 import { createLogger, type Logger } from './logging.js';
-import { HEARTBEAT_EVERY_MS, LIVE_FULL_RECONCILE_EVERY_MS, LIVE_RECONCILE_EVERY_MS, MAINTENANCE_EVERY_MS, SLA_RECONCILE_EVERY_MS } from './queues/jobs.js';
+import { HEARTBEAT_EVERY_MS, LIVE_FULL_RECONCILE_EVERY_MS, LIVE_RECONCILE_EVERY_MS, MAINTENANCE_EVERY_MS, READ_INDEX_RECONCILE_EVERY_MS, SLA_RECONCILE_EVERY_MS } from './queues/jobs.js';
 import { createQueues } from './queues/producer.js';
 import { createRedis, pingRedis } from './queues/redis-client.js';
 import { createWorkerHeartbeats } from './queues/worker-heartbeats.js';
 import { createRealtimePublisher } from './realtime/publisher.js';
 import type { AppContext } from './services/context/index.js';
 import { ensureLiveState } from './services/live-state/index.js';
+import { ensureReadIndex } from './services/read-index/index.js';
 import { ensureBootstrapAdmin } from './services/staff/index.js';
 import { connectStore } from './store/connection.js';
 import { redisDocumentLocks } from './store/document-lock.js';
@@ -184,8 +185,11 @@ export async function startSystem(env: Env, options: SystemOptions = {}): Promis
       await queues.queue('sla').upsertJobScheduler('sla.reconcile', { every: SLA_RECONCILE_EVERY_MS }, { name: 'sla.reconcile', data: {} });
       await queues.queue('system').upsertJobScheduler('system.live-reconcile', { every: LIVE_RECONCILE_EVERY_MS }, { name: 'system.live-reconcile', data: { full: false } });
       await queues.queue('system').upsertJobScheduler('system.live-reconcile-full', { every: LIVE_FULL_RECONCILE_EVERY_MS }, { name: 'system.live-reconcile', data: { full: true } });
+      await queues.queue('system').upsertJobScheduler('system.read-index', { every: READ_INDEX_RECONCILE_EVERY_MS }, { name: 'system.read-index', data: { step: 'reconcile' } });
       // Build the live routing state before taking work if Redis came up empty (first boot, Redis restarted).
       await ensureLiveState(ctx, 120_000);
+      // A store written by a version before the read index gets it in the background, a step per job (docs/operations.md).
+      if ((await ensureReadIndex(ctx)) === 'building') log.info('read index: building it from the stored tickets in the background (the log says how far)');
       log.info('workers started');
       if (mailboxes !== undefined) {
         // Stopped before the workers and the store close: each poller finishes the mail it is taking in.

@@ -84,6 +84,36 @@ export function unitCodeOf(units: readonly { code: string }[]) {
 /** A query parameter that is an integer (query values are text; the parser converts). */
 export const queryInteger = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
+/** Where a page ended: the time and id of its last item. */
+interface Cursor {
+  at: Date;
+  id: string;
+}
+
+const CURSOR_TEXT = /^(\d{1,15})_([a-f0-9]{24}:?)$/;
+
+/** A cursor as clients hold it: opaque text (base64url of the last item's instant and id). */
+export function cursorText(cursor: Cursor | undefined): string | undefined {
+  return cursor === undefined ? undefined : Buffer.from(`${cursor.at.getTime()}_${cursor.id}`).toString('base64url');
+}
+
+/** The `cursor` query parameter: the `next` of the page before, as given. */
+export const pageCursor = z
+  .string()
+  .max(120)
+  .transform((text, ctx): Cursor => {
+    const match = /^[\w-]*$/.test(text) ? CURSOR_TEXT.exec(Buffer.from(text, 'base64url').toString('latin1')) : null;
+    if (!match?.[1] || !match[2]) {
+      ctx.addIssue({ code: 'custom', message: 'must be the `next` of a page, as given' });
+      return z.NEVER;
+    }
+    return { at: new Date(Number(match[1])), id: match[2] };
+  })
+  .meta({ description: 'Where to go on: the `next` of the page before, as given.' });
+
+/** `next` of a page. */
+export const nextCursor = z.string().optional().meta({ description: 'Pass as `cursor` to read the next page; absent on the last page.' });
+
 // ---------------------------------------------------------------------------------------------- answers
 
 const id = z.string().regex(OBJECT_ID);
@@ -140,6 +170,7 @@ export const ticketView = z
         acknowledgedBy: z.string().optional(),
       })
       .optional(),
+    referralFromUnit: z.string().optional().meta({ description: '`referral.fromUnit` again, where the store finds a referring office’s tickets by it.' }),
     resolution: z.object({ summary: z.string(), resolvedBy: z.string(), resolvedAt: instant }).optional(),
     followUpOf: z.object({ ticketId: id, trackingCode: z.string() }).optional().meta({ description: 'The earlier case this one continues (the citizen wrote again after it was resolved).' }),
     followedUpBy: z.object({ ticketId: id, trackingCode: z.string() }).optional().meta({ description: 'The later case that continues this one.' }),

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { PRESENCES } from '../domain/staff.js';
 import { isAppError } from '../errors.js';
 import { createRedis } from '../queues/redis-client.js';
-import { DISPLAY_NAMESPACE, rooms, type AckAnswer, type DisplayEvents, type StaffClientEvents, type StaffEvents } from '../realtime/events.js';
+import { DISPLAY_NAMESPACE, rooms, staffRooms, type AckAnswer, type DisplayEvents, type StaffClientEvents, type StaffEvents } from '../realtime/events.js';
 import { socketKey } from '../realtime/publisher.js';
 import type { AppContext } from '../services/context/index.js';
 import { authenticate, goOfflineAfterConnectionLoss, setStaffPresence, type StaffActor } from '../services/staff/index.js';
@@ -82,12 +82,7 @@ export function attachSocketServer(httpServer: HttpServer, ctx: AppContext, redi
 
   io.on('connection', (socket: StaffSocket) => {
     const actor = socket.data.actor;
-    void socket.join([
-      rooms.user(actor.id),
-      ...actor.units.map((u) => rooms.unit(u)),
-      ...(actor.roles.includes('supervisor') ? actor.units.map((u) => rooms.supervisors(u)) : []),
-      ...(actor.roles.includes('admin') ? [rooms.admins] : []),
-    ]);
+    void socket.join(staffRooms(actor));
 
     socket.on('presence:set', (body, ack) => {
       const parsed = presenceBody.safeParse(body);

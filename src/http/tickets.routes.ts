@@ -6,15 +6,33 @@ import { takeNext } from '../services/assignment/index.js';
 import type { AppContext } from '../services/context/index.js';
 import { receiveContact } from '../services/intake/index.js';
 import { extendSla } from '../services/sla/index.js';
-import { acknowledgeReportBack, addNote, assignTicketToStaff, getTicketDetail, listTickets, referTicket, replyToCitizen, STAFF_ACTIONS, transitionTicket } from '../services/tickets/index.js';
+import {
+  acknowledgeReportBack,
+  addNote,
+  assignTicketToStaff,
+  getTicketDetail,
+  getTicketTimeline,
+  listTickets,
+  myTickets,
+  referTicket,
+  replyToCitizen,
+  searchTickets,
+  STAFF_ACTIONS,
+  transitionTicket,
+  waitingTickets,
+  type Timeline,
+} from '../services/tickets/index.js';
 import { staffRoute, type ApiRoute } from './route-table.js';
 import {
   citizenView,
+  cursorText,
   dni,
   emailAddress,
   idParams,
   interactionView,
+  nextCursor,
   objectId,
+  pageCursor,
   phoneNumber,
   queryInteger,
   queryList,
@@ -29,20 +47,41 @@ const version = z.int().nonnegative();
 /** A Lima calendar day; Lima is UTC−5 all year. */
 const day = z.iso.date().transform((d) => new Date(`${d}T05:00:00.000Z`));
 
+const pageSize = (max: number, fallback: number) => queryInteger(1, max).default(fallback).meta({ description: `Items per page (at most ${max}).` });
+
 const listQuery = z.strictObject({
   status: queryList(z.enum(TICKET_STATUSES), 20).optional(),
-  unit: z.string().max(40).optional(),
+  unit: z.string().max(40).optional().meta({ description: "Tickets now in this unit (one of yours; another unit's, those your units referred there)." }),
   type: z.enum(TICKET_TYPES).optional(),
   channel: z.enum(CHANNELS).optional(),
   assignee: objectId('staff').optional(),
+  service: z.string().trim().max(100).optional().meta({ description: 'A service code of the catalogue.' }),
   from: day.optional().meta({ description: 'Created on or after this Lima day.' }),
   to: day
     .transform((d) => new Date(d.getTime() + 24 * 3600_000))
     .optional()
     .meta({ description: 'Created on or before this Lima day.' }),
-  q: z.string().trim().max(100).optional().meta({ description: 'Part of the tracking code or of the subject.' }),
-  page: queryInteger(1, 10_000).default(1),
-  pageSize: queryInteger(1, 200).default(50),
+  cursor: pageCursor.optional(),
+  pageSize: pageSize(200, 50),
+});
+
+const ticketPage = z.object({ items: z.array(ticketView), next: nextCursor });
+
+const timelineQuery = z.strictObject({
+  order: z.enum(['oldest', 'newest']).default('oldest').meta({ description: 'Oldest first (a conversation) or newest first (what happened last).' }),
+  cursor: pageCursor.optional(),
+  pageSize: pageSize(200, 50),
+});
+
+const timelineItem = z.discriminatedUnion('kind', [z.object({ kind: z.literal('event'), event: ticketEventView }), z.object({ kind: z.literal('interaction'), interaction: interactionView })]);
+const timelineView = z
+  .object({ order: z.enum(['oldest', 'newest']), items: z.array(timelineItem), next: nextCursor })
+  .meta({ id: 'Timeline', description: "A page of a ticket's audit events and exchanges, merged in time order." });
+
+const searchQuery = z.strictObject({
+  q: z.string().trim().min(1).max(200).meta({ description: 'A tracking code, a DNI, RUC, email or phone, or words of a subject.' }),
+  cursor: pageCursor.optional(),
+  pageSize: pageSize(100, 25),
 });
 
 const citizen = z.strictObject({
@@ -86,6 +125,10 @@ const ticketAnswer = z.object({ ticket: ticketView });
 const interactionAnswer = z.object({ interaction: interactionView });
 const ticketIdParams = idParams('ticket');
 
+function timelineBody(timeline: Timeline): { order: Timeline['order']; items: Timeline['items']; next: string | undefined } {
+  return { order: timeline.order, items: timeline.items, next: cursorText(timeline.next) };
+}
+
 /** `/api/v1/tickets`: the shared queue as staff see it, scoped to their units. */
 export function ticketRoutes(ctx: AppContext): ApiRoute[] {
   const unitCode = unitCodeOf(ctx.catalogue.units);
@@ -94,27 +137,72 @@ export function ticketRoutes(ctx: AppContext): ApiRoute[] {
       method: 'get',
       path: '/',
       summary: 'List the tickets of your units (all for an admin), newest first',
+      description:
+        'Narrowed by any of the filters and paged by a cursor: a page starts right after the last ticket of the one before, so tickets that arrive meanwhile neither repeat nor push one out of the list. Today\'s contacts of a unit are `unit=…&from=<today>`.',
       query: listQuery,
+      responses: { 200: { description: 'A page of tickets, newest first', schema: ticketPage } },
+      handle: async ({ actor, query: q }) => {
+        const page = await listTickets(ctx, actor, {
+          unit: q.unit,
+          status: q.status,
+          type: q.type,
+          channel: q.channel,
+          serviceCode: q.service,
+          assigneeId: q.assignee,
+          from: q.from,
+          to: q.to,
+          after: q.cursor,
+          limit: q.pageSize,
+        });
+        return { status: 200, body: { items: page.items, next: cursorText(page.next) } };
+      },
+    }),
+
+    staffRoute({
+      method: 'get',
+      path: '/waiting',
+      summary: 'What waits in your units (or in one of them), longest waiting first',
+      query: z.strictObject({ unit: unitCode.optional(), pageSize: pageSize(200, 100) }),
+      errors: [403],
       responses: {
         200: {
-          description: 'A page of tickets, newest first. `hasMore` says whether a next page exists; `total` is given only where the store counts from an index (MongoDB), not on the embedded store, where a count would read the whole history.',
-          schema: z.object({ items: z.array(ticketView), hasMore: z.boolean(), total: z.int().optional(), page: z.int(), pageSize: z.int() }),
+          description: 'The waiting tickets (at most `pageSize`) and how many wait in all',
+          schema: z.object({ total: z.int(), items: z.array(z.object({ ticket: ticketView, queue: z.string(), enqueuedAt: z.iso.datetime() })) }),
+        },
+      },
+      handle: async ({ actor, query: q }) => ({ status: 200, body: await waitingTickets(ctx, actor, { unit: q.unit, limit: q.pageSize }) }),
+    }),
+
+    staffRoute({
+      method: 'get',
+      path: '/mine',
+      summary: 'The tickets you hold now (assigned, in attention, waiting for the citizen), newest first',
+      responses: { 200: { description: 'Your tickets', schema: z.object({ items: z.array(ticketView) }) } },
+      handle: async ({ actor }) => ({ status: 200, body: { items: await myTickets(ctx, actor) } }),
+    }),
+
+    staffRoute({
+      method: 'get',
+      path: '/search',
+      summary: 'Search: a tracking code, a citizen (DNI, RUC, email, phone) and their cases, or words of a subject',
+      description:
+        'A tracking code is found with or without its dashes and prefix, in any case. Words are Spanish-aware: accents and case do not matter, the beginning of a word is enough and a plural finds its singular; every word must be in the subject. `narrowed` says a beginning matched more words than are searched at once: type more of it.',
+      query: searchQuery,
+      responses: {
+        200: {
+          description: 'What the search found, newest first',
+          schema: z.object({
+            kind: z.enum(['code', 'citizen', 'words', 'none']).meta({ description: 'How the text was read.' }),
+            citizen: citizenView.nullable().optional(),
+            items: z.array(ticketView),
+            next: nextCursor,
+            narrowed: z.boolean().optional(),
+          }),
         },
       },
       handle: async ({ actor, query: q }) => {
-        const result = await listTickets(ctx, actor, {
-          ...(q.status ? { status: q.status } : {}),
-          ...(q.unit ? { unitCode: q.unit } : {}),
-          ...(q.type ? { type: q.type } : {}),
-          ...(q.channel ? { channel: q.channel } : {}),
-          ...(q.assignee ? { assigneeId: q.assignee } : {}),
-          ...(q.from ? { from: q.from } : {}),
-          ...(q.to ? { to: q.to } : {}),
-          ...(q.q ? { text: q.q } : {}),
-          page: q.page,
-          pageSize: q.pageSize,
-        });
-        return { status: 200, body: { items: result.items, hasMore: result.hasMore, ...(result.total !== undefined ? { total: result.total } : {}), page: q.page, pageSize: q.pageSize } };
+        const answer = await searchTickets(ctx, actor, q.q, { after: q.cursor, limit: q.pageSize });
+        return { status: 200, body: { ...answer, next: 'next' in answer ? cursorText(answer.next) : undefined } };
       },
     }),
 
@@ -168,15 +256,27 @@ export function ticketRoutes(ctx: AppContext): ApiRoute[] {
     staffRoute({
       method: 'get',
       path: '/:id',
-      summary: 'A ticket with its citizen, audit events and interactions',
+      summary: 'A ticket with its citizen and the first page of its timeline',
       params: ticketIdParams,
-      responses: {
-        200: {
-          description: 'The ticket',
-          schema: z.object({ ticket: ticketView, citizen: citizenView.nullable(), events: z.array(ticketEventView), interactions: z.array(interactionView) }),
-        },
+      query: timelineQuery.omit({ cursor: true }),
+      responses: { 200: { description: 'The ticket', schema: z.object({ ticket: ticketView, citizen: citizenView.nullable(), timeline: timelineView }) } },
+      handle: async ({ actor, params, query: q }) => {
+        const detail = await getTicketDetail(ctx, actor, params.id, { order: q.order, limit: q.pageSize });
+        return { status: 200, body: { ...detail, timeline: timelineBody(detail.timeline) } };
       },
-      handle: async ({ actor, params }) => ({ status: 200, body: await getTicketDetail(ctx, actor, params.id) }),
+    }),
+
+    staffRoute({
+      method: 'get',
+      path: '/:id/timeline',
+      summary: "A further page of a ticket's timeline",
+      params: ticketIdParams,
+      query: timelineQuery,
+      responses: { 200: { description: 'A page of the timeline', schema: timelineView } },
+      handle: async ({ actor, params, query: q }) => ({
+        status: 200,
+        body: timelineBody(await getTicketTimeline(ctx, actor, params.id, { order: q.order, after: q.cursor, limit: q.pageSize })),
+      }),
     }),
 
     staffRoute({

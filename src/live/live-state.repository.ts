@@ -17,6 +17,14 @@ import { dec, enc, entryArgs, liveBase, liveScript, type RoutingEntry } from './
 /** Live figures of one queue of a unit: the domain's running totals. */
 export type LiveQueueFigures = QueueCounters;
 
+/** A ticket waiting in a unit's queue, since when. */
+export interface WaitingEntry {
+  ticketId: string;
+  unitCode: string;
+  queue: string;
+  enqueuedAt: Date;
+}
+
 export interface LiveUnitFigures {
   queues: LiveQueueFigures[];
   agents: Record<Presence, number>;
@@ -85,6 +93,33 @@ export function createLiveStateRepository(redis: Redis, prefix: string) {
     /** Tickets (and turns) the agent holds now. */
     async held(staffId: string): Promise<string[]> {
       return redis.smembers(`${base}:o:${staffId}`);
+    },
+
+    /**
+     * What waits in these units, longest waiting first, at most `limit`, and how many wait in all: read from the
+     * units' queues, so its cost is what waits, not the history.
+     */
+    async waiting(unitCodes: readonly string[], limit: number): Promise<{ total: number; entries: WaitingEntry[] }> {
+      const units = [...new Set(unitCodes)].map(enc);
+      const queuesOf = await Promise.all(units.map((u) => redis.smembers(`${base}:qs:${u}`)));
+      const keys = units.flatMap((u, i) => (queuesOf[i] ?? []).map((q) => ({ key: `${base}:wq:${u}:${q}`, unitCode: dec(u), queue: dec(q) })));
+      if (keys.length === 0) return { total: 0, entries: [] };
+      const pipe = redis.pipeline();
+      for (const { key } of keys) {
+        pipe.zcard(key);
+        pipe.zrange(key, 0, limit - 1, 'WITHSCORES');
+      }
+      const results = (await pipe.exec()) ?? [];
+      let total = 0;
+      const entries: WaitingEntry[] = [];
+      keys.forEach(({ unitCode, queue }, i) => {
+        total += Number(results[i * 2]?.[1] ?? 0);
+        const rows = results[i * 2 + 1]?.[1];
+        if (!Array.isArray(rows)) return;
+        for (let j = 0; j + 1 < rows.length; j += 2) entries.push({ ticketId: String(rows[j]), unitCode, queue, enqueuedAt: new Date(Number(rows[j + 1])) });
+      });
+      entries.sort((a, b) => a.enqueuedAt.getTime() - b.enqueuedAt.getTime() || (a.ticketId < b.ticketId ? -1 : 1));
+      return { total, entries: entries.slice(0, limit) };
     },
 
     /** Where the live state has a ticket: waiting, held by whom (and, for a turn, its kiosk service), or nowhere. */

@@ -192,6 +192,15 @@ export const JOBS = {
     payload: z.object({ full: z.boolean() }).strict(),
   },
   /**
+   * The read index (src/services/read-index): `reconcile` repairs that of the open tickets (a crash between two writes);
+   * `rebuild` takes one step of the rebuild from the tickets and queues the next until it is done (a store written by
+   * a version before it gets it so on its first start). jobId of a rebuild step = `read-index-<run start>-<processed>`.
+   */
+  'system.read-index': {
+    queue: 'system',
+    payload: z.object({ step: z.enum(['reconcile', 'rebuild']) }).strict(),
+  },
+  /**
    * A delayed SLA check. `dueAt` is the instant the job was scheduled for; when the ticket's due date has
    * moved since, the job is stale and does nothing. jobId = `sla:<ticketId>:<kind>`.
    */
@@ -251,3 +260,7 @@ export const SLA_RECONCILE_EVERY_MS = 5 * 60_000;
 export const LIVE_RECONCILE_EVERY_MS = 15_000;
 /** The full comparison reads every open ticket by `_id`: often enough to bound drift, rarely enough to cost nothing. */
 export const LIVE_FULL_RECONCILE_EVERY_MS = 10 * 60_000;
+/** The read index's reconcile reads every open ticket by `_id`, as the live state's full one does. */
+export const READ_INDEX_RECONCILE_EVERY_MS = 10 * 60_000;
+/** Batches of the read index's rebuild one job takes (a few seconds: a stopping worker is not kept waiting). */
+export const READ_INDEX_BATCHES_PER_JOB = 10;

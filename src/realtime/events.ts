@@ -117,4 +117,14 @@ export const rooms = {
   admins: 'admins',
 } as const;
 
+/** The rooms a staff member's sockets join: their own, their units', their units' supervisors' (supervisors), admins'. */
+export function staffRooms(staff: { id: string; roles: readonly string[]; units: readonly string[] }): string[] {
+  return [
+    rooms.user(staff.id),
+    ...staff.units.map((u) => rooms.unit(u)),
+    ...(staff.roles.includes('supervisor') ? staff.units.map((u) => rooms.supervisors(u)) : []),
+    ...(staff.roles.includes('admin') ? [rooms.admins] : []),
+  ];
+}
+
 export const DISPLAY_NAMESPACE = '/display';

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from '../logging.js';
 import type { StaffDoc } from '../store/staff.model.js';
 import type { Ticket } from '../store/ticket.repository.js';
+import { createCatchUpLog, type CatchUp } from './catch-up.js';
 import {
   DISPLAY_NAMESPACE,
   rooms,
@@ -19,10 +20,14 @@ import {
  * Pushes to Socket.IO clients from any process (API or worker) through Redis: the `@socket.io/redis-emitter`
  * publishes on the channels the API nodes' `@socket.io/redis-adapter` listens to, so an event raised by a
  * worker on one machine reaches a browser connected to any API node. Pushing never fails the business
- * operation that caused it: a lost push is recovered by the client's `sync` on reconnect.
+ * operation that caused it: a lost push is recovered by the client's `sync` on reconnect, from the rooms' catch-up
+ * log (catch-up.ts).
  */
 export interface RealtimePublisher {
+  /** Pushes a ticket's change to the rooms that may see it, and keeps it for their catch-up. */
   ticketEvent(ticket: Ticket, event: { id: string; type: string; at: Date }): void;
+  /** The ticket events these rooms received after `since` (a reconnecting client's catch-up), without the store. */
+  missedSince(rooms: readonly string[], since: Date, limit: number): Promise<CatchUp>;
   presenceChanged(staff: StaffDoc): void;
   queueStats(payload: QueueStatsPayload): void;
   notification(recipientId: string, payload: NotificationPayload): void;
@@ -64,6 +69,7 @@ export function ticketRooms(ticket: Ticket): string[] {
 
 export function createRealtimePublisher(redis: Redis, prefix: string, log: Logger): RealtimePublisher {
   const staff = new Emitter<StaffEvents>(redis, { key: socketKey(prefix) });
+  const catchUp = createCatchUpLog(redis, prefix);
   const display = staff.of(DISPLAY_NAMESPACE) as unknown as Emitter<DisplayEvents>;
   const guard = (what: string, push: () => void): void => {
     try {
@@ -75,7 +81,14 @@ export function createRealtimePublisher(redis: Redis, prefix: string, log: Logge
   return {
     ticketEvent(ticket, event) {
       const payload: TicketEventPayload = { eventId: event.id, kind: event.type, at: event.at.toISOString(), ticket: ticketSummary(ticket) };
-      guard('ticket:event', () => staff.to(ticketRooms(ticket)).emit('ticket:event', payload));
+      const to = ticketRooms(ticket);
+      guard('ticket:event', () => staff.to(to).emit('ticket:event', payload));
+      catchUp.append(to, payload).catch((err: unknown) => {
+        log.warn({ err, what: 'ticket:event catch-up' }, 'realtime push failed');
+      });
+    },
+    missedSince(rooms, since, limit) {
+      return catchUp.since(rooms, since, limit);
     },
     presenceChanged(member) {
       const targets = [rooms.user(member._id.toString()), ...member.units.map((u) => rooms.supervisors(u)), rooms.admins];

@@ -20,6 +20,8 @@ import { createStaffRepository, type StaffRepository } from './staff.repository.
 import { createSurveyResponseRepository, type SurveyResponseRepository } from './survey.repository.js';
 import { createTicketEventRepository, type TicketEventRepository } from './ticket-event.repository.js';
 import { createTicketSlaRepository, type TicketSlaRepository } from './ticket-sla.repository.js';
+import { createTicketTermRepository, type TicketTermRepository } from './ticket-term.repository.js';
+import { createMaintenanceRunRepository, type MaintenanceRunRepository } from './maintenance-run.repository.js';
 import { createTicketRepository, type TicketRepository } from './ticket.repository.js';
 
 export interface StoreOptions {
@@ -39,6 +41,11 @@ export interface Store {
   readonly citizens: CitizenRepository;
   readonly tickets: TicketRepository;
   readonly ticketEvents: TicketEventRepository;
+  /** The words of tickets' subjects, for search. */
+  /** The search index of case subjects (postings and words). */
+  readonly ticketTerms: TicketTermRepository;
+  /** How far long maintenance tasks (the read index's rebuild) went. */
+  readonly maintenanceRuns: MaintenanceRunRepository;
   readonly staff: StaffRepository;
   readonly refreshTokens: RefreshTokenRepository;
   readonly interactions: InteractionRepository;
@@ -69,30 +76,45 @@ export interface Store {
 interface IndexedModel {
   readonly collection: Pick<Collection, 'indexes' | 'dropIndex' | 'createIndex'>;
   readonly schema: Pick<Schema, 'indexes'>;
-  createIndexes(): Promise<unknown>;
+}
+
+/** The name an index is stored under: its declared `name`, or the server's default (`field_1_other_-1`). */
+function indexName(fields: Record<string, unknown>, options: { name?: unknown }): string {
+  return typeof options.name === 'string' ? options.name : Object.entries(fields).map(([field, direction]) => `${field}_${String(direction)}`).join('_');
 }
 
 /**
- * Creates the indexes a model declares. On FerretDB v1 a secondary index serves no query (every filter other than
- * an exact `_id` reads the whole collection) yet SQLite maintains it on every insert and update, and the ticket
- * collection declares six: there only the unique ones are kept, because they guard idempotency, and any other left
- * by an earlier version is dropped. A real MongoDB gets every declared index.
+ * Makes a model's indexes what it declares: any other index (one an earlier version declared, or one declared again
+ * under another name) is dropped first, then the missing ones are created, so the step is the same on a new store and
+ * on one written by an earlier version, and running it twice changes nothing.
+ *
+ * On FerretDB the embedded store answers filters and sorts from an index only for unique indexes and those named
+ * `q_` (docs/store.md); any other index would only cost SQLite work on every write, so there only those are kept. A
+ * real MongoDB gets every declared index.
  */
 async function ensureIndexes(model: IndexedModel, filters: WriteFilters): Promise<void> {
-  if (!filters.exactIdOnly) {
-    await model.createIndexes();
-    return;
+  const wanted = new Map<string, { fields: Record<string, 1 | -1>; unique: boolean }>();
+  for (const [fields, options] of model.schema.indexes()) {
+    const unique = options.unique === true;
+    const name = indexName(fields, options);
+    if (filters.exactIdOnly && !unique && !name.startsWith('q_')) continue;
+    wanted.set(name, { fields: fields as Record<string, 1 | -1>, unique });
   }
-  // A collection not created yet has no indexes (FerretDB answers NamespaceNotFound, code 26).
+  // A collection not created yet has no indexes (the server answers NamespaceNotFound, code 26).
   const existing = await model.collection.indexes().catch((err: unknown) => {
     if (err instanceof Error && 'code' in err && err.code === 26) return [];
     throw err;
   });
+  const kept = new Set<string>();
   for (const index of existing) {
-    if (index.name !== undefined && index.name !== '_id_' && index.unique !== true) await model.collection.dropIndex(index.name);
+    const name = index.name;
+    if (name === undefined || name === '_id_') continue;
+    const want = wanted.get(name);
+    if (want && JSON.stringify(want.fields) === JSON.stringify(index.key) && want.unique === (index.unique === true)) kept.add(name);
+    else await model.collection.dropIndex(name);
   }
-  for (const [fields, options] of model.schema.indexes()) {
-    if (options.unique === true) await model.collection.createIndex(fields as Record<string, 1 | -1>, { unique: true }, undefined);
+  for (const [name, { fields, unique }] of wanted) {
+    if (!kept.has(name)) await model.collection.createIndex(fields, { name, ...(unique ? { unique: true } : {}) }, undefined);
   }
 }
 
@@ -117,12 +139,15 @@ export async function connectStore(options: StoreOptions): Promise<Store> {
   await Promise.all(Object.values(models).map((model) => ensureIndexes(model, filters)));
   options.log.info({ db: options.dbName, exactIdOnly: filters.exactIdOnly }, 'store connected, indexes ensured');
 
+  const ticketTerms = createTicketTermRepository(models);
   return {
     connection,
     models,
     citizens: createCitizenRepository(models, options.locks),
-    tickets: createTicketRepository(models, options.locks, filters),
+    tickets: createTicketRepository(models, options.locks, filters, ticketTerms),
     ticketEvents: createTicketEventRepository(models),
+    ticketTerms,
+    maintenanceRuns: createMaintenanceRunRepository(models),
     staff: createStaffRepository(models, options.locks, filters),
     refreshTokens: createRefreshTokenRepository(models),
     interactions: createInteractionRepository(models),

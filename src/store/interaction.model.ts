@@ -69,7 +69,8 @@ const interactionSchema = new Schema<InteractionDoc>(
   },
   { collection: 'interactions', versionKey: false, strict: 'throw' },
 );
-interactionSchema.index({ ticketId: 1, at: 1 });
+// A ticket's exchanges in order (its timeline, the mail thread of a reply); `q_`: see ticket.model.ts.
+interactionSchema.index({ ticketId: 1, at: 1, _id: 1 }, { name: 'q_ticket_at' });
 interactionSchema.index({ dedupeKey: 1 }, { unique: true });
 
 export function registerInteractionModel(connection: Connection): Model<InteractionDoc> {

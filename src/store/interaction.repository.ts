@@ -1,6 +1,7 @@
 import { Types } from 'mongoose';
 import type { DeliveryStatus, InteractionDoc } from './interaction.model.js';
 import type { Models } from './models.js';
+import { timePage, type Page, type PageCursor, type PageOrder } from './pages.js';
 import { isDuplicateKeyError, storeCall, toAppError } from './store-errors.js';
 
 export type Interaction = InteractionDoc;
@@ -56,6 +57,13 @@ export function createInteractionRepository(models: Models) {
     /** As `addOnce`, and says whether this call stored it (false: an earlier delivery did). */
     insertOnce,
 
+    /** A page of a ticket's exchanges in time order, continued from `after`, without what the channel kept raw. */
+    async page(ticketId: string, order: PageOrder, after: PageCursor | undefined, limit: number): Promise<Page<Interaction>> {
+      if (!Types.ObjectId.isValid(ticketId)) return { items: [] };
+      return timePage(Interaction, 'interaction', { sources: [{ ticketId: new Types.ObjectId(ticketId) }], timeField: 'at', order, after, limit }, { raw: 0 });
+    },
+
+    /** Every exchange of a ticket in order (the mail thread a reply continues): one indexed read. */
     async list(ticketId: string, options: { includeRaw?: boolean } = {}): Promise<Interaction[]> {
       if (!Types.ObjectId.isValid(ticketId)) return [];
       return storeCall('interaction', () =>

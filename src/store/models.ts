@@ -8,12 +8,14 @@ import { registerTurnCeilingModel } from './turn-ceiling.model.js';
 import { registerInteractionModel } from './interaction.model.js';
 import { registerMailThreadKeyModel } from './mail-thread.model.js';
 import { registerMailboxStateModel } from './mailbox-state.model.js';
+import { registerMaintenanceRunModel } from './maintenance-run.model.js';
 import { registerNotificationModel } from './notification.model.js';
 import { registerOpenTicketModel } from './open-ticket.model.js';
 import { registerRefreshTokenModel } from './refresh-token.model.js';
 import { registerStaffModel } from './staff.model.js';
 import { registerSurveyResponseModel } from './survey.model.js';
 import { registerTicketEventModel } from './ticket-event.model.js';
+import { registerTicketTermModels } from './ticket-term.model.js';
 import { registerTicketModel } from './ticket.model.js';
 
 export function registerModels(connection: Connection) {
@@ -21,6 +23,7 @@ export function registerModels(connection: Connection) {
     ...registerCitizenModels(connection),
     Ticket: registerTicketModel(connection),
     TicketEvent: registerTicketEventModel(connection),
+    ...registerTicketTermModels(connection),
     Interaction: registerInteractionModel(connection),
     Staff: registerStaffModel(connection),
     RefreshToken: registerRefreshTokenModel(connection),
@@ -30,6 +33,7 @@ export function registerModels(connection: Connection) {
     SurveyResponse: registerSurveyResponseModel(connection),
     MailThreadKey: registerMailThreadKeyModel(connection),
     MailboxState: registerMailboxStateModel(connection),
+    MaintenanceRun: registerMaintenanceRunModel(connection),
     CitizenMessage: registerCitizenMessageModel(connection),
     KioskDevice: registerKioskDeviceModel(connection),
     CounterSession: registerCounterSessionModel(connection),

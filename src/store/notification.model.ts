@@ -31,7 +31,7 @@ const notificationSchema = new Schema<NotificationDoc>(
   { collection: 'notifications', versionKey: false, timestamps: { createdAt: true, updatedAt: false }, strict: 'throw' },
 );
 notificationSchema.index({ dedupeKey: 1 }, { unique: true });
-notificationSchema.index({ recipientId: 1, createdAt: -1 });
+notificationSchema.index({ recipientId: 1, createdAt: -1, _id: -1 }, { name: 'q_recipient_created' });
 
 export function registerNotificationModel(connection: Connection): Model<NotificationDoc> {
   return connection.model<NotificationDoc>('Notification', notificationSchema);

@@ -32,7 +32,8 @@ const ticketEventSchema = new Schema<TicketEventDoc>(
   },
   { collection: 'ticket_events', versionKey: false, strict: 'throw' },
 );
-ticketEventSchema.index({ ticketId: 1, at: 1 });
+// A ticket's timeline, a page at a time; `q_`: see ticket.model.ts.
+ticketEventSchema.index({ ticketId: 1, at: 1, _id: 1 }, { name: 'q_ticket_at' });
 
 export function registerTicketEventModel(connection: Connection): Model<TicketEventDoc> {
   return connection.model<TicketEventDoc>('TicketEvent', ticketEventSchema);

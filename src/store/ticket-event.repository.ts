@@ -1,5 +1,6 @@
 import { Types } from 'mongoose';
 import { derivedObjectId } from './derived-id.js';
+import { timePage, type Page, type PageCursor, type PageOrder } from './pages.js';
 import type { TicketEventDoc } from './ticket-event.model.js';
 import type { Models } from './models.js';
 import { isDuplicateKeyError, storeCall, toAppError } from './store-errors.js';
@@ -46,15 +47,18 @@ export function createTicketEventRepository(models: Models) {
       return created.map((doc) => doc.toObject());
     },
 
+    /** Every event of a ticket, oldest first: one indexed read (the timeline pages with `page`). */
     async list(ticketId: string): Promise<TicketEvent[]> {
       if (!Types.ObjectId.isValid(ticketId)) return [];
       return storeCall('ticket event', () => TicketEvent.find({ ticketId: new Types.ObjectId(ticketId) }).sort({ at: 1, _id: 1 }).lean());
     },
 
-    /** Events after an instant, oldest first: what a reconnecting client missed. */
-    async listSince(since: Date, limit: number): Promise<TicketEvent[]> {
-      return storeCall('ticket event', () => TicketEvent.find({ at: { $gt: since } }).sort({ at: 1, _id: 1 }).limit(limit).lean());
+    /** A page of a ticket's events in time order, continued from `after`. */
+    async page(ticketId: string, order: PageOrder, after: PageCursor | undefined, limit: number): Promise<Page<TicketEvent>> {
+      if (!Types.ObjectId.isValid(ticketId)) return { items: [] };
+      return timePage(TicketEvent, 'ticket event', { sources: [{ ticketId: new Types.ObjectId(ticketId) }], timeField: 'at', order, after, limit });
     },
+
   };
 }
 

@@ -131,6 +131,11 @@ export interface TicketDoc {
   /** A caller asked, while waiting on the phone, to be called back: the agent who gets the ticket calls them. */
   callbackRequestedAt?: Date;
   referral?: Referral;
+  /**
+   * `referral.fromUnit` at the top level, where the store can answer a filter on it from an index (the office that
+   * referred a case lists it). Written with the referral, by the ticket repository.
+   */
+  referralFromUnit?: string;
   resolution?: Resolution;
   /** The earlier case this one continues: the citizen answered it after it had been resolved too long ago. */
   followUpOf?: TicketLink;
@@ -196,6 +201,7 @@ const ticketSchema = new Schema<TicketDoc>(
         { _id: false },
       ),
     },
+    referralFromUnit: { type: String },
     resolution: {
       type: new Schema<Resolution>(
         { summary: { type: String, required: true, maxlength: 5_000 }, resolvedBy: String, resolvedAt: Date },
@@ -270,11 +276,18 @@ const ticketSchema = new Schema<TicketDoc>(
   { timestamps: true, collection: 'tickets', versionKey: false, strict: 'throw', minimize: false },
 );
 ticketSchema.index({ trackingCode: 1 }, { unique: true });
-ticketSchema.index({ channel: 1, channelKey: 1 }, { unique: true });
-ticketSchema.index({ status: 1, unitCode: 1, channel: 1, priorityScore: -1, enqueuedAt: 1 });
-ticketSchema.index({ assigneeId: 1, status: 1 });
-ticketSchema.index({ 'referral.fromUnit': 1, 'referral.reportedBackAt': 1 });
-ticketSchema.index({ citizenId: 1, createdAt: -1 });
+// One ticket per contact needs no index of its own: `_id` is derived from the channel and its key (ticketIdFor).
+// The reads staff make all day, newest first (see ticket.repository.ts). `q_` names an index whose fields hold one value
+// each, which the embedded store answers filters and sorts from (docs/store.md); a real MongoDB uses them as any index.
+ticketSchema.index({ unitCode: 1, createdAt: -1, _id: -1 }, { name: 'q_unit_created' });
+ticketSchema.index({ unitCode: 1, status: 1, createdAt: -1, _id: -1 }, { name: 'q_unit_status_created' });
+ticketSchema.index({ unitCode: 1, type: 1, createdAt: -1, _id: -1 }, { name: 'q_unit_type_created' });
+ticketSchema.index({ unitCode: 1, channel: 1, createdAt: -1, _id: -1 }, { name: 'q_unit_channel_created' });
+ticketSchema.index({ unitCode: 1, serviceCode: 1, createdAt: -1, _id: -1 }, { name: 'q_unit_service_created' });
+ticketSchema.index({ referralFromUnit: 1, createdAt: -1, _id: -1 }, { name: 'q_referrer_created' });
+ticketSchema.index({ citizenId: 1, createdAt: -1, _id: -1 }, { name: 'q_citizen_created' });
+ticketSchema.index({ assigneeId: 1, createdAt: -1, _id: -1 }, { name: 'q_assignee_created' });
+ticketSchema.index({ createdAt: -1, _id: -1 }, { name: 'q_created' });
 
 export function registerTicketModel(connection: Connection): Model<TicketDoc> {
   return connection.model<TicketDoc>('Ticket', ticketSchema);

@@ -114,7 +114,7 @@ describe('intake: every contact becomes one ticket (real FerretDB + Redis)', () 
     const agent = await seedStaff(store, { units: ['SGRC'], capacity: { email: 1 } });
     await setPresence(system.ctx, SYSTEM, agent._id.toString(), 'available');
     const served = await eventually(async () => {
-      const mine = await store.tickets.listOwnedBy(agent._id, ['asignado']);
+      const mine = (await store.tickets.page('all', { assigneeId: agent._id.toString(), status: ['asignado'] }, undefined, 50)).items;
       return mine.length > 0 && mine;
     }, 'the agent to be given a ticket');
     expect(served.map((t) => t._id.toString())).to.deep.equal([preferential._id.toString()]);

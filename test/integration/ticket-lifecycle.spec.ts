@@ -80,7 +80,7 @@ describe('ticket lifecycle: atomic transitions, referral and report-back, access
     await transitionTicket(system.ctx, me, ticket._id.toString(), { action: 'start' });
     await transitionTicket(system.ctx, me, ticket._id.toString(), { action: 'wait_citizen', reason: 'Falta copia del DNI' });
     const detail = await getTicketDetail(system.ctx, me, ticket._id.toString());
-    const last = detail.events.at(-1);
+    const last = detail.timeline.items.flatMap((item) => (item.kind === 'event' ? [item.event] : [])).at(-1);
     expect(last).to.deep.include({ type: 'status_changed', actorKind: 'staff', actorId: officeAgent._id.toString(), fromStatus: 'en_atencion', toStatus: 'esperando_vecino', reason: 'Falta copia del DNI' });
     expect(last?.at).to.be.instanceOf(Date);
     expect(detail.ticket.sla?.pauses).to.have.length(1);
@@ -139,7 +139,7 @@ describe('ticket lifecycle: atomic transitions, referral and report-back, access
     expect(back?.status).to.equal('en_cola');
     expect(back?.assigneeId).to.equal(undefined);
     expect(back?.enqueuedAt?.getTime()).to.equal(ticket.enqueuedAt?.getTime());
-    const owned = await system.ctx.store.tickets.listOwnedBy(officeAgent._id, ['asignado', 'en_atencion', 'esperando_vecino']);
+    const owned = (await system.ctx.store.tickets.page('all', { assigneeId: officeAgent._id.toString(), status: ['asignado', 'en_atencion', 'esperando_vecino'] }, undefined, 200)).items;
     expect((await system.ctx.live.load(officeAgent._id.toString())).email).to.equal(owned.filter((t) => t.channel === 'email').length);
     await setPresence(system.ctx, actorFor(officeAgent), officeAgent._id.toString(), 'available');
   });

@@ -91,20 +91,37 @@ describe('tickets REST API (real HTTP, FerretDB, Redis, workers)', () => {
 
     const detail = await call('GET', `/tickets/${mine._id}`, officeAgent);
     expect(detail.status).to.equal(200);
-    expect((detail.body.events as { type: string }[]).map((e) => e.type)).to.include.members(['created', 'routed', 'assigned', 'note_added', 'replied']);
-    expect((detail.body.interactions as { direction: string }[]).map((i) => i.direction)).to.deep.equal(['in', 'internal', 'out']);
+    type Item = { kind: 'event'; event: { type: string } } | { kind: 'interaction'; interaction: { direction: string } };
+    const timeline = detail.body.timeline as { order: string; items: Item[]; next?: string };
+    expect(timeline.order).to.equal('oldest');
+    expect(timeline.items.flatMap((i) => (i.kind === 'event' ? [i.event.type] : []))).to.include.members(['created', 'routed', 'assigned', 'note_added', 'replied']);
+    expect(timeline.items.flatMap((i) => (i.kind === 'interaction' ? [i.interaction.direction] : []))).to.deep.equal(['in', 'internal', 'out']);
+    expect(timeline.next).to.equal(undefined);
     expect(JSON.stringify(detail.body)).not.to.contain('passwordHash');
 
-    const list = await call('GET', `/tickets?status=resuelto&q=${encodeURIComponent(ticket.trackingCode)}`, officeAgent);
-    expect(list.status).to.equal(200);
-    expect((list.body.items as { _id: string }[]).map((t) => t._id)).to.deep.equal([mine._id]);
-    // History pages without counting it: on the embedded store a count would read every ticket ever stored.
-    expect(list.body).to.include({ hasMore: false, page: 1 });
-    expect(list.body).not.to.have.property('total');
+    // A long timeline pages: three at a time, newest first, and the pages put together are the whole of it, once each.
+    const newest = await call('GET', `/tickets/${mine._id}?order=newest&pageSize=3`, officeAgent);
+    const pages = [(newest.body.timeline as { items: Item[]; next?: string })];
+    while (pages.at(-1)?.next !== undefined) {
+      const more = await call('GET', `/tickets/${mine._id}/timeline?order=newest&pageSize=3&cursor=${pages.at(-1)?.next ?? ''}`, officeAgent);
+      expect(more.status).to.equal(200);
+      pages.push(more.body as { items: Item[]; next?: string });
+    }
+    expect(pages.length).to.be.greaterThan(2);
+    expect(pages.flatMap((p) => p.items)).to.deep.equal([...timeline.items].reverse());
+
+    const found = await call('GET', `/tickets/search?q=${encodeURIComponent(ticket.trackingCode.toLowerCase().replace(/-/g, ''))}`, officeAgent);
+    expect(found.status).to.equal(200);
+    expect(found.body.kind).to.equal('code');
+    expect((found.body.items as { _id: string }[]).map((t) => t._id)).to.deep.equal([mine._id]);
+    const resolvedList = await call('GET', '/tickets?status=resuelto', officeAgent);
+    expect((resolvedList.body.items as { _id: string }[])[0]?._id).to.equal(mine._id);
     expect((await call('POST', '/tickets', officeAgent, { subject: 'Otro caso de la oficina' })).status).to.equal(201);
     const firstOfAll = await call('GET', '/tickets?pageSize=1', officeAgent);
-    expect(firstOfAll.body).to.include({ hasMore: true, pageSize: 1 });
     expect(firstOfAll.body.items).to.have.length(1);
+    expect(firstOfAll.body.next).to.be.a('string');
+    const second = await call('GET', `/tickets?pageSize=1&cursor=${String(firstOfAll.body.next)}`, officeAgent);
+    expect((second.body.items as { _id: string }[])[0]?._id).not.to.equal((firstOfAll.body.items as { _id: string }[])[0]?._id);
   });
 
   it('answers 404 to an agent of another unit, for the ticket and in lists', async () => {
@@ -184,8 +201,20 @@ describe('tickets REST API (real HTTP, FerretDB, Redis, workers)', () => {
       ['GET', '/tickets?pageSize=100000', undefined, 400, 'VALIDATION_FAILED'],
       ['GET', '/tickets?status=abierto', undefined, 400, 'VALIDATION_FAILED'],
       ['GET', '/tickets?from=ayer', undefined, 400, 'VALIDATION_FAILED'],
-      ['GET', '/tickets?page=-1', undefined, 400, 'VALIDATION_FAILED'],
-      ['GET', '/tickets?q[$ne]=x', undefined, 400, 'VALIDATION_FAILED'],
+      ['GET', '/tickets?page=2', undefined, 400, 'VALIDATION_FAILED'],
+      ['GET', '/tickets?cursor=bm90LWEtY3Vyc29y', undefined, 400, 'VALIDATION_FAILED'],
+      ['GET', '/tickets?cursor=%24%7B%7D', undefined, 400, 'VALIDATION_FAILED'],
+      ['GET', '/tickets?cursor[$gt]=x', undefined, 400, 'VALIDATION_FAILED'],
+      ['GET', '/tickets?q=x', undefined, 400, 'VALIDATION_FAILED'],
+      ['GET', '/tickets/search', undefined, 400, 'VALIDATION_FAILED'],
+      ['GET', '/tickets/search?q=%20%20', undefined, 400, 'VALIDATION_FAILED'],
+      ['GET', '/tickets/search?q[$ne]=x', undefined, 400, 'VALIDATION_FAILED'],
+      ['GET', `/tickets/search?q=${'a'.repeat(201)}`, undefined, 400, 'VALIDATION_FAILED'],
+      ['GET', '/tickets/waiting?unit=NOPE', undefined, 400, 'VALIDATION_FAILED'],
+      ['GET', `/tickets/${id}?order=sideways`, undefined, 400, 'VALIDATION_FAILED'],
+      ['GET', `/tickets/${id}/timeline?cursor=xyz`, undefined, 400, 'VALIDATION_FAILED'],
+      ['GET', '/citizens/not-an-id/tickets', undefined, 404, 'NOT_FOUND'],
+      ['GET', '/citizens/0123456789abcdef01234567/tickets', undefined, 404, 'NOT_FOUND'],
       ['GET', '/tickets?status=nuevo&status=abierto', undefined, 400, 'VALIDATION_FAILED'],
       ['GET', '/tickets?status=', undefined, 400, 'VALIDATION_FAILED'],
       ['POST', '/tickets', { subject: 'ok', citizen: { phone: '------' } }, 400, 'VALIDATION_FAILED'],

@@ -2,11 +2,9 @@ import { renderMessage } from '../../domain/message-templates.js';
 import { allowedActions, isOpenStatus, nextStatus, OWNED_STATUSES, WAITING_STATUSES, type TicketAction } from '../../domain/ticket-lifecycle.js';
 import type { Channel } from '../../domain/ticket-types.js';
 import { AppError } from '../../errors.js';
-import type { Citizen } from '../../store/citizen.repository.js';
 import type { Interaction } from '../../store/interaction.repository.js';
-import type { TicketEvent } from '../../store/ticket-event.repository.js';
 import type { TicketDoc } from '../../store/ticket.model.js';
-import type { Ticket, TicketChange, TicketSearch } from '../../store/ticket.repository.js';
+import type { Ticket, TicketChange } from '../../store/ticket.repository.js';
 import { assignTo, followTicket } from '../assignment/index.js';
 import { requestReplyEmail, tellCitizenOfChange } from '../citizen-messages/index.js';
 import { isSupervisorOf, visibleTicket, type Actor, type AppContext } from '../context/index.js';
@@ -243,27 +241,3 @@ export async function replyToCitizen(ctx: AppContext, actor: Actor, ticketId: st
   if (channel === 'email') await requestReplyEmail(ctx, ticket, reply);
   return reply;
 }
-
-export interface TicketDetail {
-  ticket: Ticket;
-  citizen: Citizen | null;
-  events: TicketEvent[];
-  interactions: Interaction[];
-}
-
-export async function getTicketDetail(ctx: AppContext, actor: Actor, ticketId: string): Promise<TicketDetail> {
-  const ticket = await visibleTicket(ctx, actor, ticketId);
-  const [citizen, events, interactions] = await Promise.all([
-    ticket.citizenId ? ctx.store.citizens.get(ticket.citizenId.toString()) : Promise.resolve(null),
-    ctx.store.ticketEvents.list(ticketId),
-    ctx.store.interactions.list(ticketId),
-  ]);
-  return { ticket, citizen, events, interactions };
-}
-
-export async function listTickets(ctx: AppContext, actor: Actor, query: Omit<TicketSearch, 'scopeUnits'>): Promise<{ items: Ticket[]; hasMore: boolean; total?: number }> {
-  if (actor.kind !== 'staff') throw new AppError('FORBIDDEN');
-  const scope = actor.roles.includes('admin') ? undefined : actor.units;
-  return ctx.store.tickets.search({ ...query, ...(scope ? { scopeUnits: scope } : {}) });
-}
-
