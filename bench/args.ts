@@ -29,6 +29,10 @@ export interface BenchOptions {
   kioskCalls: number;
   /** Messages in the Dovecot mailbox the email phase takes in. */
   emailMessages: number;
+  /** Staff reading in the staff-reads phase, contacts filed per second meanwhile, and for how long. */
+  readers: number;
+  readsRate: number;
+  readsSeconds: number;
   budgetMinutes: number;
   /** Where the JSON goes; undefined: `bench/results/<date>-<commit>.json`. */
   jsonPath: string | undefined;
@@ -40,9 +44,11 @@ export interface BenchOptions {
 export const USAGE = `Usage: npm run bench -- [options]
 
 Measures the contact pipeline beside the raw ceilings of the store, BullMQ and Socket.IO, take-next, the phone
-channel's webhooks and connects, and the counter channel's take-a-turn and call-next, at each history size.
+channel's webhooks and connects, the counter channel's take-a-turn and call-next, the email channel, and what staff
+read all day while contacts arrive, at each history size.
 
-  --history N[,M...]     closed tickets preloaded per run (default 1000,100000; smoke 200)
+  --history N[,M...]     closed tickets preloaded per run, each with its citizen, events and interactions
+                         (default 1000,100000; smoke 200)
   --rate R               arrivals per second of the pipeline phase (default 100; smoke 20)
   --duration S           seconds of arrivals in the pipeline phase (default 60; smoke 3)
   --steps R1,R2,...|none rates of the sustained-rate search (default 100,200,400,800; smoke none)
@@ -56,7 +62,10 @@ channel's webhooks and connects, and the counter channel's take-a-turn and call-
   --kiosk-turns N        take-a-turn requests measured (default 300; smoke 20)
   --kiosk-calls N        call-next requests measured (default 300; smoke 20)
   --email-messages N     messages in the mailbox the email phase takes in (default 2000; smoke 100)
-  --budget-minutes M     the whole run stops within this (default 14; smoke 1)
+  --readers N            staff reading in the staff-reads phase (default 20; smoke 4)
+  --reads-rate R         contacts filed per second while they read (default 50; smoke 10)
+  --reads-seconds S      seconds of the staff-reads phase (default 30; smoke 4)
+  --budget-minutes M     the whole run stops within this (default 20; smoke 1)
   --json PATH            where the results go (default bench/results/<date>-<commit>.json)
   --profile              CPU profiles of this process and of the embedded FerretDB during each pipeline
                          phase (next to the JSON)
@@ -107,6 +116,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
         'kiosk-turns': { type: 'string' },
         'kiosk-calls': { type: 'string' },
         'email-messages': { type: 'string' },
+        readers: { type: 'string' },
+        'reads-rate': { type: 'string' },
+        'reads-seconds': { type: 'string' },
         'budget-minutes': { type: 'string' },
         json: { type: 'string' },
         profile: { type: 'boolean' },
@@ -137,7 +149,10 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
     kioskTurns: v['kiosk-turns'] === undefined ? (smoke ? 20 : 300) : positiveInt('--kiosk-turns', v['kiosk-turns'], 100_000),
     kioskCalls: v['kiosk-calls'] === undefined ? (smoke ? 20 : 300) : positiveInt('--kiosk-calls', v['kiosk-calls'], 100_000),
     emailMessages: v['email-messages'] === undefined ? (smoke ? 100 : 2_000) : positiveInt('--email-messages', v['email-messages'], 100_000),
-    budgetMinutes: v['budget-minutes'] === undefined ? (smoke ? 1 : 14) : positiveInt('--budget-minutes', v['budget-minutes'], 24 * 60),
+    readers: v.readers === undefined ? (smoke ? 4 : 20) : positiveInt('--readers', v.readers, 500),
+    readsRate: v['reads-rate'] === undefined ? (smoke ? 10 : 50) : positiveInt('--reads-rate', v['reads-rate'], 10_000),
+    readsSeconds: v['reads-seconds'] === undefined ? (smoke ? 4 : 30) : positiveInt('--reads-seconds', v['reads-seconds'], 3_600),
+    budgetMinutes: v['budget-minutes'] === undefined ? (smoke ? 1 : 20) : positiveInt('--budget-minutes', v['budget-minutes'], 24 * 60),
     jsonPath: v.json,
     profile: v.profile === true,
     smoke,

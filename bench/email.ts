@@ -331,7 +331,7 @@ export async function measureEmail(
     let run: Ingest & { stop: () => Promise<void> };
     if (plan.profileFile === undefined) run = await measure();
     else ({ value: run, profile } = await profiled(plan.profileFile, measure));
-    const store = watch.stop();
+    const store = await watch.stop();
     const cpuTo = await services.cpu.snapshot();
     const atEnd = harness.sink.messages.length - sentAtStart;
     await run.stop();

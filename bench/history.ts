@@ -1,63 +1,25 @@
-import { randomUUID } from 'node:crypto';
-import type { Service } from '../src/config/catalogue.js';
-import { createBusinessCalendar, type BusinessCalendar } from '../src/domain/business-calendar.js';
-import { priorityScore, type PriorityClass } from '../src/domain/priority.js';
-import { planSlaDueDates, selectSlaPolicy } from '../src/domain/sla-policy.js';
-import { isOpenStatus, type TicketStatus } from '../src/domain/ticket-lifecycle.js';
-import type { Channel } from '../src/domain/ticket-types.js';
+import type { Model } from 'mongoose';
+import { isOpenStatus } from '../src/domain/ticket-lifecycle.js';
 import { formatTrackingCode } from '../src/domain/tracking-code.js';
 import type { AppContext } from '../src/services/context/index.js';
-import type { StaffDoc } from '../src/store/staff.model.js';
 import type { TicketDoc } from '../src/store/ticket.model.js';
-import { ticketIdFor } from '../src/store/ticket.repository.js';
-import { nowMs, seededRandom, weighted } from './stats.js';
+import { derivedDocuments, HistoryYear, TicketFactory, type DerivedDocuments, type PastAgent } from './history-shapes.js';
+import { nowMs, seededRandom } from './stats.js';
+
+/*
+ * Writing history and waiting work straight into the store (a harness shortcut: the documents intake, routing and a
+ * year of work would have left, see bench/history-shapes.ts), in batches, with the models' `insertMany`.
+ */
 
 const DAY_MS = 86_400_000;
 const BATCH = 1_000;
-
-const CHANNEL_MIX: readonly (readonly [Channel, number])[] = [
-  ['phone', 35],
-  ['email', 30],
-  ['kiosk', 25],
-  ['manual', 10],
-];
-
-const PRIORITY_MIX: readonly (readonly [PriorityClass, number])[] = [
-  ['normal', 80],
-  ['vpp', 12],
-  ['preferential', 8],
-];
-
-const RESOLUTIONS = [
-  'Se brindó la orientación solicitada al vecino.',
-  'Se derivó la información del trámite y los requisitos vigentes.',
-  'El área atendió el pedido y se informó al vecino por su canal de contacto.',
-  'Se verificó en campo y se programó la atención.',
-  'El vecino confirmó que su consulta quedó resuelta.',
-] as const;
-
-const FIRST_NAMES = ['Rosa', 'Luis', 'María', 'Jorge', 'Carmen', 'José', 'Ana', 'Víctor', 'Lucía', 'Pedro'] as const;
-
-function pick<T>(list: readonly T[], r: number): T {
-  const item = list[Math.floor(r * list.length)];
-  if (item === undefined) throw new Error('pick: empty list');
-  return item;
-}
-
-/** The channel's own idempotency key, shaped as each channel shapes it (CallSid, Message-ID, kiosk request). */
-function channelKeyFor(channel: Channel): string {
-  const uuid = randomUUID();
-  switch (channel) {
-    case 'phone':
-      return `CA${uuid.replace(/-/g, '')}`;
-    case 'email':
-      return `<${uuid}@correo.vecino.pe>`;
-    case 'kiosk':
-      return `kiosk-${uuid}`;
-    case 'manual':
-      return `manual:${uuid}`;
-  }
-}
+/**
+ * Batches of the history being written at once (each its collections one after another) while the next one is
+ * generated. The embedded store takes one writer at a time (SQLite): with two, one batch's documents are parsed while the
+ * other's are written; more only queue there (measured: one collection at a time, two batches in flight, was the fastest
+ * of one to three batches with their collections written at once or in turn).
+ */
+const IN_FLIGHT = 2;
 
 /**
  * The counter intake numbers tracking codes from (`tracking:<prefix>:<year>`, see the intake service): moved
@@ -69,110 +31,45 @@ async function reserveSequence(ctx: AppContext, year: number, count: number): Pr
 }
 
 /**
- * The people who worked the history: staff accounts that exist but are not connected, as in any office.
- * They cannot log in (no valid password hash).
+ * The people who worked the history: staff accounts that exist but are not connected, as in any office, spread over
+ * the units that have queues. They cannot log in (no valid password hash).
  */
-async function createPastAgents(ctx: AppContext): Promise<StaffDoc['_id'][]> {
+async function createPastAgents(ctx: AppContext): Promise<PastAgent[]> {
   const units = ctx.catalogue.routing.queues.map((q) => q.unit);
-  const ids: StaffDoc['_id'][] = [];
+  const agents: PastAgent[] = [];
   for (let i = 0; i < 40; i++) {
+    const unit = units[i % units.length] ?? ctx.catalogue.attentionOffice.code;
     const staff = await ctx.store.staff.create({
       username: `historico.${String(i + 1).padStart(2, '0')}`,
       displayName: `Agente histórico ${i + 1}`,
       passwordHash: 'disabled',
       roles: ['agent'],
-      units: [units[i % units.length] ?? ctx.catalogue.attentionOffice.code],
+      units: [unit],
     });
-    ids.push(staff._id);
+    agents.push({ id: staff._id, unit, displayName: staff.displayName });
   }
-  return ids;
+  return agents;
 }
 
-/** What every generated ticket needs from the catalogue. */
-class TicketFactory {
-  private readonly calendar: BusinessCalendar;
-  private readonly office: string;
-  private readonly servicesByChannel: Map<Channel, Service[]>;
-
-  constructor(
-    private readonly ctx: AppContext,
-    private readonly random: () => number,
-    private readonly pastAgents: readonly StaffDoc['_id'][] = [],
-  ) {
-    this.calendar = createBusinessCalendar(ctx.catalogue.calendar);
-    this.office = ctx.catalogue.attentionOffice.code;
-    const routable = ctx.catalogue.services.filter((s) => ctx.catalogue.routing.queues.some((q) => q.unit === s.unit));
-    this.servicesByChannel = new Map(CHANNEL_MIX.map(([channel]) => [channel, routable.filter((s) => s.channels.includes(channel))]));
-  }
-
-  localYear(at: Date): number {
-    return new Date(at.getTime() + this.ctx.catalogue.calendar.utcOffsetMinutes * 60_000).getUTCFullYear();
-  }
-
-  /** A ticket as routing leaves it; `unit` forces the unit (tickets waiting for one unit's agents). */
-  make(input: { createdAt: Date; code: string; status: TicketStatus; unit?: string; channel?: Channel }): TicketDoc {
-    const r = this.random;
-    const drawn = weighted(CHANNEL_MIX, r());
-    const channel = input.channel ?? drawn;
-    const candidates = (this.servicesByChannel.get(channel) ?? []).filter((s) => input.unit === undefined || s.unit === input.unit);
-    const service = candidates.length > 0 ? pick(candidates, r()) : undefined;
-    const unitCode = input.unit ?? service?.unit ?? this.office;
-    const queue = this.ctx.catalogue.routing.queues.find((q) => q.unit === unitCode)?.code ?? 'general';
-    const type = service?.ticketType ?? 'consulta';
-    const priorityClass = weighted(PRIORITY_MIX, r());
-    const channelKey = channelKeyFor(channel);
-    const createdAt = input.createdAt;
-    const enqueuedAt = new Date(createdAt.getTime() + 500 + r() * 20_000);
-    const policy = selectSlaPolicy(this.ctx.catalogue.sla.policies, { ticketType: type, unitCode });
-    const due = policy ? planSlaDueDates(this.calendar, policy, channel, createdAt, []) : {};
-    const subject = `${service?.name ?? 'Consulta general'} — ${pick(FIRST_NAMES, r())}`.slice(0, 300);
-    const base: TicketDoc = {
-      _id: ticketIdFor(channel, channelKey),
-      trackingCode: input.code,
-      channel,
-      channelKey,
-      type,
-      ...(service ? { serviceCode: service.code } : {}),
-      unitCode,
-      queue,
-      requiredSkills: [],
-      originUnitCode: this.office,
-      status: input.status,
-      priorityClass,
-      priorityScore: priorityScore({ priorityClass, slaAtRisk: false }),
-      slaAtRisk: false,
-      subject,
-      description: `Vecino solicita atención sobre: ${subject}. Dirección referencial: Av. San Martín ${Math.floor(r() * 1500) + 100}, Pueblo Libre.`,
-      routingHint: { ...(service ? { serviceCode: service.code } : {}), text: subject },
-      enqueuedAt,
-      ...(policy ? { sla: { policy: policy.id, startedAt: createdAt, pauses: [], ...due } } : {}),
-      version: 2,
-      createdAt,
-      updatedAt: enqueuedAt,
-    };
-    if (input.status !== 'cerrado' || this.pastAgents.length === 0) return base;
-
-    const agent = pick(this.pastAgents, r());
-    const assignedAt = new Date(enqueuedAt.getTime() + r() * 1_800_000);
-    const resolvedAt = new Date(assignedAt.getTime() + 600_000 + r() * 5 * DAY_MS);
-    const closedAt = new Date(resolvedAt.getTime() + r() * 3 * DAY_MS);
-    return {
-      ...base,
-      assigneeId: agent,
-      assignedAt,
-      resolution: { summary: pick(RESOLUTIONS, r()), resolvedBy: agent.toString(), resolvedAt },
-      ...(base.sla ? { sla: { ...base.sla, firstRespondedAt: new Date(assignedAt.getTime() + r() * 600_000) } } : {}),
-      version: 6,
-      updatedAt: closedAt,
-    };
-  }
-}
-
-export interface InsertReport {
+/** How one collection's writes went: documents, seconds its `insertMany` calls took (they overlap other collections'). */
+export interface CollectionReport {
   inserted: number;
   seconds: number;
   perSecond: number;
 }
+
+export interface InsertReport {
+  /** Tickets written, and tickets per second of the whole phase. */
+  inserted: number;
+  seconds: number;
+  perSecond: number;
+  /** The history only: every collection it wrote, by collection name (`tickets`, `ticket_events`, …). */
+  collections?: Record<string, CollectionReport>;
+  /** The history only: documents of every collection, and documents per second of the whole phase. */
+  documents?: { inserted: number; perSecond: number };
+}
+
+const perSecondOf = (count: number, ms: number): number => (ms > 0 ? Math.round((count * 1000) / ms) : 0);
 
 /** Writes generated tickets in batches of 1,000 (one validated against the model), listing the open ones. */
 export async function insertInBatches(
@@ -201,35 +98,101 @@ export async function insertInBatches(
   return { inserted, seconds: Math.round(seconds * 10) / 10, perSecond: seconds > 0 ? Math.round(inserted / seconds) : 0 };
 }
 
+/** A batch of the history: its tickets and what their lives left, by collection. */
+export type HistoryDocuments = DerivedDocuments & { tickets: TicketDoc[] };
+
+type Models = AppContext['store']['models'];
+
+/** Documents and milliseconds of `insertMany` per collection name. */
+type Tally = Map<string, { inserted: number; ms: number }>;
+
 /**
- * Closed tickets of the past year, written straight into the store in batches (a harness shortcut: the same
- * documents a year of intake, routing, assignment and resolution would have left). Tracking codes follow
- * creation order within each year, and intake's counter is moved past them.
+ * Writes one collection's documents of a batch: the first checked against the model (a model that changed under the
+ * harness fails loudly instead of loading documents it would refuse), all of them unvalidated (lean inserts are 2-3
+ * times faster) with their generated timestamps (a year of history, not the moment of the insert).
+ */
+async function insertAll<T>(model: Model<T>, docs: readonly T[], tally: Tally): Promise<void> {
+  const first = docs[0];
+  if (first === undefined) return;
+  await model.validate(first);
+  const started = nowMs();
+  await model.insertMany(docs, { ordered: false, timestamps: false, lean: true });
+  const name = model.collection.collectionName;
+  const t = tally.get(name) ?? { inserted: 0, ms: 0 };
+  tally.set(name, { inserted: t.inserted + docs.length, ms: t.ms + nowMs() - started });
+}
+
+/**
+ * How each collection of a history batch is written, in this order (citizens before the tickets that name them). A key of
+ * `derivedDocuments` (bench/history-shapes.ts) without its line here does not compile.
+ */
+const WRITERS: { [K in keyof HistoryDocuments]: (models: Models, docs: HistoryDocuments, tally: Tally) => Promise<void> } = {
+  citizens: (m, d, t) => insertAll(m.Citizen, d.citizens, t),
+  citizenIdentifiers: (m, d, t) => insertAll(m.CitizenIdentifier, d.citizenIdentifiers, t),
+  tickets: (m, d, t) => insertAll(m.Ticket, d.tickets, t),
+  ticketEvents: (m, d, t) => insertAll(m.TicketEvent, d.ticketEvents, t),
+  interactions: (m, d, t) => insertAll(m.Interaction, d.interactions, t),
+  ticketTerms: (m, d, t) => insertAll(m.TicketTerm, d.ticketTerms, t),
+  searchWords: (m, d, t) => insertAll(m.SearchWord, d.searchWords, t),
+};
+
+/** A batch's collections one after another. */
+async function writeBatch(models: Models, docs: HistoryDocuments, tally: Tally): Promise<void> {
+  for (const write of Object.values(WRITERS)) await write(models, docs, tally);
+}
+
+/**
+ * Writes the history in batches of 1,000 tickets with everything they left, the next batch generated while
+ * {@link IN_FLIGHT} are being written. Stops starting batches when `signal` fires.
+ */
+async function writeHistory(ctx: AppContext, count: number, makeBatch: (from: number, to: number) => HistoryDocuments, onProgress: (done: number) => void, signal: AbortSignal): Promise<InsertReport> {
+  const started = nowMs();
+  const tally: Tally = new Map();
+  const writing = new Set<Promise<unknown>>();
+  let failure: { error: unknown } | undefined;
+  let tickets = 0;
+  for (let from = 0; from < count && !signal.aborted && failure === undefined; from += BATCH) {
+    const docs = makeBatch(from, Math.min(count, from + BATCH));
+    const write: Promise<unknown> = writeBatch(ctx.store.models, docs, tally).then(
+      () => {
+        tickets += docs.tickets.length;
+        onProgress(tickets);
+      },
+      (error: unknown) => {
+        failure ??= { error };
+      },
+    );
+    writing.add(write);
+    void write.finally(() => writing.delete(write));
+    if (writing.size >= IN_FLIGHT) await Promise.race(writing);
+  }
+  await Promise.all(writing);
+  if (failure !== undefined) throw failure.error;
+  const ms = nowMs() - started;
+  const collections = Object.fromEntries([...tally].map(([name, t]) => [name, { inserted: t.inserted, seconds: Math.round(t.ms / 100) / 10, perSecond: perSecondOf(t.inserted, t.ms) }]));
+  const documents = [...tally.values()].reduce((sum, t) => sum + t.inserted, 0);
+  return { inserted: tickets, seconds: Math.round(ms / 100) / 10, perSecond: perSecondOf(tickets, ms), collections, documents: { inserted: documents, perSecond: perSecondOf(documents, ms) } };
+}
+
+/**
+ * A year of closed tickets with everything their lives left (bench/history-shapes.ts: the citizens and their
+ * identifiers, each ticket's audit events and interactions), written straight into the store in batches (a harness
+ * shortcut: the same documents a year of intake, routing, assignment and resolution would have left). Tracking codes
+ * follow creation order within each year, and intake's counter is moved past them.
  */
 export async function preloadHistory(ctx: AppContext, count: number, onProgress: (done: number) => void, signal: AbortSignal): Promise<InsertReport> {
-  const random = seededRandom(count);
-  const factory = new TicketFactory(ctx, random, await createPastAgents(ctx));
-  const now = Date.now();
-  const times = Array.from({ length: count }, () => now - 3_600_000 - random() * 365 * DAY_MS).sort((a, b) => a - b);
-  const perYear = new Map<number, number>();
-  for (const t of times) {
-    const year = factory.localYear(new Date(t));
-    perYear.set(year, (perYear.get(year) ?? 0) + 1);
-  }
+  const year = new HistoryYear({ catalogue: ctx.catalogue, agents: await createPastAgents(ctx), now: Date.now() }, count);
   const nextSeq = new Map<number, number>();
-  for (const [year, n] of perYear) nextSeq.set(year, await reserveSequence(ctx, year, n));
+  for (const [y, n] of year.codesPerYear()) nextSeq.set(y, await reserveSequence(ctx, y, n));
   const prefix = ctx.env.TRACKING_CODE_PREFIX;
-  return insertInBatches(
+  const wordsWritten = new Set<string>();
+  return writeHistory(
     ctx,
     count,
-    (from, to) =>
-      times.slice(from, to).map((t) => {
-        const createdAt = new Date(t);
-        const year = factory.localYear(createdAt);
-        const seq = nextSeq.get(year) ?? 1;
-        nextSeq.set(year, seq + 1);
-        return factory.make({ createdAt, code: formatTrackingCode(prefix, year, seq), status: 'cerrado' });
-      }),
+    (from, to) => {
+      const lives = year.lives(from, to, prefix, nextSeq);
+      return { tickets: lives.map((l) => l.ticket), ...derivedDocuments(lives, wordsWritten) };
+    },
     onProgress,
     signal,
   );
@@ -247,7 +210,7 @@ export interface ReservedCodes {
  * reserving them later would race with intake, which may still be working off an earlier phase's backlog.
  */
 export async function reserveCodes(ctx: AppContext, count: number): Promise<ReservedCodes> {
-  const year = new TicketFactory(ctx, Math.random).localYear(new Date());
+  const year = new TicketFactory(ctx.catalogue, Math.random).localYear(new Date());
   return { year, first: await reserveSequence(ctx, year, count), count };
 }
 
@@ -261,7 +224,7 @@ export type WaitingReport = InsertReport & { ids: TicketDoc['_id'][] };
 export async function insertWaiting(ctx: AppContext, unit: string, codes: ReservedCodes, onProgress: (done: number) => void, signal: AbortSignal): Promise<WaitingReport> {
   const count = codes.count;
   const random = seededRandom(count + 7);
-  const factory = new TicketFactory(ctx, random);
+  const factory = new TicketFactory(ctx.catalogue, random);
   const now = Date.now();
   const times = Array.from({ length: count }, () => now - 60_000 - random() * 7_200_000).sort((a, b) => a - b);
   const year = codes.year;
@@ -288,7 +251,7 @@ export async function insertWaiting(ctx: AppContext, unit: string, codes: Reserv
  * history is: what a citizen may still answer. Resolved as they were closed (no assignee recorded).
  */
 export async function insertClosedMailCases(ctx: AppContext, codes: ReservedCodes, daysAgo: readonly number[], signal: AbortSignal): Promise<TicketDoc[]> {
-  const factory = new TicketFactory(ctx, seededRandom(daysAgo.length + 11));
+  const factory = new TicketFactory(ctx.catalogue, seededRandom(daysAgo.length + 11));
   const now = Date.now();
   let seq = codes.first;
   const docs = daysAgo.map((days) => factory.make({ createdAt: new Date(now - days * DAY_MS), code: formatTrackingCode(ctx.env.TRACKING_CODE_PREFIX, codes.year, seq++), status: 'cerrado', channel: 'email' }));

@@ -252,7 +252,7 @@ export async function measureKiosk(sut: SystemUnderTest, services: { cpu: CpuMet
       }
       if (turnSamples.length % 20 === 0) p.progress.status(`kiosk: ${turnSamples.length}/${plan.turnSamples} turns taken`);
     }
-    const takeTurnStore = watchTurns.stop();
+    const takeTurnStore = await watchTurns.stop();
 
     // Rounds: every counter calls once (timed, store operations watched), then every counter finishes (untimed).
     const callSamples: number[] = [];
@@ -281,7 +281,7 @@ export async function measureKiosk(sut: SystemUnderTest, services: { cpu: CpuMet
         called.add(ticketId);
         holding.push(counter);
       }
-      callStore.push(watch.stop());
+      callStore.push(await watch.stop());
       if (holding.length === 0) break;
       for (const counter of holding) {
         const finished = await sut.http.request('POST', `/api/v1/counters/${counter.code}/finish`, { token: counter.token, json: { outcome: 'resolved' }, signal: p.signal });

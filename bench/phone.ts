@@ -363,7 +363,7 @@ async function sendWebhooks(
   });
   const drainUntil = Math.min(nowMs() + DRAIN_MS, p.deadline);
   while (inFlight > 0 && nowMs() < drainUntil && !p.signal.aborted) await pause(20, p.signal);
-  const store = watch.stop();
+  const store = await watch.stop();
   const cpuTo = await services.cpu.snapshot();
   http.close();
 
@@ -449,7 +449,7 @@ async function connectAgents(
     await pause(20, p.signal);
   }
   await Promise.race([Promise.all(acks), pause(Math.max(0, drainUntil - nowMs()))]);
-  const store = watch.stop();
+  const store = await watch.stop();
   const cpuTo = await services.cpu.snapshot();
   const match = matchConnects(turns, connectRedirects(harness.twilio.requests.slice(from)), new Set(waiting.map((c) => c.sid)));
   const acknowledged = turns.flatMap((t) => (t.acknowledgedAt === undefined ? [] : [t.acknowledgedAt - t.availableAt]));

@@ -6,6 +6,7 @@ import type { PhaseOutcome } from './phase.js';
 import type { PhoneResult } from './phone.js';
 import type { ArrivalResult, SustainedSearch } from './pipeline.js';
 import type { ProfileSummary } from './profile.js';
+import type { StaffReadsResult } from './staff-reads.js';
 import type { LatencySummary } from './stats.js';
 import type { StoreOperations } from './store-operations.js';
 import type { StoreProfileSummary } from './store-profile.js';
@@ -37,6 +38,8 @@ export interface HistoryRun {
   kiosk: PhaseOutcome<KioskResult>;
   /** The email channel: a Dovecot mailbox of varied messages taken in by the system's poller. */
   email: PhaseOutcome<EmailResult>;
+  /** What staff read all day (tickets, lists, search, a citizen's cases), 20 people reading while contacts arrive. */
+  staffReads: PhaseOutcome<StaffReadsResult>;
   /** Pipeline contacts/s as a percentage of the raw store-insert ceiling, and which rate was used. */
   pipelineShareOfStoreInsert: { percent: number; contactsPerSecond: number; basis: string } | null;
   profile?: ProfileSummary;

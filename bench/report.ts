@@ -1,6 +1,7 @@
 import type { BenchOptions } from './args.js';
 import type { Ceiling } from './ceilings.js';
 import { emailGrowth, emailRows, emailTargets } from './email-report.js';
+import { staffReadsGrowth, staffReadsRows, staffReadsTargets } from './staff-reads-report.js';
 import type { KioskResult } from './kiosk.js';
 import type { ConnectResult, PhoneResult, WebhookKind, WebhookResult } from './phone.js';
 import type { ArrivalResult, SustainedSearch } from './pipeline.js';
@@ -147,6 +148,7 @@ export function checkTargets(runs: readonly HistoryRun[], options: BenchOptions)
   checks.push(...phoneTargets(largest.phone.result, options, at));
   checks.push(...kioskTargets(largest.kiosk.result, at));
   checks.push(...emailTargets(largest.email.result, options, at));
+  checks.push(...staffReadsTargets(largest.staffReads.result, options, at));
   if (smallest && smallest !== largest) {
     const pairs: [string, number | null | undefined, number | null | undefined][] = [
       ['pipeline p50', smallest.pipeline.result?.latency.p50, largest.pipeline.result?.latency.p50],
@@ -163,6 +165,7 @@ export function checkTargets(runs: readonly HistoryRun[], options: BenchOptions)
       ['call-next p50', smallest.kiosk.result?.callNext.p50, largest.kiosk.result?.callNext.p50],
       ['call-next p99', smallest.kiosk.result?.callNext.p99, largest.kiosk.result?.callNext.p99],
       ...emailGrowth(smallest, largest),
+      ...staffReadsGrowth(smallest, largest),
     ];
     for (const [name, small, large] of pairs) {
       const known = typeof small === 'number' && typeof large === 'number' && small > 0;
@@ -176,6 +179,10 @@ export function checkTargets(runs: readonly HistoryRun[], options: BenchOptions)
   return { atHistory: largest.history, checks };
 }
 
+/** The history's collections in the order a ticket's life fills them; any other after them. */
+const PRELOAD_ORDER = ['tickets', 'citizens', 'citizen_identifiers', 'ticket_events', 'interactions'];
+const collectionRank = (name: string): number => (PRELOAD_ORDER.includes(name) ? PRELOAD_ORDER.indexOf(name) : PRELOAD_ORDER.length);
+
 /** The results as a table for stdout, one column per history size. */
 export function renderTable(results: BenchResults): string {
   const runs = results.runs;
@@ -187,7 +194,19 @@ export function renderTable(results: BenchResults): string {
     rows.push([label, ...runs.map(() => '')]);
   };
   row('history (closed tickets)', (r) => `${fmt(r.preload.result?.inserted ?? 0)}${statusNote(r.preload)}`);
-  row('  preload, tickets/s', (r) => fmt(r.preload.result?.perSecond));
+  row('  preload, tickets/s (with all they left)', (r) => fmt(r.preload.result?.perSecond));
+  section('  preload, documents (per second of their inserts)');
+  const written = [...new Set(runs.flatMap((r) => Object.keys(r.preload.result?.collections ?? {})))].sort((a, b) => collectionRank(a) - collectionRank(b) || a.localeCompare(b));
+  for (const name of written) {
+    row(`    ${name}`, (r) => {
+      const c = r.preload.result?.collections?.[name];
+      return c ? `${fmt(c.inserted)} (${fmt(c.perSecond)}/s)` : '—';
+    });
+  }
+  row('    all, per second of the preload', (r) => {
+    const d = r.preload.result?.documents;
+    return d ? `${fmt(d.inserted)} (${fmt(d.perSecond)}/s)` : '—';
+  });
   section('raw ceilings (per second)');
   row('  store inserts (32 at a time)', (r) => ceilingCell(r.ceilings.result?.storeInsert) + statusNote(r.ceilings));
   row('  store: one query for waiting work, ms', (r) => {
@@ -290,6 +309,7 @@ export function renderTable(results: BenchResults): string {
   row('  store ops reading a whole collection: take-a-turn', (r) => scans(kiosk(r)?.store.takeTurn));
   row('  store ops reading a whole collection: call-next', (r) => scans(kiosk(r)?.store.callNext));
   emailRows(results.options, row, section);
+  staffReadsRows(results.options, row, section);
   row('system stopped within 10 s', (r) => (r.stoppedCleanly ? 'yes' : 'no (busy with a backlog)'));
 
   const widths = rows[0]?.map((_, col) => Math.max(...rows.map((r) => (r[col] ?? '').length))) ?? [];

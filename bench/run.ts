@@ -13,6 +13,7 @@ import { AgentPool, EventTracker, type HarnessAgent } from './agents.js';
 import { parseBenchArgs, USAGE, UsageError, type BenchOptions } from './args.js';
 import { measureCeilings, type CeilingPlan } from './ceilings.js';
 import { emailFailures } from './email-report.js';
+import { staffReadsFailures } from './staff-reads-report.js';
 import { measureEmail, startEmailHarness } from './email.js';
 import { preloadHistory, reserveCodes } from './history.js';
 import { benchClock, benchConfig, measureKiosk, SERVICES } from './kiosk.js';
@@ -26,6 +27,7 @@ import { checkTargets, pipelineShare, renderTable, type BenchResults } from './r
 import { nowMs } from './stats.js';
 import { profileStore } from './store-profile.js';
 import { createBenchLogger, LogTally, REPO_ROOT, startServices, startSystemUnderTest, type SystemUnderTest } from './system-under-test.js';
+import { measureStaffReads, type ReadWindow } from './staff-reads.js';
 import { measureTakeNext } from './take-next.js';
 
 const run = promisify(execFile);
@@ -46,9 +48,12 @@ const STOP_WAIT_MS = 10_000;
  */
 const BUSY_STOP_WAIT_MS = 30_000;
 
-/** A cautious guess at how long preloading `history` tickets takes (about 1,000 a second on the 2-core box). */
+/**
+ * A cautious guess at how long preloading `history` tickets takes with everything they left (about 12 documents a
+ * ticket; 600-800 tickets a second on the 2-core box, this guess 500).
+ */
 function estimatePreloadMs(history: number): number {
-  return 5_000 + history;
+  return 5_000 + history * 2;
 }
 
 function ceilingPlan(o: BenchOptions): CeilingPlan {
@@ -122,6 +127,7 @@ async function runHistory(history: number, later: readonly number[], rc: RunCont
     phone: skipped('not reached'),
     kiosk: skipped('not reached'),
     email: skipped('not reached'),
+    staffReads: skipped('not reached'),
     pipelineShareOfStoreInsert: null,
     agents: 0,
     stoppedCleanly: false,
@@ -129,11 +135,13 @@ async function runHistory(history: number, later: readonly number[], rc: RunCont
   try {
     const waitingCodes = await reserveCodes(ctx, options.waiting);
     const kioskCodes = await reserveCodes(ctx, options.kioskWaiting);
-    out.preload = await phase('preload', { allowanceMs: 5_000 + history * 2.5 }, async (p) => {
-      const report = await preloadHistory(ctx, history, (done) => { p.progress.status(`${label} preload: ${done.toLocaleString('en-US')}/${history.toLocaleString('en-US')} closed tickets`); }, p.signal);
+    out.preload = await phase('preload', { allowanceMs: 10_000 + history * 4 }, async (p) => {
+      const report = await preloadHistory(ctx, history, (done) => { p.progress.status(`${label} preload: ${done.toLocaleString('en-US')}/${history.toLocaleString('en-US')} closed tickets with their citizens, events and interactions`); }, p.signal);
       return { result: report, timedOut: report.inserted < history, ...(report.inserted < history ? { note: `reached ${report.inserted} of ${history}` } : {}) };
     });
-    progress.line(`${label} preload: ${out.preload.result?.inserted ?? 0} closed tickets in ${out.preload.seconds} s`);
+    const pre = out.preload.result;
+    const written = Object.entries(pre?.collections ?? {}).map(([name, c]) => `${c.inserted.toLocaleString('en-US')} ${name} (${c.perSecond.toLocaleString('en-US')}/s)`).join(', ');
+    progress.line(`${label} preload: ${pre?.inserted ?? 0} closed tickets in ${out.preload.seconds} s${written ? `: ${written}` : ''}`);
 
     out.ceilings = await phase('ceilings', { allowanceMs: 60_000 }, async (p) => ({ result: await measureCeilings(pool, sut, bench.redisUrl, ceilingPlan(options), p) }));
     const c = out.ceilings.result;
@@ -217,6 +225,20 @@ async function runHistory(history: number, later: readonly number[], rc: RunCont
       );
     }
     out.pipelineShareOfStoreInsert = pipelineShare(out);
+
+    // What staff read all day, while contacts keep arriving: after the pipeline, on the store it left.
+    const readsPlan = { readers: options.readers, rate: options.readsRate, seconds: options.readsSeconds };
+    out.staffReads = await phase('staff-reads', { allowanceMs: 30_000 + options.readers * 500 + options.readsSeconds * 1500, minimumMs: options.readsSeconds * 1500 + 5_000 }, (p) =>
+      measureStaffReads(sut, pool, services, destinations, readsPlan, p),
+    );
+    const sr = out.staffReads.result;
+    if (sr) {
+      const slowest = (w: ReadWindow): string => {
+        const [kind, l] = Object.entries(w.reads).reduce((worst, entry) => ((entry[1].p99 ?? 0) > (worst[1].p99 ?? 0) ? entry : worst));
+        return `${kind} ${String(l.p99 ?? '—')} ms`;
+      };
+      progress.line(`${label} staff reads: slowest p99 alone ${slowest(sr.quiet)}; while ${String(sr.busy.arrivals.perSecond)} contacts/s arrived ${slowest(sr.busy)}`);
+    }
   } catch (err) {
     // Something outside any phase (the catalogue, the harness itself): recorded, and the run goes on.
     out.error = err instanceof Error ? err.message : String(err);
@@ -275,6 +297,7 @@ function failuresOf(runs: readonly HistoryRun[], smoke: boolean): string[] {
     if (smoke && r.kiosk.result?.callNext.samples === 0) failures.push(`h${r.history}.kiosk: no counter called a turn`);
     if ((r.kiosk.result?.duplicates ?? 0) > 0) failures.push(`h${r.history}.kiosk: ${String(r.kiosk.result?.duplicates)} turns were called twice`);
     failures.push(...emailFailures(r, smoke));
+    failures.push(...staffReadsFailures(r));
     if (r.error !== undefined) failures.push(`h${r.history}: ${r.error}`);
   }
   return failures;

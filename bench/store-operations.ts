@@ -1,11 +1,14 @@
 import { relative } from 'node:path';
+import type { Connection } from 'mongoose';
+import { explainFind, readOf } from '../src/store/query-plan.js';
 
 /*
- * Which store operations a phase caused, by shape, and which of them read a whole collection. On FerretDB v1 any
- * filter other than an exact `{_id: value}` (and every count, distinct and aggregation) reads every document of the
- * collection, so on the tickets collection such an operation costs more the longer the office's history is: the
- * hot paths must have none. Recorded from mongoose's `operation-start` event, which every collection call of the
- * system's connection emits with its arguments.
+ * Which store operations a phase caused, by shape, and which of them read a whole collection: such an operation costs
+ * more the longer the office's history is, and the hot paths must have none. Recorded from mongoose's
+ * `operation-start` event, which every collection call of the system's connection emits with its arguments. An exact
+ * `{_id: value}` is an index lookup on every store; for any other filter the store itself is asked (its `explain`,
+ * src/store/query-plan.ts: on the embedded FerretDB what its pushdown patch hands SQLite and SQLite's plan) once per
+ * shape, with one of the shape's own operations. Counts, distincts and aggregations count as scans.
  */
 
 /** Collection methods that take a filter as their first argument. */
@@ -98,6 +101,8 @@ export interface StoreOperations {
 export interface OperationSource {
   on(event: 'operation-start' | 'operation-end', listener: (operation: unknown) => void): unknown;
   off(event: 'operation-start' | 'operation-end', listener: (operation: unknown) => void): unknown;
+  /** The connection the store is asked how it answers a filter on (absent: every filter but `{_id}` counts as a scan). */
+  readonly db?: Connection['db'] | undefined;
 }
 
 const round = (ms: number): number => Math.round(ms * 100) / 100;
@@ -106,10 +111,12 @@ const round = (ms: number): number => Math.round(ms * 100) / 100;
  * Counts and times the operations `source` starts until `stop()`; only a scan pays for a stack trace. An operation's
  * start and end events carry the same id object, which pairs them.
  */
-export function watchStoreOperations(source: OperationSource, root: string, now: () => number = () => performance.now()): { stop: () => StoreOperations } {
+export function watchStoreOperations(source: OperationSource, root: string, now: () => number = () => performance.now()): { stop: () => Promise<StoreOperations> } {
   const shapes = new Map<string, { count: number; timed: number; totalMs: number; maxMs: number }>();
   const running = new Map<unknown, { shape: string; at: number }>();
   const scans = new Map<string, { shape: string; site: string; count: number }>();
+  // One operation of each shape that may scan, to ask the store about when the watch stops.
+  const samples = new Map<string, { collection: string; method: string; params: readonly unknown[] }>();
   let total = 0;
   const started = (operation: unknown): void => {
     if (!isRecord(operation)) return;
@@ -122,6 +129,7 @@ export function watchStoreOperations(source: OperationSource, root: string, now:
     shapes.set(shape, counts);
     if (!CURSORS.has(method)) running.set(operation._id, { shape, at: now() });
     if (!scan) return;
+    if (!samples.has(shape)) samples.set(shape, { collection: collectionName, method, params: Array.isArray(params) ? params : [] });
     const limit = Error.stackTraceLimit;
     Error.stackTraceLimit = 60;
     const stack = new Error('store operation').stack ?? '';
@@ -146,16 +154,21 @@ export function watchStoreOperations(source: OperationSource, root: string, now:
   source.on('operation-start', started);
   source.on('operation-end', ended);
   return {
-    stop() {
+    async stop() {
       source.off('operation-start', started);
       source.off('operation-end', ended);
+      const indexed = new Set<string>();
+      for (const [shape, sample] of samples) {
+        const read = readOf(sample.collection, sample.method, sample.params);
+        if (read && source.db && (await explainFind({ db: source.db }, read)).indexed) indexed.add(shape);
+      }
       const byShape = Object.fromEntries(
         [...shapes.entries()]
           .sort((a, b) => b[1].count - a[1].count)
           .slice(0, 20)
           .map(([shape, c]): [string, ShapeCount] => [shape, { count: c.count, meanMs: c.timed === 0 ? null : round(c.totalMs / c.timed), maxMs: c.timed === 0 ? null : round(c.maxMs) }]),
       );
-      return { total, byShape, scans: [...scans.values()].sort((a, b) => b.count - a.count) };
+      return { total, byShape, scans: [...scans.values()].filter((x) => !indexed.has(x.shape)).sort((a, b) => b.count - a.count) };
     },
   };
 }

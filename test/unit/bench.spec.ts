@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import mongoose, { Types } from 'mongoose';
 import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { decodeWords } from 'postal-mime';
@@ -6,6 +7,9 @@ import { parseBenchArgs, UsageError, type BenchOptions } from '../../bench/args.
 import { closedCasesFor, compareOutcomes, encodeWords, EXPECTED_OUTCOME, mailCounts, planMailbox, renderMail, SHAPE_MIX, threadHeaders, type ClosedCase, type EarlierCase, type PlannedMail } from '../../bench/email-mail.js';
 import { emailFailures, emailTargets } from '../../bench/email-report.js';
 import type { EmailResult } from '../../bench/email.js';
+import { ticketTermIdsFor } from '../../src/store/ticket-term.repository.js';
+import { READ_KINDS, type ReadKind, type ReadWindow, type StaffReadsResult } from '../../bench/staff-reads.js';
+import { BusinessClock, CHANNEL_MIX, citizenDocuments, derivedDocuments, HistoryYear, type PastAgent, type TicketLife } from '../../bench/history-shapes.js';
 import { benchConfig, type KioskResult } from '../../bench/kiosk.js';
 import { CALL_SCRIPT, connectRedirects, matchConnects, planWebhooks, type PhoneResult } from '../../bench/phone.js';
 import type { ArrivalResult } from '../../bench/pipeline.js';
@@ -16,13 +20,22 @@ import { operationShape, siteOf, watchStoreOperations, type StoreOperations } fr
 import { parsePprofTop } from '../../bench/store-profile.js';
 import type { TakeNextResult } from '../../bench/take-next.js';
 import { readMail } from '../../channels/email/mime-parser.js';
-import { loadCatalogue } from '../../src/config/catalogue.js';
+import { loadCatalogue, type Catalogue } from '../../src/config/catalogue.js';
+import { createBusinessCalendar } from '../../src/domain/business-calendar.js';
+import { nextStatus, type TicketAction, type TicketStatus } from '../../src/domain/ticket-lifecycle.js';
+import { citizenMessageIdFor } from '../../src/store/citizen-message.repository.js';
+import { createCitizenRepository } from '../../src/store/citizen.repository.js';
+import type { DocumentLocks } from '../../src/store/document-lock.js';
+import { registerModels, type Models } from '../../src/store/models.js';
+import { ticketEventIdFor } from '../../src/store/ticket-event.repository.js';
+import { onceEventId } from '../../src/store/ticket-sla.repository.js';
+import { ticketIdFor } from '../../src/store/ticket.repository.js';
 import { classifyMailOrigin } from '../../src/domain/automatic-mail.js';
 
 describe('bench: command line', () => {
-  it('defaults to the issue\'s run: 1,000 and 100,000 closed tickets, 100/s for 60 s, 14 minutes', () => {
+  it('defaults to the issue\'s run: 1,000 and 100,000 closed tickets, 100/s for 60 s, 17 minutes', () => {
     const options = parseBenchArgs([]);
-    expect(options).to.include({ rate: 100, durationSeconds: 60, waiting: 10_000, budgetMinutes: 14, smoke: false });
+    expect(options).to.include({ rate: 100, durationSeconds: 60, waiting: 10_000, budgetMinutes: 20, readers: 20, readsRate: 50, readsSeconds: 30, smoke: false });
     expect(options !== 'help' && options.history).to.deep.equal([1_000, 100_000]);
     expect(options !== 'help' && options.steps).to.deep.equal([100, 200, 400, 800]);
   });
@@ -80,6 +93,242 @@ describe('bench: latency summaries', () => {
     expect(summary.p50).to.equal(10);
     expect(summary.p99).to.equal(null);
     expect(summary.max).to.equal(null);
+  });
+});
+
+describe('bench: the history (a year of closed tickets and what their lives left)', () => {
+  const COUNT = 2_000;
+  // A fixed instant, so the year is the same every run: the history ends an hour before it.
+  const NOW = Date.UTC(2026, 10, 20, 20, 0, 0);
+  let catalogue: Catalogue;
+  let year: HistoryYear;
+  let lives: TicketLife[];
+
+  const agentsOf = (c: Catalogue): PastAgent[] => {
+    const units = c.routing.queues.map((q) => q.unit);
+    return Array.from({ length: 40 }, (_, i) => ({ id: new Types.ObjectId(Buffer.alloc(12, i + 1)), unit: units[i % units.length] ?? 'GDVAC', displayName: `Agente ${i}` }));
+  };
+  const generate = (): { year: HistoryYear; lives: TicketLife[] } => {
+    const y = new HistoryYear({ catalogue, agents: agentsOf(catalogue), now: NOW }, COUNT);
+    const nextSeq = new Map<number, number>();
+    return { year: y, lives: [...y.lives(0, 1_000, 'PL', nextSeq), ...y.lives(1_000, COUNT, 'PL', nextSeq)] };
+  };
+  const share = (n: number): number => n / COUNT;
+  const count = <T>(items: readonly T[], test: (item: T) => boolean): number => items.filter(test).length;
+
+  before(async () => {
+    catalogue = await loadCatalogue(fileURLToPath(new URL('../../config/', import.meta.url)));
+    ({ year, lives } = generate());
+  });
+
+  it('is the same year every time for the same size', () => {
+    const again = generate().lives;
+    for (const i of [0, 1, 500, COUNT - 1]) expect(JSON.stringify(again[i])).to.equal(JSON.stringify(lives[i]));
+  });
+
+  it('spreads the channels as stated and keeps every ticket closed, in order, over the year before now', () => {
+    const tickets = lives.map((l) => l.ticket);
+    const total = CHANNEL_MIX.reduce((sum, [, w]) => sum + w, 0);
+    for (const [channel, weight] of CHANNEL_MIX) expect(share(count(tickets, (t) => t.channel === channel)), channel).to.be.closeTo(weight / total, 0.04);
+    expect(tickets.every((t) => t.status === 'cerrado')).to.equal(true);
+    expect(tickets.every((t, i) => i === 0 || t.createdAt >= (tickets[i - 1]?.createdAt ?? t.createdAt))).to.equal(true);
+    expect(tickets.every((t) => t.createdAt.getTime() > NOW - 366 * 86_400_000 && t.updatedAt.getTime() <= NOW)).to.equal(true);
+    expect(new Set(tickets.map((t) => t.trackingCode)).size).to.equal(COUNT);
+  });
+
+  it('comes from about 62 citizens for every 100 tickets, a few percent from nobody, some citizens with many cases', () => {
+    const named = lives.filter((l) => l.ticket.citizenId !== undefined);
+    expect(share(COUNT - named.length)).to.be.within(0.02, 0.1);
+    expect(share(year.citizens.length)).to.be.within(0.55, 0.72);
+    expect(new Set(named.map((l) => l.ticket.citizenId?.toHexString())).size).to.equal(year.citizens.length);
+    expect(Math.max(...year.citizens.map((c) => c.cases))).to.be.at.least(5);
+    // Each citizen is written once, with the ticket of their first case.
+    const derived = derivedDocuments(lives, new Set());
+    expect(derived.citizens).to.have.length(year.citizens.length);
+    for (const l of lives.filter((x) => x.newCitizen)) expect(l.ticket.citizenId?.equals(l.newCitizen?._id ?? '')).to.equal(true);
+    expect(derived.citizenIdentifiers.length / derived.citizens.length).to.be.within(1, 1.5);
+  });
+
+  it('gives each citizen the identifiers of the channel they came by, as a contact of that channel finds them', () => {
+    for (const l of lives.filter((x) => x.newCitizen)) {
+      const c = l.newCitizen;
+      if (!c) continue;
+      const kinds = c.learnt.filter((x) => x.at.getTime() === c.createdAt.getTime()).map((x) => x.kind);
+      const expected = { phone: ['phone'], email: ['email'], kiosk: ['dni'], manual: ['dni', 'ruc'] }[l.ticket.channel];
+      expect(kinds.some((k) => expected.includes(k)), `${l.ticket.channel}: ${kinds.join(',')}`).to.equal(true);
+      if (l.ticket.channel === 'phone') expect(c.phones[0]).to.match(/^\+51(9\d{8}|1\d{7})$/);
+    }
+    // Identifiers belong to one citizen each.
+    const ids = derivedDocuments(lives, new Set()).citizenIdentifiers.map((i) => i._id);
+    expect(new Set(ids).size).to.equal(ids.length);
+  });
+
+  it('writes citizens and their lookup documents as the citizen repository does, so its own lookups find them', async () => {
+    const citizens = new Map<string, unknown>();
+    const identifiers = new Map<string, unknown>();
+    for (const c of year.citizens) {
+      const docs = citizenDocuments(c);
+      citizens.set(docs.citizen._id.toHexString(), docs.citizen);
+      for (const i of docs.identifiers) identifiers.set(i._id, i);
+    }
+    let created: { citizen?: Record<string, unknown>; identifiers?: { _id: string }[] } = {};
+    const models = {
+      Citizen: {
+        findById: (id: Types.ObjectId) => ({ lean: () => Promise.resolve(citizens.get(id.toHexString()) ?? null) }),
+        create: (data: Record<string, unknown>) => {
+          created = { citizen: data };
+          return Promise.resolve({ toObject: () => ({ _id: new Types.ObjectId(), ...data }) });
+        },
+      },
+      CitizenIdentifier: {
+        findById: (id: string) => ({ lean: () => Promise.resolve(identifiers.get(id) ?? null) }),
+        insertMany: (docs: { _id: string }[]) => {
+          created.identifiers = docs;
+          return Promise.resolve(docs);
+        },
+      },
+    } as unknown as Models;
+    const repository = createCitizenRepository(models, {} as DocumentLocks);
+    for (const c of year.citizens.slice(0, 300)) {
+      // As the channels hand them in: Twilio's E.164, a number typed with spaces, an address in capitals.
+      for (const phone of c.phones) expect((await repository.findByIdentifier('phone', phone.startsWith('+') ? phone : `${phone.slice(0, 3)} ${phone.slice(3, 6)} ${phone.slice(6)}`))?._id.equals(c._id)).to.equal(true);
+      for (const email of c.emails) expect((await repository.findByIdentifier('email', ` ${email.toUpperCase()} `))?._id.equals(c._id)).to.equal(true);
+      if (c.dni !== undefined) expect((await repository.findByIdentifier('dni', c.dni))?._id.equals(c._id)).to.equal(true);
+      if (c.ruc !== undefined) expect((await repository.findByIdentifier('ruc', c.ruc))?._id.equals(c._id)).to.equal(true);
+      // The repository creating the same person stores the same fields and the same identifier keys.
+      const { citizen, identifiers: ours } = citizenDocuments(c);
+      await repository.create({ ...(c.dni ? { dni: c.dni } : {}), ...(c.ruc ? { ruc: c.ruc } : {}), ...(citizen.firstNames ? { firstNames: citizen.firstNames, lastNames: citizen.lastNames } : {}), emails: c.emails, phones: c.phones, preferential: c.preferential, vpp: c.vpp });
+      const { _id: _ignored, createdAt: _c, updatedAt: _u, ...fields } = citizen;
+      expect(created.citizen).to.deep.equal(fields);
+      expect(created.identifiers?.map((i) => i._id).sort()).to.deep.equal(ours.map((i) => i._id).sort());
+    }
+  });
+
+  it('leaves documents every model accepts', async () => {
+    const models = registerModels(mongoose.createConnection());
+    const derived = derivedDocuments(lives, new Set());
+    for (const l of lives.filter((_, i) => i % 50 === 0)) await models.Ticket.validate(l.ticket);
+    for (const c of derived.citizens.slice(0, 200)) await models.Citizen.validate(c);
+    for (const i of derived.citizenIdentifiers.slice(0, 200)) await models.CitizenIdentifier.validate(i);
+    for (const e of derived.ticketEvents.filter((_, i) => i % 20 === 0)) await models.TicketEvent.validate(e);
+    for (const i of derived.interactions.filter((_, n) => n % 10 === 0)) await models.Interaction.validate(i);
+    for (const t of derived.ticketTerms.filter((_, n) => n % 20 === 0)) await models.TicketTerm.validate(t);
+    for (const w of derived.searchWords.slice(0, 50)) await models.SearchWord.validate(w);
+  });
+
+  it('indexes every subject for search as the ticket repository does, each word written once over the batches', () => {
+    const written = new Set<string>();
+    const first = derivedDocuments(lives.slice(0, 500), written);
+    const second = derivedDocuments(lives.slice(500), written);
+    const postings = [...first.ticketTerms, ...second.ticketTerms];
+    expect(new Set(postings.map((p) => p._id)).size).to.equal(postings.length);
+    for (const { ticket } of lives.filter((_, i) => i % 25 === 0)) {
+      expect(postings.filter((p) => p.ticketId.equals(ticket._id)).map((p) => p._id)).to.deep.equal(ticketTermIdsFor(ticket._id, ticket.subject));
+    }
+    const words = [...first.searchWords, ...second.searchWords].map((w) => w._id);
+    expect(new Set(words).size).to.equal(words.length);
+    expect(new Set(words)).to.deep.equal(new Set(postings.map((p) => p.term)));
+  });
+
+  it('records about 8 events a ticket: the six every closed ticket has, its answer, and the rest on some', () => {
+    const events = lives.flatMap((l) => l.events);
+    const of = (type: string): number => share(count(events, (e) => e.type === type));
+    expect(share(events.length)).to.be.within(7.5, 8.6);
+    for (const l of lives) {
+      const types = l.events.map((e) => e.type);
+      for (const type of ['created', 'routed', 'assigned', 'replied']) expect(count(types, (t) => t === type), `${type} of ${l.ticket.trackingCode}`).to.equal(1);
+      expect(l.events.filter((e) => e.type === 'status_changed').map((e) => e.data?.action)).to.deep.equal(['start', 'resolve', 'close']);
+      if (types.includes('sms_sent')) expect(l.ticket.channel).to.equal('phone');
+      if (types.includes('email_sent') || types.includes('email_received')) expect(l.ticket.channel).to.equal('email');
+      expect(types.includes('referred')).to.equal(l.ticket.referral !== undefined);
+      expect(types.includes('reported_back')).to.equal(l.ticket.referral !== undefined);
+      expect(types.includes('sla_at_risk')).to.equal(l.ticket.sla?.atRiskNotifiedAt !== undefined);
+      expect(types.includes('sla_breached')).to.equal(l.ticket.sla?.breachedAt !== undefined);
+    }
+    expect(of('referred')).to.be.within(0.02, 0.09);
+    expect(of('sla_at_risk')).to.be.within(0.08, 0.25);
+    expect(of('sla_breached')).to.be.within(0.02, 0.1);
+    expect(of('sms_sent')).to.be.within(0.2, 0.35);
+    expect(of('email_sent')).to.be.within(0.24, 0.35);
+    expect(of('note_added')).to.be.within(0.01, 0.06);
+  });
+
+  it('records about 2 interactions a ticket: the citizen\'s contact in, by channel, and the office\'s answer out', () => {
+    const contactKind = { phone: 'call', email: 'email', kiosk: 'visit', manual: 'note' } as const;
+    const answerKind = { phone: 'sms', email: 'email', kiosk: 'note', manual: 'note' } as const;
+    expect(share(lives.reduce((sum, l) => sum + l.interactions.length, 0))).to.be.within(1.98, 2.15);
+    for (const { ticket, interactions } of lives) {
+      const contact = interactions.find((i) => i.direction === 'in' && i.externalId === ticket.channelKey);
+      expect(contact?.kind).to.equal(contactKind[ticket.channel]);
+      expect(contact?.dedupeKey).to.equal(`${ticket._id.toHexString()}:${ticket.channelKey}`);
+      const answers = interactions.filter((i) => i.direction === 'out');
+      expect(answers.map((i) => i.kind)).to.deep.equal([answerKind[ticket.channel]]);
+      expect(answers[0]?.authorKind).to.equal('staff');
+      if (ticket.channel === 'email') expect(contact?.raw).to.have.nested.property('email.messageId', ticket.channelKey);
+      if (ticket.channel === 'phone') expect(contact?.raw).to.have.property('CallSid', ticket.channelKey);
+    }
+    const keys = lives.flatMap((l) => l.interactions.map((i) => i.dedupeKey));
+    expect(new Set(keys).size).to.equal(keys.length);
+  });
+
+  it('orders each ticket\'s times after its creation, through the transitions the state machine allows', () => {
+    const actionOf: Record<string, TicketAction> = { routed: 'enqueue', assigned: 'assign', referred: 'refer' };
+    for (const { ticket, events, interactions } of lives) {
+      const created = ticket.createdAt.getTime();
+      expect(events.every((e, i) => i === 0 || e.at >= (events[i - 1]?.at ?? e.at)), ticket.trackingCode).to.equal(true);
+      expect(events.every((e) => e.at.getTime() >= created && e.at <= ticket.updatedAt), ticket.trackingCode).to.equal(true);
+      expect(events[events.length - 1]?.toStatus).to.equal('cerrado');
+      // The contact was received when the ticket was made (a mail a moment before); everything else after.
+      expect(interactions.every((i) => (i.externalId === ticket.channelKey ? i.at.getTime() <= created : i.at.getTime() > created))).to.equal(true);
+      let status: TicketStatus | undefined;
+      for (const e of events.filter((x) => x.toStatus !== undefined)) {
+        if (e.type === 'created') {
+          status = e.toStatus;
+          continue;
+        }
+        expect(e.fromStatus, `${ticket.trackingCode} ${e.type}`).to.equal(status);
+        const action = (e.data?.action as TicketAction | undefined) ?? actionOf[e.type];
+        if (status === undefined || action === undefined) throw new Error(`no transition for ${e.type}`);
+        expect(nextStatus(status, action), `${ticket.trackingCode} ${e.type}`).to.deep.equal({ ok: true, to: e.toStatus });
+        status = e.toStatus;
+      }
+      if (ticket.sla?.firstRespondedAt) expect(ticket.sla.firstRespondedAt.getTime()).to.be.within(created, ticket.updatedAt.getTime());
+      if (ticket.resolution) expect(ticket.resolution.resolvedAt <= ticket.updatedAt).to.equal(true);
+    }
+  });
+
+  it('names tickets, messages and SLA checks with the ids the application derives', () => {
+    for (const { ticket, events } of lives) {
+      const id = ticket._id.toHexString();
+      expect(ticket._id.equals(ticketIdFor(ticket.channel, ticket.channelKey))).to.equal(true);
+      for (const e of events) {
+        if (e.type === 'sms_sent') expect(e._id.equals(ticketEventIdFor(`citizen-message-outcome\n${citizenMessageIdFor(`sms-${id}-call`).toHexString()}`))).to.equal(true);
+        if (e.type === 'email_sent') {
+          const reply = String(e.data?.messageId).split('@')[0] ?? '';
+          expect(e._id.equals(ticketEventIdFor(`citizen-message-outcome\n${citizenMessageIdFor(reply).toHexString()}`))).to.equal(true);
+        }
+        if (e.type === 'sla_at_risk' || e.type === 'sla_breached' || e.type === 'first_response_breached') {
+          const due = new Date(String(e.data?.dueAt));
+          expect(e._id.equals(onceEventId(`${e.type}:${id}:${due.toISOString()}`, due))).to.equal(true);
+        }
+      }
+    }
+    const all = lives.flatMap((l) => [...l.events, ...l.interactions].map((d) => d._id.toHexString()));
+    expect(new Set(all).size).to.equal(all.length);
+  });
+
+  it('answers business time as the office calendar does, from its windows', () => {
+    const calendar = createBusinessCalendar(catalogue.calendar);
+    const clock = new BusinessClock(catalogue.calendar, NOW - 366 * 86_400_000, NOW + 120 * 86_400_000);
+    let r = 7;
+    const next = (): number => ((r = (r * 48_271) % 2_147_483_647) / 2_147_483_647);
+    for (let i = 0; i < 2_000; i++) {
+      const a = new Date(NOW - 365 * 86_400_000 + next() * 400 * 86_400_000);
+      const b = new Date(a.getTime() + (next() - 0.2) * 40 * 86_400_000);
+      const minutes = i % 5 === 0 ? 0 : next() * 30 * 540;
+      expect(clock.addBusinessMinutes(a, minutes).getTime(), `${a.toISOString()} + ${minutes}`).to.equal(calendar.addBusinessMinutes(a, minutes).getTime());
+      expect(clock.businessMinutesBetween(a, b)).to.be.closeTo(calendar.businessMinutesBetween(a, b), 1e-9);
+    }
   });
 });
 
@@ -161,7 +410,7 @@ describe('bench: targets', () => {
     store: { takeTurn: noStore, callNext: { ...noStore, scans } },
     warnings: {},
   });
-  const run = (history: number, p99: number | null, takeNextP99: number, phoneResult?: PhoneResult, kiosk?: KioskResult): HistoryRun => {
+  const run = (history: number, p99: number | null, takeNextP99: number, phoneResult?: PhoneResult, kiosk?: KioskResult, reads?: StaffReadsResult): HistoryRun => {
     const latency = summarize(p99 === null ? [] : [p99], p99 === null ? 1 : 0);
     return {
       history,
@@ -177,11 +426,45 @@ describe('bench: targets', () => {
       phone: phoneResult ? { status: 'ok', seconds: 1, result: phoneResult } : { status: 'skipped', seconds: 0 },
       kiosk: kiosk ? { status: 'ok', seconds: 1, result: kiosk } : { status: 'skipped', seconds: 0 },
       email: { status: 'skipped', seconds: 0 },
+      staffReads: reads ? { status: 'ok', seconds: 1, result: reads } : { status: 'skipped', seconds: 0 },
       pipelineShareOfStoreInsert: null,
       agents: 0,
       stoppedCleanly: true,
     };
   };
+  const staffReads = (p99: (kind: ReadKind) => number, scans: StoreOperations['scans'] = []): StaffReadsResult => {
+    const window = (busy: boolean): ReadWindow => ({
+      seconds: 30,
+      arrivals: { planned: busy ? 1_500 : 0, created: busy ? 1_500 : 0, perSecond: busy ? 50 : 0, errors: {} },
+      reads: Object.fromEntries(READ_KINDS.map((kind) => [kind, { ...summarize([p99(kind) / 2, p99(kind)]), errors: 0 }])) as ReadWindow['reads'],
+      readsPerSecond: 20,
+      cpu: {},
+      store: { total: 10, byShape: {}, scans: busy ? scans : [] },
+    });
+    return { readers: 20, settled: { idle: true, ms: 0 }, quiet: window(false), busy: window(true), errors: {}, warnings: {} };
+  };
+
+  it('holds every staff read to 50 ms at p99 and to 1.2× of the smallest history, and counts their scans', () => {
+    const options = parseBenchArgs([]);
+    if (options === 'help') throw new Error('unexpected');
+    const flat = checkTargets([run(1_000, 50, 20, undefined, undefined, staffReads(() => 20)), run(100_000, 50, 20, undefined, undefined, staffReads(() => 22))], options).checks;
+    expect(flat.filter((c) => c.target.startsWith('every staff read p99')).map((c) => c.met)).to.deep.equal([true, true]);
+    expect(flat.find((c) => c.target.startsWith('staff read search-words p99 (readers alone) at history'))?.met).to.equal(true);
+    expect(flat.find((c) => c.target.startsWith('while staff read'))?.met).to.equal(true);
+    const grown = checkTargets(
+      [run(1_000, 50, 20, undefined, undefined, staffReads(() => 20)), run(100_000, 50, 20, undefined, undefined, staffReads((k) => (k === 'search-words' ? 60 : 20), [{ shape: 'tickets.find {subject}', site: 'x', count: 3 }]))],
+      options,
+    ).checks;
+    const slow = grown.find((c) => c.target.startsWith('every staff read p99'));
+    expect(slow?.met).to.equal(false);
+    expect(slow?.value).to.contain('search-words 60');
+    expect(grown.find((c) => c.target.startsWith('staff read search-words p99 (readers alone) at history'))?.met).to.equal(false);
+    expect(grown.find((c) => c.target.startsWith('while staff read'))).to.deep.include({ met: false, value: '3× tickets.find {subject}' });
+    // The workers' periodic repairs read the open work on their own schedule: not a read's scan.
+    const repair = { shape: 'open_tickets.find {}', site: 'src/store/ticket-sla.repository.ts:156 ← workers/sla.worker.ts:8', count: 1 };
+    const withRepair = checkTargets([run(1_000, 50, 20), run(100_000, 50, 20, undefined, undefined, staffReads(() => 20, [repair]))], options).checks;
+    expect(withRepair.find((c) => c.target.startsWith('while staff read'))?.met).to.equal(true);
+  });
 
   it('judges at the largest history and compares it with the smallest', () => {
     const options = parseBenchArgs([]);
@@ -357,7 +640,7 @@ describe('bench: store operations that read a whole collection on FerretDB v1', 
     expect(siteOf('Error\n    at x (node:internal/a:1:1)', '/repo')).to.equal('outside this repository');
   });
 
-  it('counts and times what a connection runs while watched, and says where a scan came from', () => {
+  it('counts and times what a connection runs while watched, and says where a scan came from', async () => {
     const connection = new EventEmitter();
     const clock = { ms: 1_000 };
     const watch = watchStoreOperations(connection, import.meta.dirname.replace(/\/test\/unit$/, ''), () => clock.ms);
@@ -371,7 +654,7 @@ describe('bench: store operations that read a whole collection on FerretDB v1', 
     run('tickets', 'find', [{ _id: id }]);
     clock.ms += 5;
     for (const end of [...lookups, scan]) end();
-    const seen = watch.stop();
+    const seen = await watch.stop();
     run('tickets', 'findOne', [{ _id: id }]);
     expect(seen.total).to.equal(4);
     expect(seen.byShape['tickets.findOne {_id}']?.count).to.equal(2);
