@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { AppContext } from '../src/services/context/index.js';
 import type { Ticket } from '../src/store/ticket.repository.js';
 import type { AgentPool, HarnessAgent } from './agents.js';
@@ -163,6 +164,8 @@ export async function measureStaffReads(
   p: PhaseContext,
 ): Promise<PhaseReturn<StaffReadsResult>> {
   const ctx = sut.system.ctx;
+  // Every reader and the arrivals wait on the phase's signal at once.
+  setMaxListeners(4 * (plan.readers + 8), p.signal);
   const units = destinations.map((d) => d.unit);
   const samples = await takeSamples(ctx, units);
   const office = ctx.catalogue.attentionOffice.code;

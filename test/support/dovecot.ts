@@ -322,6 +322,10 @@ export async function startDovecot(options: DovecotOptions): Promise<TestDovecot
     async function deliverNow(user: string, raw: Buffer | string, deliverOptions: DeliverOptions): Promise<number> {
       const folder = deliverOptions.folder ?? 'INBOX';
       await runTool(DOVECOT_LDA, ['-c', configFile, '-d', userOf(user), '-m', folder], raw);
+      // The LDA gives the message its UID only when it gets dovecot-uidlist's lock without waiting: while an IMAP
+      // session holds it, the UID comes with the next sync of the folder, and UIDNEXT read now would be the one
+      // before. A search syncs the folder (waiting for the lock), so UIDNEXT is read after this message's UID.
+      await doveadm(['search', '-u', userOf(user), 'mailbox', folder, 'all']);
       const uid = (await status(user, folder)).uidNext - 1;
       if (deliverOptions.flags && deliverOptions.flags.length > 0) {
         await doveadm(['flags', 'add', '-u', user, deliverOptions.flags.join(' '), 'mailbox', folder, 'uid', String(uid)]);
