@@ -71,7 +71,10 @@ export function createTicketTermRepository(models: Models) {
   async function follow(ticket: TermSource): Promise<void> {
     const set = { unitCode: ticket.unitCode, ...(ticket.referralFromUnit !== undefined ? { referralFromUnit: ticket.referralFromUnit } : {}) };
     const unset = ticket.referralFromUnit === undefined ? { $unset: { referralFromUnit: 1 } } : {};
-    await Promise.all(ticketTermIdsFor(ticket._id, ticket.subject).map((id) => storeCall('ticket term', () => TicketTerm.updateOne({ _id: id }, { $set: set, ...unset }))));
+    const ids = ticketTermIdsFor(ticket._id, ticket.subject);
+    if (ids.length === 0) return;
+    // One write for all the ticket's words: `_id` $in is read from the primary key (store.md, pushdown).
+    await storeCall('ticket term', () => TicketTerm.updateMany({ _id: { $in: ids } }, { $set: set, ...unset }));
   }
 
   return {
