@@ -54,7 +54,9 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
             log: options.log,
             // WAL (FerretDB's default) with synchronous=normal survives a crash of the process; only a power
             // cut can lose the last transactions. Acceptable for development and tests, ~30% faster writes.
-            backend: { handler: 'sqlite', query: '?_pragma=synchronous(normal)' },
+            // A page cache of 64 MiB a connection (SQLite's default is 2 MiB), taken as pages are read: a year of
+            // history is 1.8 million documents and their indexes (docs/benchmarks.md, issue 20's runs).
+            backend: { handler: 'sqlite', query: '?_pragma=synchronous(normal)&_pragma=cache_size(-65536)' },
             ...(options.ferretdbDebugPort === undefined ? {} : { debugPort: options.ferretdbDebugPort }),
           }),
         )
