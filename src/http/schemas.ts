@@ -8,6 +8,7 @@ import { ERROR_CATALOGUE, ERROR_REASONS, type ErrorCode, type ErrorReason } from
 import { DELIVERY_STATUSES, DIRECTIONS, INTERACTION_KINDS } from '../store/interaction.model.js';
 import { NOTIFICATION_KINDS } from '../store/notification.model.js';
 import { ACTOR_KINDS } from '../store/ticket-event.model.js';
+import { cursorFromText, cursorToText, type PageCursor } from '../store/pages.js';
 
 /*
  * Schemas shared by the route tables: request building blocks, and the answers as they travel (ids and dates
@@ -84,30 +85,25 @@ export function unitCodeOf(units: readonly { code: string }[]) {
 /** A query parameter that is an integer (query values are text; the parser converts). */
 export const queryInteger = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
-/** Where a page ended: the time and id of its last item. */
-interface Cursor {
-  at: Date;
-  id: string;
-}
-
-const CURSOR_TEXT = /^(\d{1,15})_([a-f0-9]{24}:?)$/;
+const CURSOR_TEXT = /^\d{1,15}_[a-f0-9]{24}:?$/;
 
 /** A cursor as clients hold it: opaque text (base64url of the last item's instant and id). */
-export function cursorText(cursor: Cursor | undefined): string | undefined {
-  return cursor === undefined ? undefined : Buffer.from(`${cursor.at.getTime()}_${cursor.id}`).toString('base64url');
+export function cursorText(cursor: PageCursor | undefined): string | undefined {
+  return cursor === undefined ? undefined : Buffer.from(cursorToText(cursor)).toString('base64url');
 }
 
 /** The `cursor` query parameter: the `next` of the page before, as given. */
 export const pageCursor = z
   .string()
   .max(120)
-  .transform((text, ctx): Cursor => {
-    const match = /^[\w-]*$/.test(text) ? CURSOR_TEXT.exec(Buffer.from(text, 'base64url').toString('latin1')) : null;
-    if (!match?.[1] || !match[2]) {
+  .transform((text, ctx): PageCursor => {
+    const plain = /^[\w-]*$/.test(text) ? Buffer.from(text, 'base64url').toString('latin1') : '';
+    const cursor = CURSOR_TEXT.test(plain) ? cursorFromText(plain) : undefined;
+    if (cursor === undefined) {
       ctx.addIssue({ code: 'custom', message: 'must be the `next` of a page, as given' });
       return z.NEVER;
     }
-    return { at: new Date(Number(match[1])), id: match[2] };
+    return cursor;
   })
   .meta({ description: 'Where to go on: the `next` of the page before, as given.' });
 

@@ -37,8 +37,19 @@ function idOf(item: { _id: unknown }): string {
   return String(item._id);
 }
 
-/** -1 when `a` comes before `b` in the page's order. */
-function compare(order: PageOrder, aAt: number, aId: string, bAt: number, bId: string): number {
+/** A cursor as text, `<ms>_<id>`: what a client holds (encoded by the API) and what a maintenance run saves. */
+export function cursorToText(cursor: PageCursor): string {
+  return `${String(cursor.at.getTime())}_${cursor.id}`;
+}
+
+/** The cursor of a text `cursorToText` made; undefined when it is not one. */
+export function cursorFromText(text: string | undefined): PageCursor | undefined {
+  const match = text === undefined ? null : /^(\d{1,15})_(\S+)$/.exec(text);
+  return match?.[1] === undefined || match[2] === undefined ? undefined : { at: new Date(Number(match[1])), id: match[2] };
+}
+
+/** -1 when `a` comes before `b` in the page's order (time, then id). */
+export function compareInOrder(order: PageOrder, aAt: number, aId: string, bAt: number, bId: string): number {
   const sign = order === 'newest' ? -1 : 1;
   if (aAt !== bAt) return sign * (aAt < bAt ? -1 : 1);
   if (aId === bId) return 0;
@@ -65,7 +76,7 @@ export async function timePage<T extends { _id: unknown }>(model: Model<T>, what
     const value = (item as Record<string, unknown>)[timeField];
     return value instanceof Date ? value.getTime() : Number.NaN;
   };
-  const passed = (item: T): boolean => after !== undefined && compare(order, timeOf(item), idOf(item), after.at.getTime(), after.id) <= 0;
+  const passed = (item: T): boolean => after !== undefined && compareInOrder(order, timeOf(item), idOf(item), after.at.getTime(), after.id) <= 0;
   const sort = { [timeField]: order === 'newest' ? -1 : 1, _id: order === 'newest' ? -1 : 1 } as const;
 
   const perSource = await Promise.all(
@@ -87,7 +98,7 @@ export async function timePage<T extends { _id: unknown }>(model: Model<T>, what
       merged.push(row);
     }
   }
-  merged.sort((a, b) => compare(order, timeOf(a), idOf(a), timeOf(b), idOf(b)));
+  merged.sort((a, b) => compareInOrder(order, timeOf(a), idOf(a), timeOf(b), idOf(b)));
   const items = merged.slice(0, limit);
   const last = items.at(-1);
   return { items, ...(merged.length > limit && last ? { next: { at: new Date(timeOf(last)), id: idOf(last) } } : {}) };

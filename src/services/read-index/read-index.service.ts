@@ -1,6 +1,6 @@
 import { searchTerms } from '../../domain/search-text.js';
 import type { MaintenanceRun } from '../../store/maintenance-run.repository.js';
-import type { PageCursor } from '../../store/pages.js';
+import { cursorFromText, cursorToText } from '../../store/pages.js';
 import type { TicketTerm } from '../../store/ticket-term.repository.js';
 import type { Ticket } from '../../store/ticket.repository.js';
 import type { AppContext } from '../context/index.js';
@@ -69,16 +69,6 @@ export async function reconcileReadIndex(ctx: ReadIndexContext): Promise<ReadInd
   return report;
 }
 
-/** A ticket page's cursor as the run saves it: `<ms>_<id>`. */
-function cursorText(cursor: PageCursor): string {
-  return `${String(cursor.at.getTime())}_${cursor.id}`;
-}
-
-function cursorOf(text: string | undefined): PageCursor | undefined {
-  const [ms, id] = text?.split('_') ?? [];
-  return ms === undefined || id === undefined ? undefined : { at: new Date(Number(ms)), id };
-}
-
 /** What one batch did, and where the run goes on. */
 interface BatchOutcome {
   read: number;
@@ -89,10 +79,10 @@ interface BatchOutcome {
 
 /** One batch of the tickets phase: a page of tickets oldest first, repaired. `after` is the page cursor. */
 async function ticketsBatch(ctx: ReadIndexContext, after: string | undefined, size: number): Promise<BatchOutcome> {
-  const page = await ctx.store.tickets.inCreationOrder(cursorOf(after), size);
+  const page = await ctx.store.tickets.inCreationOrder(cursorFromText(after), size);
   const report = await repairTickets(ctx, page.items);
   const changed = { referrals: report.referrals, postingsWritten: report.written, ticketsMoved: report.moved };
-  return { read: page.items.length, changed, ...(page.next ? { phase: 'tickets', after: cursorText(page.next) } : { phase: 'postings' }) };
+  return { read: page.items.length, changed, ...(page.next ? { phase: 'tickets', after: cursorToText(page.next) } : { phase: 'postings' }) };
 }
 
 /** Words of the vocabulary one postings batch goes through at most. */
@@ -112,11 +102,11 @@ async function postingsBatch(ctx: ReadIndexContext, after: string | undefined, s
   const whole = new Set<string>();
   let resume: string | undefined;
   for (const [i, word] of words.entries()) {
-    const cursor = i === 0 && current !== undefined ? cursorOf(after?.slice(bar + 1)) : undefined;
+    const cursor = i === 0 && current !== undefined ? cursorFromText(after?.slice(bar + 1)) : undefined;
     const page = await ctx.store.ticketTerms.postingsOf(word, cursor, size - postings.length);
     postings.push(...page.items);
     if (cursor === undefined && page.next === undefined) whole.add(word);
-    if (page.next) resume = `${word}|${cursorText(page.next)}`;
+    if (page.next) resume = `${word}|${cursorToText(page.next)}`;
     else if (postings.length >= size) resume = words[i + 1] === undefined ? undefined : `${words[i + 1] ?? ''}|`;
     if (resume !== undefined || postings.length >= size) break;
   }

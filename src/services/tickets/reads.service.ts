@@ -5,7 +5,7 @@ import type { TicketStatus } from '../../domain/ticket-lifecycle.js';
 import { AppError } from '../../errors.js';
 import type { Citizen } from '../../store/citizen.repository.js';
 import type { Interaction } from '../../store/interaction.repository.js';
-import type { Page, PageCursor, PageOrder } from '../../store/pages.js';
+import { compareInOrder, type Page, type PageCursor, type PageOrder } from '../../store/pages.js';
 import type { TicketEvent } from '../../store/ticket-event.repository.js';
 import type { Ticket, TicketScope } from '../../store/ticket.repository.js';
 import { heldTickets } from '../assignment/index.js';
@@ -51,13 +51,12 @@ function itemKey(item: TimelineItem): { at: number; id: string } {
  */
 async function timelinePage(ctx: AppContext, ticketId: string, order: PageOrder, after: PageCursor | undefined, limit: number): Promise<Timeline> {
   const [events, interactions] = await Promise.all([ctx.store.ticketEvents.page(ticketId, order, after, limit), ctx.store.interactions.page(ticketId, order, after, limit)]);
-  const sign = order === 'newest' ? -1 : 1;
   const merged: TimelineItem[] = [
     ...events.items.map((event): TimelineItem => ({ kind: 'event', event })),
     ...interactions.items.map((interaction): TimelineItem => ({ kind: 'interaction', interaction })),
   ].sort((a, b) => {
     const [x, y] = [itemKey(a), itemKey(b)];
-    return sign * (x.at - y.at || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
+    return compareInOrder(order, x.at, x.id, y.at, y.id);
   });
   const items = merged.slice(0, limit);
   const last = items.at(-1);
